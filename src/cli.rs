@@ -1,0 +1,62 @@
+//! Command-line definitions. Where strace has a flag for the same thing, the spelling and the
+//! meaning are strace's; departures are listed in the README with their reasons.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "interpose",
+    version,
+    about = "Trace a program's syscalls through seccomp user notification, without ptrace",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run PROGRAM under a policy and report the syscalls it selects.
+    Run(RunArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// strace expression: `trace=SET` (names, %class, /regex, all, none, ?name, leading !).
+    /// Repeatable; for trace=, the last one wins, as in strace.
+    #[arg(short = 'e', value_name = "EXPR", action = ArgAction::Append, allow_hyphen_values = true)]
+    pub expr: Vec<String>,
+
+    /// Policy file (TOML). With -e trace= too, both selections are traced.
+    /// (strace's -p attaches to a PID; interpose cannot attach, see the README.)
+    #[arg(short = 'p', long = "policy", value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Print only the summary table, as strace -c.
+    #[arg(short = 'c', long = "summary-only", conflicts_with = "summary")]
+    pub summary_only: bool,
+
+    /// Print the log and then the summary table, as strace -C.
+    #[arg(short = 'C', long = "summary")]
+    pub summary: bool,
+
+    /// Write the trace and summary to FILE instead of stderr.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Show at most STRSIZE bytes of each string or buffer, and STRSIZE elements of each array.
+    #[arg(short = 's', long = "string-limit", value_name = "STRSIZE", default_value_t = 32)]
+    pub strsize: usize,
+
+    /// Accepted for strace compatibility: interpose always follows threads and children.
+    #[arg(short = 'f', long = "follow-forks", action = ArgAction::Count)]
+    pub follow: u8,
+
+    /// The program and its arguments.
+    #[arg(value_name = "PROGRAM", required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<OsString>,
+}

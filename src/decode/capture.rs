@@ -1,0 +1,197 @@
+//! The entering half of decoding: what to copy out of the parked thread for the log.
+//!
+//! Runs on the receive path, so it reads only what the chosen decoder will print and no more
+//! than the limits allow (`-s` bytes of a buffer, `-s` elements of an array, `PATH_MAX` of a
+//! path). Output buffers (read's, recv's) are not read at entry: they hold nothing yet.
+
+use super::Decoder;
+use crate::sys::mem;
+
+/// Longest path we copy: paths are printed whole, as strace does, not cut at `-s`.
+pub const PATH_MAX: usize = 4096;
+/// Longest environment we count for `/* N vars */`.
+const MAX_ENV_COUNT: usize = 1 << 16;
+/// Largest sockaddr (`sockaddr_storage`).
+const SOCKADDR_MAX: usize = 128;
+
+/// Bytes or words copied from the target, in the order the decoder's formatter expects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Blob {
+    /// `complete` is false when the data was cut at the size limit.
+    Bytes {
+        data: Vec<u8>,
+        complete: bool,
+    },
+    /// An array of pointers or (base, len) pairs; `complete` as above.
+    Words {
+        data: Vec<u64>,
+        complete: bool,
+    },
+    Count(u64),
+    /// The address could not be read; formatted as the bare pointer, as strace does.
+    Fault,
+}
+
+/// Capture limits, from the command line.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// `-s`: bytes of a string or buffer, and elements of an array.
+    pub strsize: usize,
+}
+
+/// Copies from thread `tid` what `decoder` will print for `args`. Appends to `out`.
+pub fn capture(decoder: Decoder, tid: u32, args: &[u64; 6], limits: Limits, out: &mut Vec<Blob>) {
+    let cap = Capturer { tid, limits };
+    use Decoder::*;
+    match decoder {
+        Generic | Fd | Read | Pread | Readv | Preadv | Recvfrom | Recvmsg | Accept | Accept4 | Socket => {}
+        Write | Pwrite => out.push(cap.buffer(args[1], args[2])),
+        Writev | Pwritev => cap.iovec(args[1], args[2], out),
+        Sendto => {
+            out.push(cap.buffer(args[1], args[2]));
+            out.push(cap.sockaddr(args[4], args[5]));
+        }
+        Sendmsg => cap.msghdr(args[1], out),
+        SockaddrIn => out.push(cap.sockaddr(args[1], args[2])),
+        Futex => {
+            if super::format::futex_has_timeout(args[1]) && args[3] != 0 {
+                out.push(cap.fixed(args[3], 16));
+            }
+        }
+        Open => out.push(cap.path(args[0])),
+        Openat => out.push(cap.path(args[1])),
+        Execve => cap.exec(args[0], args[1], args[2], out),
+        Execveat => cap.exec(args[1], args[2], args[3], out),
+    }
+}
+
+struct Capturer {
+    tid: u32,
+    limits: Limits,
+}
+
+impl Capturer {
+    fn fixed(&self, addr: u64, len: usize) -> Blob {
+        let mut data = vec![0u8; len];
+        match mem::read(self.tid, addr, &mut data) {
+            Ok(n) if n == len => Blob::Bytes { data, complete: true },
+            _ => Blob::Fault,
+        }
+    }
+
+    /// The first `-s` bytes of a `len`-byte buffer.
+    fn buffer(&self, addr: u64, len: u64) -> Blob {
+        if addr == 0 && len == 0 {
+            return Blob::Bytes { data: Vec::new(), complete: true };
+        }
+        let want = (len as usize).min(self.limits.strsize);
+        let mut data = vec![0u8; want];
+        match mem::read(self.tid, addr, &mut data) {
+            Ok(n) if n == want => Blob::Bytes { data, complete: want as u64 == len },
+            _ => Blob::Fault,
+        }
+    }
+
+    fn cstr(&self, addr: u64, max: usize) -> Blob {
+        let mut data = Vec::new();
+        match mem::read_cstr(self.tid, addr, max, &mut data) {
+            Ok(complete) => Blob::Bytes { data, complete },
+            Err(_) => Blob::Fault,
+        }
+    }
+
+    fn path(&self, addr: u64) -> Blob {
+        if addr == 0 {
+            return Blob::Fault;
+        }
+        self.cstr(addr, PATH_MAX)
+    }
+
+    fn sockaddr(&self, addr: u64, len: u64) -> Blob {
+        if addr == 0 {
+            return Blob::Fault;
+        }
+        let want = (len as usize).min(SOCKADDR_MAX);
+        let mut data = vec![0u8; want];
+        match mem::read(self.tid, addr, &mut data) {
+            Ok(n) if n == want => Blob::Bytes { data, complete: want as u64 == len },
+            _ => Blob::Fault,
+        }
+    }
+
+    fn words(&self, addr: u64, count: usize) -> Option<Vec<u64>> {
+        let mut raw = vec![0u8; count * 8];
+        match mem::read(self.tid, addr, &mut raw) {
+            Ok(n) if n == raw.len() => {
+                Some(raw.chunks_exact(8).map(|c| u64::from_ne_bytes(c.try_into().expect("8 bytes"))).collect())
+            }
+            _ => None,
+        }
+    }
+
+    /// An iovec array: Words(base, len pairs) then one Bytes per element shown.
+    fn iovec(&self, addr: u64, count: u64, out: &mut Vec<Blob>) {
+        let shown = (count as usize).min(self.limits.strsize);
+        match self.words(addr, shown * 2) {
+            Some(pairs) => {
+                let buffers: Vec<Blob> = pairs.chunks_exact(2).map(|p| self.buffer(p[0], p[1])).collect();
+                out.push(Blob::Words { data: pairs, complete: shown as u64 == count });
+                out.extend(buffers);
+            }
+            None => out.push(Blob::Fault),
+        }
+    }
+
+    /// A NULL-terminated array of pointers, at most `max` of them.
+    fn pointer_array(&self, addr: u64, max: usize) -> Option<(Vec<u64>, bool)> {
+        let mut ptrs = Vec::new();
+        let mut at = addr;
+        while ptrs.len() < max {
+            // Read up to the end of the page, to stay clear of an unmapped neighbour.
+            let in_page = ((4096 - (at % 4096)) / 8).max(1) as usize;
+            let n = in_page.min(64).min(max - ptrs.len());
+            let words = self.words(at, n)?;
+            for w in words {
+                if w == 0 {
+                    return Some((ptrs, true));
+                }
+                ptrs.push(w);
+            }
+            at += n as u64 * 8;
+        }
+        // Exactly `max` seen: complete only if the next one is the terminator.
+        let done = self.words(at, 1).is_some_and(|w| w[0] == 0);
+        Some((ptrs, done))
+    }
+
+    /// execve: path, argv (Words + one Bytes per shown element), envp count.
+    fn exec(&self, path: u64, argv: u64, envp: u64, out: &mut Vec<Blob>) {
+        out.push(self.path(path));
+        match (argv != 0).then(|| self.pointer_array(argv, self.limits.strsize)).flatten() {
+            Some((ptrs, complete)) => {
+                let strings: Vec<Blob> = ptrs.iter().map(|&p| self.cstr(p, self.limits.strsize)).collect();
+                out.push(Blob::Words { data: ptrs, complete });
+                out.extend(strings);
+            }
+            None => out.push(Blob::Fault),
+        }
+        match (envp != 0).then(|| self.pointer_array(envp, MAX_ENV_COUNT)).flatten() {
+            Some((ptrs, _)) => out.push(Blob::Count(ptrs.len() as u64)),
+            None => out.push(Blob::Fault),
+        }
+    }
+
+    /// sendmsg's msghdr: Words(7 fields), the name, then the iovec as in [`Self::iovec`].
+    fn msghdr(&self, addr: u64, out: &mut Vec<Blob>) {
+        // struct msghdr on x86_64: name, namelen(+pad), iov, iovlen, control, controllen, flags.
+        match self.words(addr, 7) {
+            Some(h) => {
+                let (name, namelen, iov, iovlen) = (h[0], h[1] & 0xffff_ffff, h[2], h[3]);
+                out.push(Blob::Words { data: h, complete: true });
+                out.push(if name == 0 { Blob::Fault } else { self.sockaddr(name, namelen) });
+                self.iovec(iov, iovlen, out);
+            }
+            None => out.push(Blob::Fault),
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! Syscall knowledge: the table (names, classes), argument capture and formatting.
+//!
+//! Decoding happens in two halves, as in strace's entering/exiting split:
+//! - [`capture`] runs in the supervisor while the thread is parked, and copies out of the target
+//!   whatever the log will need (a path, a sockaddr, the first `-s` bytes of a write buffer);
+//! - [`format`] runs on the output thread and turns numbers plus captured bytes into text.
+//!
+//! A syscall's [`Decoder`] says which shape its arguments have; every stage matches on it
+//! exhaustively, so a new decoder does not compile until capture and format both handle it.
+
+pub mod capture;
+pub mod class;
+pub mod format;
+pub mod table;
+pub mod xlat;
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+pub use class::Class;
+pub use table::Row;
+
+/// `AUDIT_ARCH_X86_64`.
+pub const ARCH_X86_64: u32 = 0xc000_003e;
+/// `AUDIT_ARCH_I386`: `int $0x80` from any process, with i386 numbers.
+pub const ARCH_I386: u32 = 0x4000_0003;
+/// x32 calls arrive with `ARCH_X86_64` and this bit set in the number.
+pub const X32_SYSCALL_BIT: i32 = 0x4000_0000;
+
+/// Highest native syscall number we know, plus one; sets and arrays are sized by it.
+pub const NR_LIMIT: usize = 512;
+
+/// How a syscall's arguments are decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decoder {
+    /// Every argument in hex, as strace prints syscalls it does not decode.
+    Generic,
+    /// A single file descriptor (close, fsync, ...).
+    Fd,
+    /// read(fd, buf, count): the buffer is an output, shown as a pointer at entry.
+    Read,
+    Pread,
+    /// write(fd, buf, count): the buffer's first `-s` bytes are shown.
+    Write,
+    Pwrite,
+    Readv,
+    Preadv,
+    Writev,
+    Pwritev,
+    Recvfrom,
+    Sendto,
+    Recvmsg,
+    Sendmsg,
+    /// connect/bind(fd, sockaddr, len).
+    SockaddrIn,
+    /// accept(fd, addr, addrlen): outputs only at entry.
+    Accept,
+    Accept4,
+    Socket,
+    Futex,
+    Open,
+    Openat,
+    Execve,
+    Execveat,
+}
+
+fn decoder_for(name: &str) -> Decoder {
+    use Decoder::*;
+    match name {
+        "close" | "fsync" | "fdatasync" | "dup" | "fchdir" | "syncfs" => Fd,
+        "read" => Read,
+        "pread64" => Pread,
+        "write" => Write,
+        "pwrite64" => Pwrite,
+        "readv" => Readv,
+        "preadv" => Preadv,
+        "writev" => Writev,
+        "pwritev" => Pwritev,
+        "recvfrom" => Recvfrom,
+        "sendto" => Sendto,
+        "recvmsg" => Recvmsg,
+        "sendmsg" => Sendmsg,
+        "connect" | "bind" => SockaddrIn,
+        "accept" => Accept,
+        "accept4" => Accept4,
+        "socket" => Socket,
+        "futex" => Futex,
+        "open" => Open,
+        "openat" => Openat,
+        "execve" => Execve,
+        "execveat" => Execveat,
+        _ => Generic,
+    }
+}
+
+/// A syscall as the rest of the program sees it.
+#[derive(Debug)]
+pub struct Syscall {
+    pub row: &'static Row,
+    pub decoder: Decoder,
+}
+
+impl Syscall {
+    pub fn nr(&self) -> u32 {
+        self.row.nr
+    }
+    pub fn name(&self) -> &'static str {
+        self.row.name
+    }
+}
+
+/// The native (x86_64) syscall registry.
+pub struct Registry {
+    by_nr: Vec<Option<Syscall>>,
+    by_name: HashMap<&'static str, u32>,
+}
+
+impl Registry {
+    fn build() -> Self {
+        let mut by_nr: Vec<Option<Syscall>> = (0..NR_LIMIT).map(|_| None).collect();
+        let mut by_name = HashMap::new();
+        for row in table::X86_64 {
+            by_nr[row.nr as usize] = Some(Syscall { row, decoder: decoder_for(row.name) });
+            by_name.insert(row.name, row.nr);
+        }
+        Self { by_nr, by_name }
+    }
+
+    pub fn get(&self, nr: i64) -> Option<&Syscall> {
+        usize::try_from(nr).ok().and_then(|n| self.by_nr.get(n)).and_then(Option::as_ref)
+    }
+
+    pub fn by_name(&self, name: &str) -> Option<&Syscall> {
+        self.by_name.get(name).and_then(|&nr| self.get(i64::from(nr)))
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &Syscall> {
+        self.by_nr.iter().flatten()
+    }
+
+    /// The known name closest to `name`, for "did you mean" hints.
+    pub fn suggest(&self, name: &str) -> Option<&'static str> {
+        let mut best: Option<(f64, &'static str)> = None;
+        for row in table::X86_64 {
+            let score = strsim::jaro_winkler(name, row.name);
+            if score > 0.85 && best.is_none_or(|(s, _)| score > s) {
+                best = Some((score, row.name));
+            }
+        }
+        best.map(|(_, n)| n)
+    }
+}
+
+/// The process-wide registry, built on first use.
+pub fn registry() -> &'static Registry {
+    static R: OnceLock<Registry> = OnceLock::new();
+    R.get_or_init(Registry::build)
+}
+
+/// Name of a syscall of a foreign architecture (i386 via `int $0x80`, x32), via libseccomp.
+pub fn foreign_name(arch: u32, nr: i32) -> String {
+    let arch_name = match arch {
+        ARCH_I386 => "i386",
+        ARCH_X86_64 if nr & X32_SYSCALL_BIT != 0 => "x32",
+        _ => "arch",
+    };
+    let scmp_arch = match arch {
+        ARCH_I386 => Some(libseccomp::ScmpArch::X86),
+        ARCH_X86_64 => Some(libseccomp::ScmpArch::X32),
+        _ => None,
+    };
+    let name = scmp_arch.and_then(|a| libseccomp::ScmpSyscall::from(nr).get_name_by_arch(a).ok());
+    match name {
+        Some(n) => format!("{arch_name}:{n}"),
+        None => format!("{arch_name}:syscall_{nr:#x}"),
+    }
+}

@@ -1,0 +1,47 @@
+//! What the supervisor hands to the output: one [`Event`] per notification, in receive order.
+//!
+//! Events carry raw numbers and captured bytes, never text: formatting happens on the output
+//! thread, off the receive path.
+
+use crate::decode::capture::Blob;
+
+/// Which syscall, by ABI.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Call {
+    /// x86_64, a number in our table.
+    Native(u32),
+    /// Another ABI (i386 via `int $0x80`, x32) or a number we do not know.
+    Foreign { arch: u32, nr: i32 },
+}
+
+/// What happened to the call after the supervisor saw it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Answered CONTINUE: the kernel runs the call; its result is not visible to us.
+    Continued,
+    /// The thread left the wait before our answer took effect (killed by a signal): the call
+    /// never ran. Not counted as a call.
+    Interrupted,
+}
+
+/// One trapped syscall.
+#[derive(Clone, Debug)]
+pub struct Event {
+    /// Thread id (the kernel's `seccomp_notif.pid`).
+    pub tid: u32,
+    /// CLOCK_REALTIME when the notification was received, in nanoseconds.
+    pub realtime_ns: u64,
+    pub call: Call,
+    pub args: [u64; 6],
+    /// Captured argument memory, for the decoder of `call`; empty when memory could not be
+    /// trusted (the notification died while we read).
+    pub blobs: Vec<Blob>,
+    pub outcome: Outcome,
+}
+
+/// How the launched process ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    Exited(i32),
+    Signaled { signal: i32, core_dumped: bool },
+}

@@ -1,0 +1,90 @@
+//! Policy -> BPF, through libseccomp.
+//!
+//! Selected syscalls get `SCMP_ACT_NOTIFY`; everything else `SCMP_ACT_ALLOW` (never NOTIFY as the
+//! default action). `execve` and `execveat` are always sent to the supervisor, selected or not:
+//! that is what makes the launch handshake safe (see `sys::child`), and it lets the supervisor see
+//! every program image change. The i386 and x32 ABIs are added so that `int $0x80` calls of the
+//! selected syscalls are trapped too, instead of killing the program as libseccomp's default
+//! bad-architecture action would.
+//!
+//! libseccomp only compiles: the program is exported as raw BPF and loaded by the child with the
+//! flags libseccomp 2.5 cannot set.
+
+use std::io::{Read, Seek};
+use std::os::fd::{AsFd, OwnedFd};
+
+use libseccomp::{ScmpAction, ScmpArch, ScmpFilterContext, ScmpSyscall};
+
+use crate::policy::SyscallSet;
+use crate::sys::seccomp::BpfProgram;
+
+/// Syscalls always trapped, whatever the policy says.
+pub const ALWAYS_TRAPPED: &[&str] = &["execve", "execveat"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum FilterError {
+    #[error("libseccomp refused {what}: {source}")]
+    Libseccomp { what: String, source: libseccomp::error::SeccompError },
+    #[error("cannot export the filter: {0}")]
+    Export(String),
+}
+
+/// The syscalls the filter sends to the supervisor: the policy's plus the always-trapped ones.
+pub fn trapped_set(selected: &SyscallSet) -> SyscallSet {
+    let mut set = *selected;
+    for name in ALWAYS_TRAPPED {
+        if let Some(sc) = crate::decode::registry().by_name(name) {
+            set.insert(sc.nr());
+        }
+    }
+    set
+}
+
+/// Builds the libseccomp context for `trapped` (native numbers).
+pub fn context(trapped: &SyscallSet) -> Result<ScmpFilterContext, FilterError> {
+    let lib = |what: &str| {
+        let what = what.to_string();
+        move |source| FilterError::Libseccomp { what, source }
+    };
+    let mut ctx = ScmpFilterContext::new(ScmpAction::Allow).map_err(lib("to create a filter"))?;
+    // We set no_new_privs ourselves (only when needed); the filter is never loaded by libseccomp.
+    ctx.set_ctl_nnp(false).map_err(lib("to clear no_new_privs"))?;
+    for arch in [ScmpArch::X86, ScmpArch::X32] {
+        if let Err(e) = ctx.add_arch(arch) {
+            tracing::warn!(?arch, error = %e, "cannot add ABI to the filter; its syscalls will not be trapped");
+        }
+    }
+    for nr in trapped.iter() {
+        let sc = ScmpSyscall::from(nr as i32);
+        if ctx.add_rule(ScmpAction::Notify, sc).is_err() {
+            // A syscall newer than this libseccomp, or with no i386/x32 twin: native ABI only.
+            ctx.add_rule_exact(ScmpAction::Notify, sc).map_err(lib(&format!("a rule for syscall {nr}")))?;
+        }
+    }
+    Ok(ctx)
+}
+
+/// Compiles `trapped` to a BPF program ready for the child to load.
+pub fn compile(trapped: &SyscallSet) -> Result<BpfProgram, FilterError> {
+    let ctx = context(trapped)?;
+    let mut file = memfd().map_err(|e| FilterError::Export(e.to_string()))?;
+    ctx.export_bpf(file.as_fd()).map_err(|e| FilterError::Export(e.to_string()))?;
+    let mut bytes = Vec::new();
+    file.rewind().and_then(|_| file.read_to_end(&mut bytes)).map_err(|e| FilterError::Export(e.to_string()))?;
+    BpfProgram::from_bytes(&bytes).map_err(FilterError::Export)
+}
+
+/// libseccomp's human-readable pseudo-filter, for `interpose check`.
+pub fn pseudo_code(trapped: &SyscallSet) -> Result<String, FilterError> {
+    let ctx = context(trapped)?;
+    let mut file = memfd().map_err(|e| FilterError::Export(e.to_string()))?;
+    ctx.export_pfc(file.as_fd()).map_err(|e| FilterError::Export(e.to_string()))?;
+    let mut text = String::new();
+    file.rewind().and_then(|_| file.read_to_string(&mut text)).map_err(|e| FilterError::Export(e.to_string()))?;
+    Ok(text)
+}
+
+fn memfd() -> std::io::Result<std::fs::File> {
+    let fd: OwnedFd = nix::sys::memfd::memfd_create(c"interpose-filter", nix::sys::memfd::MFdFlags::MFD_CLOEXEC)?;
+    Ok(std::fs::File::from(fd))
+}

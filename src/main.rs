@@ -1,0 +1,61 @@
+//! `interpose`: parse arguments, run, map the outcome to an exit status.
+//!
+//! Exit status: the traced program's own (by signal: interpose dies of the same signal, as strace
+//! does); 2 for usage and policy errors; 126/127 when the program cannot be run / is not found;
+//! 1 when interpose itself cannot work (kernel, filter, internal error).
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use interpose::cli::{Cli, Command, RunArgs};
+use interpose::event::ExitStatus;
+use interpose::run::{self, Mode, RunOptions};
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => run_command(args),
+    }
+}
+
+fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
+    let _ = writeln!(std::io::stderr(), "interpose: {message}");
+    ExitCode::from(code)
+}
+
+fn run_command(args: RunArgs) -> ExitCode {
+    let policy = match interpose::policy::build(args.policy.as_deref(), &args.expr) {
+        Ok(p) => p,
+        Err(e) => {
+            let hint = match &args.policy {
+                Some(p) if p.to_string_lossy().bytes().all(|b| b.is_ascii_digit()) && !p.exists() => {
+                    "\n(-p takes a policy file; interpose cannot attach to a running process as strace -p PID does)"
+                }
+                _ => "",
+            };
+            return fail(2, format_args!("{e}{hint}"));
+        }
+    };
+    let mode = if args.summary_only {
+        Mode::Summary
+    } else if args.summary {
+        Mode::LogAndSummary
+    } else {
+        Mode::Log
+    };
+    let mut command = args.command.into_iter();
+    let program = command.next().expect("clap requires PROGRAM");
+    let opts =
+        RunOptions { policy, program, args: command.collect(), mode, output: args.output, strsize: args.strsize };
+    match run::run(opts) {
+        Ok(ExitStatus::Exited(code)) => ExitCode::from(code as u8),
+        Ok(ExitStatus::Signaled { signal, .. }) => interpose::sys::signals::die_by(signal),
+        Err(e) => fail(e.exit_code(), e),
+    }
+}

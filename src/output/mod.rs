@@ -1,0 +1,83 @@
+//! Product output: the trace log and the summary, written by one thread, off the receive path.
+//!
+//! The supervisor sends [`Record`]s through a bounded channel. When the channel is full the
+//! supervisor waits (back-pressure): events are never dropped. The writer batches: it drains
+//! whatever is queued, then flushes once, so a burst of calls costs one write(2).
+//!
+//! The tool's own diagnostics never come here; they go through `tracing`.
+
+pub mod summary;
+pub mod text;
+
+use std::io::{self, Write};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+use crate::event::{Event, ExitStatus};
+use crate::stats::Stats;
+
+/// Capacity of the supervisor -> writer channel, in records.
+pub const CHANNEL_DEPTH: usize = 8192;
+
+/// What the writer is asked to write.
+pub enum Record {
+    Call(Event),
+    /// The launched process ended.
+    Exit {
+        pid: u32,
+        status: ExitStatus,
+    },
+    Summary(Box<Stats>),
+}
+
+/// What the writer prints.
+#[derive(Clone, Copy, Debug)]
+pub struct Config {
+    /// One line per call (off with `-c`).
+    pub log: bool,
+    pub format: crate::decode::format::Options,
+    /// True when writing to `-o FILE`: pid prefixes use strace's file style.
+    pub to_file: bool,
+    pub launch_pid: u32,
+}
+
+/// Starts the writer thread on `dest`.
+pub fn spawn(dest: Box<dyn Write + Send>, cfg: Config) -> io::Result<(SyncSender<Record>, JoinHandle<io::Result<()>>)> {
+    let (tx, rx) = sync_channel(CHANNEL_DEPTH);
+    let handle = std::thread::Builder::new().name("interpose-out".into()).spawn(move || write_loop(rx, dest, cfg))?;
+    Ok((tx, handle))
+}
+
+fn write_loop(rx: Receiver<Record>, dest: Box<dyn Write + Send>, cfg: Config) -> io::Result<()> {
+    let mut out = io::BufWriter::with_capacity(1 << 16, dest);
+    let mut text = text::Formatter::new(cfg);
+    let mut line = String::with_capacity(256);
+    let mut failed: Option<io::Error> = None;
+    while let Ok(first) = rx.recv() {
+        let mut next = Some(first);
+        while let Some(rec) = next {
+            line.clear();
+            match rec {
+                Record::Call(ev) => text.event(&ev, &mut line),
+                Record::Exit { pid, status } => text.exit(pid, status, &mut line),
+                Record::Summary(stats) => summary::render(&stats, &mut line),
+            }
+            if failed.is_none()
+                && let Err(e) = out.write_all(line.as_bytes())
+            {
+                failed = Some(e);
+            }
+            next = rx.try_recv().ok();
+        }
+        // Keep draining after a failure so that the supervisor never blocks on a dead writer.
+        if failed.is_none()
+            && let Err(e) = out.flush()
+        {
+            failed = Some(e);
+        }
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => out.flush(),
+    }
+}

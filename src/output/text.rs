@@ -1,0 +1,84 @@
+//! strace-style log lines.
+//!
+//! `read(3, 0x7ffd3c1a2b40, 4096)           = ?`: the result column starts at column 40, as in
+//! strace. `= ?` means the kernel ran the call itself after we answered CONTINUE, so its result is
+//! not known to interpose (strace prints the same for calls whose result it never saw).
+//!
+//! Pid prefixes: to stderr, `[pid  1234] ` once a second thread or process has made a traced
+//! call; to `-o FILE`, `1234  ` on every line (strace's style for `-f -o`).
+
+use std::collections::HashSet;
+use std::fmt::Write;
+
+use crate::decode::{self, format, xlat};
+use crate::event::{Call, Event, ExitStatus, Outcome};
+
+use super::Config;
+
+/// Column where ` = result` goes.
+const RESULT_COLUMN: usize = 40;
+
+pub struct Formatter {
+    cfg: Config,
+    seen: HashSet<u32>,
+}
+
+impl Formatter {
+    pub fn new(cfg: Config) -> Self {
+        let mut seen = HashSet::new();
+        seen.insert(cfg.launch_pid);
+        Self { cfg, seen }
+    }
+
+    fn prefix(&mut self, tid: u32, out: &mut String) {
+        self.seen.insert(tid);
+        if self.cfg.to_file {
+            let _ = write!(out, "{tid:<5} ");
+        } else if self.seen.len() > 1 {
+            let _ = write!(out, "[pid {tid:>5}] ");
+        }
+    }
+
+    /// Appends the line for `ev` (with its newline) to `out`; nothing when logging is off.
+    pub fn event(&mut self, ev: &Event, out: &mut String) {
+        if !self.cfg.log {
+            return;
+        }
+        self.prefix(ev.tid, out);
+        let start = out.len();
+        match ev.call {
+            Call::Native(nr) => match decode::registry().get(i64::from(nr)) {
+                Some(sc) => format::call(out, sc, &ev.args, &ev.blobs, self.cfg.format),
+                None => format::raw_call(out, &format!("syscall_{nr:#x}"), &ev.args),
+            },
+            Call::Foreign { arch, nr } => format::raw_call(out, &decode::foreign_name(arch, nr), &ev.args),
+        }
+        let _ = start;
+        out.push(' ');
+        let width = out.chars().count();
+        if width < RESULT_COLUMN {
+            out.extend(std::iter::repeat_n(' ', RESULT_COLUMN - width));
+        }
+        match ev.outcome {
+            Outcome::Continued => out.push_str("= ?\n"),
+            Outcome::Interrupted => out.push_str("= ? <interrupted>\n"),
+        }
+    }
+
+    /// `+++ exited with 0 +++` / `+++ killed by SIGKILL (core dumped) +++`.
+    pub fn exit(&mut self, pid: u32, status: ExitStatus, out: &mut String) {
+        if !self.cfg.log {
+            return;
+        }
+        self.prefix(pid, out);
+        match status {
+            ExitStatus::Exited(code) => {
+                let _ = writeln!(out, "+++ exited with {code} +++");
+            }
+            ExitStatus::Signaled { signal, core_dumped } => {
+                let core = if core_dumped { " (core dumped)" } else { "" };
+                let _ = writeln!(out, "+++ killed by {}{core} +++", xlat::signal_name(signal));
+            }
+        }
+    }
+}

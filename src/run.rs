@@ -1,0 +1,230 @@
+//! `interpose run`: the stages wired together.
+//!
+//! policy -> filter -> launch -> supervisor thread (notifications) -> writer thread (text).
+//! The main thread owns process management: it blocks the signals it handles and reads them from
+//! a signalfd, reaps every process that ends (interpose is a child subreaper, so orphaned
+//! descendants are reparented to it and reaped rather than left as zombies that would keep the
+//! filter alive), forwards termination signals sent to interpose to the program, and waits for
+//! the supervisor to report that the last traced task is gone.
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::PathBuf;
+
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, pthread_sigmask};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+
+use crate::decode::{capture, format};
+use crate::event::ExitStatus;
+use crate::launch::{self, LaunchError, Program};
+use crate::output::{self, Record};
+use crate::policy::Policy;
+use crate::supervisor::{self, LaunchState, Supervisor};
+use crate::{filter, kernel, sys};
+
+/// Which output `-c` / `-C` ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// One line per call (the default).
+    Log,
+    /// `-c`: the summary only.
+    Summary,
+    /// `-C`: both.
+    LogAndSummary,
+}
+
+pub struct RunOptions {
+    pub policy: Policy,
+    pub program: OsString,
+    pub args: Vec<OsString>,
+    pub mode: Mode,
+    pub output: Option<PathBuf>,
+    pub strsize: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Kernel(String),
+    #[error(transparent)]
+    Filter(#[from] filter::FilterError),
+    #[error(transparent)]
+    Launch(#[from] LaunchError),
+    #[error("cannot write the trace to {path}: {reason}")]
+    Output { path: String, reason: String },
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl RunError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RunError::Launch(e) => e.exit_code(),
+            RunError::Output { .. } => 2,
+            RunError::Kernel(_) | RunError::Filter(_) | RunError::Internal(_) => 1,
+        }
+    }
+}
+
+fn internal(what: &str) -> impl Fn(nix::Error) -> RunError + '_ {
+    move |e| RunError::Internal(format!("{what}: {}", crate::error::errno_text(e as i32)))
+}
+
+/// Runs the program to completion; returns how it ended.
+pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
+    let kernel = kernel::check().map_err(RunError::Kernel)?;
+    let trapped = filter::trapped_set(&opts.policy.trace);
+    let bpf = filter::compile(&trapped)?;
+    let program = Program::resolve(&opts.program, &opts.args)?;
+
+    let (dest, to_file): (Box<dyn Write + Send>, bool) = match &opts.output {
+        Some(path) => {
+            let f = File::create(path).map_err(|e| RunError::Output {
+                path: path.display().to_string(),
+                reason: crate::error::io_reason(&e),
+            })?;
+            (Box::new(f), true)
+        }
+        None => (Box::new(io::stderr()), false),
+    };
+
+    // Signals the main thread handles, blocked before any thread exists so that every thread
+    // inherits the mask. The program gets the mask interpose started with.
+    let mut handled = SigSet::empty();
+    for s in [Signal::SIGCHLD, Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP, Signal::SIGQUIT] {
+        handled.add(s);
+    }
+    let mut original = SigSet::empty();
+    pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&handled), Some(&mut original)).map_err(internal("sigprocmask"))?;
+    let mut signals =
+        SignalFd::with_flags(&handled, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK).map_err(internal("signalfd"))?;
+    nix::sys::prctl::set_child_subreaper(true).map_err(internal("PR_SET_CHILD_SUBREAPER"))?;
+
+    let launched = launch::launch(&program, &bpf, original.as_ref())?;
+    let pid = launched.pid;
+    tracing::debug!(pid, insns = bpf.len(), "program launched, listener taken");
+
+    let log = opts.mode != Mode::Summary;
+    let out_cfg = output::Config { log, format: format::Options { strsize: opts.strsize }, to_file, launch_pid: pid };
+    let (tx, writer) = output::spawn(dest, out_cfg).map_err(|e| RunError::Internal(format!("thread: {e}")))?;
+
+    let sup_cfg = supervisor::Config {
+        traced: opts.policy.trace,
+        limits: capture::Limits { strsize: opts.strsize },
+        log,
+        poll_before_recv: !kernel.at_least(kernel::RECV_WAKES_ON_HUP),
+    };
+    let (done_r, done_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(internal("pipe"))?;
+    let listener = launched.listener;
+    let launch_state = LaunchState { pid, report: launched.report };
+    let sink = log.then(|| tx.clone());
+    let sup = std::thread::Builder::new()
+        .name("interpose-recv".into())
+        .spawn(move || {
+            let r = Supervisor::new(&listener, sup_cfg, launch_state, sink).run();
+            drop(done_w);
+            r
+        })
+        .map_err(|e| RunError::Internal(format!("thread: {e}")))?;
+
+    let mut status = main_loop(&mut signals, &done_r, &launched.pidfd, pid);
+    let outcomes = match sup.join() {
+        Ok(Ok(o)) => Some(o),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "the supervisor stopped; killing the program");
+            None
+        }
+        Err(_) => {
+            tracing::error!("the supervisor panicked; killing the program");
+            None
+        }
+    };
+    if outcomes.is_none() || status.is_none() {
+        let _ = sys::pidfd::send_signal(launched.pidfd.as_fd(), libc::SIGKILL);
+        status = status.or_else(|| sys::wait::wait_pid(pid));
+    }
+    let status = status.ok_or_else(|| RunError::Internal("lost track of the program's exit status".into()))?;
+
+    let outcomes = outcomes.ok_or_else(|| RunError::Internal("the supervisor failed (see above)".into()))?;
+    if let Some(errno) = outcomes.exec_error {
+        drop(tx);
+        let _ = writer.join();
+        let reason = crate::error::errno_text(errno);
+        let program = program.display;
+        return Err(RunError::Launch(if errno == libc::ENOENT {
+            LaunchError::NotFound { program, reason }
+        } else {
+            LaunchError::NotExecutable { program, reason }
+        }));
+    }
+    let _ = tx.send(Record::Exit { pid, status });
+    if opts.mode != Mode::Log {
+        let _ = tx.send(Record::Summary(Box::new(outcomes.stats)));
+    }
+    drop(tx);
+    match writer.join() {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            let path = opts.output.as_ref().map_or_else(|| "stderr".to_string(), |p| p.display().to_string());
+            // The program's status still wins; say what was lost.
+            let _ =
+                writeln!(io::stderr(), "interpose: cannot write the trace to {path}: {}", crate::error::io_reason(&e));
+        }
+        Err(_) => tracing::error!("the output thread panicked"),
+    }
+    Ok(status)
+}
+
+/// Serves signals until the supervisor is done. Returns the launched process's status if reaped.
+fn main_loop(signals: &mut SignalFd, done: &OwnedFd, pidfd: &OwnedFd, pid: u32) -> Option<ExitStatus> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    let mut status = None;
+    loop {
+        let mut fds = [PollFd::new(signals.as_fd(), PollFlags::POLLIN), PollFd::new(done.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::NONE) {
+            Ok(_) => {}
+            Err(nix::Error::EINTR) => continue,
+            Err(e) => {
+                tracing::error!(error = %e, "poll failed");
+                return status;
+            }
+        }
+        let sig_ready = fds[0].any().unwrap_or(false);
+        let done_ready = fds[1].any().unwrap_or(false);
+        if sig_ready {
+            while let Ok(Some(info)) = signals.read_signal() {
+                let signo = info.ssi_signo as i32;
+                if signo == libc::SIGCHLD {
+                    reap(pid, &mut status);
+                } else if forwardable(&info, pid) && status.is_none() {
+                    tracing::debug!(signo, "forwarding signal to the program");
+                    let _ = sys::pidfd::send_signal(pidfd.as_fd(), signo);
+                }
+            }
+        }
+        if done_ready {
+            reap(pid, &mut status);
+            return status;
+        }
+    }
+}
+
+/// A signal sent to interpose by a process (kill, not the terminal: the terminal's Ctrl-C already
+/// reached the whole foreground process group, the program included).
+fn forwardable(info: &libc::signalfd_siginfo, pid: u32) -> bool {
+    const SI_USER: i32 = 0;
+    const SI_QUEUE: i32 = -1;
+    const SI_TKILL: i32 = -6;
+    matches!(info.ssi_code, SI_USER | SI_QUEUE | SI_TKILL) && info.ssi_pid != pid
+}
+
+/// Reaps every finished child (ours and orphans reparented to us).
+fn reap(pid: u32, status: &mut Option<ExitStatus>) {
+    while let Some((p, st)) = sys::wait::reap_any() {
+        if p == pid {
+            *status = Some(st);
+        }
+    }
+}

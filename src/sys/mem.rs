@@ -1,0 +1,64 @@
+//! Reading the target's memory.
+//!
+//! `process_vm_readv` first; `/proc/TID/mem` when the kernel lacks cross-memory attach. Reads
+//! never cross a page boundary in one request beyond what is asked, so that a string which ends
+//! just before an unmapped page is still read whole. Nothing read here is trustworthy until the
+//! notification it was read for has been re-validated (see `Listener::id_valid`).
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+const PAGE: u64 = 4096;
+
+static NO_CMA: AtomicBool = AtomicBool::new(false);
+
+/// Reads up to `buf.len()` bytes at `addr` in thread `tid`'s address space. A short count means
+/// the rest is not mapped (or not readable).
+pub fn read(tid: u32, addr: u64, buf: &mut [u8]) -> io::Result<usize> {
+    if buf.is_empty() {
+        return Ok(0);
+    }
+    if !NO_CMA.load(Ordering::Relaxed) {
+        let local = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+        let remote = libc::iovec { iov_base: addr as *mut libc::c_void, iov_len: buf.len() };
+        // SAFETY: `local` describes `buf`, exclusively borrowed and valid for buf.len() bytes; the
+        // remote iovec is only interpreted in the other process, by the kernel, with checks.
+        let r = unsafe { libc::process_vm_readv(tid as libc::pid_t, &local, 1, &remote, 1, 0) };
+        if r >= 0 {
+            return Ok(r as usize);
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::ENOSYS) {
+            return Err(e);
+        }
+        NO_CMA.store(true, Ordering::Relaxed);
+    }
+    let f = File::open(format!("/proc/{tid}/mem"))?;
+    f.read_at(buf, addr)
+}
+
+/// Reads a NUL-terminated string of at most `max` bytes at `addr` into `out` (without the NUL).
+/// Returns true when the terminating NUL was found within `max` bytes.
+pub fn read_cstr(tid: u32, addr: u64, max: usize, out: &mut Vec<u8>) -> io::Result<bool> {
+    out.clear();
+    let mut chunk = [0u8; 256];
+    let mut at = addr;
+    while out.len() < max {
+        let to_page_end = (PAGE - (at % PAGE)) as usize;
+        let want = chunk.len().min(to_page_end).min(max - out.len() + 1);
+        let got = read(tid, at, &mut chunk[..want])?;
+        if got == 0 {
+            return Err(io::Error::from_raw_os_error(libc::EFAULT));
+        }
+        if let Some(nul) = chunk[..got].iter().position(|&b| b == 0) {
+            out.extend_from_slice(&chunk[..nul]);
+            return Ok(true);
+        }
+        let room = max - out.len();
+        out.extend_from_slice(&chunk[..got.min(room)]);
+        at += got as u64;
+    }
+    Ok(false)
+}

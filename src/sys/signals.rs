@@ -1,0 +1,23 @@
+//! Signal dispositions that only `unsafe` APIs can change.
+
+/// Ends this process with `sig` as its cause of death, the way the target died, so that the shell
+/// sees the same status (strace does the same). Core dumps of our own are suppressed first: the
+/// target's core (if any) is the one that matters.
+pub fn die_by(sig: i32) -> ! {
+    let no_core = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: plain libc calls with valid arguments; after resetting the disposition to default
+    // and unblocking, raise() delivers the signal to this thread and the default action ends the
+    // process. The process is about to end; no Rust invariants outlive it.
+    unsafe {
+        libc::setrlimit(libc::RLIMIT_CORE, &no_core);
+        libc::signal(sig, libc::SIG_DFL);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, sig);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        libc::raise(sig);
+    }
+    // A signal whose default action does not terminate (it cannot be one the target died of, but be
+    // safe): fall back to the shell's convention.
+    std::process::exit(128 + sig)
+}
