@@ -40,8 +40,9 @@ pub fn trapped_set(selected: &SyscallSet) -> SyscallSet {
     set
 }
 
-/// Builds the libseccomp context for `trapped` (native numbers).
-pub fn context(trapped: &SyscallSet) -> Result<ScmpFilterContext, FilterError> {
+/// Builds the libseccomp context for `trapped` (native numbers). Also returns the names of the
+/// syscalls this libseccomp cannot filter (newer than it), which therefore run untraced.
+pub fn context(trapped: &SyscallSet) -> Result<(ScmpFilterContext, Vec<&'static str>), FilterError> {
     let lib = |what: &str| {
         let what = what.to_string();
         move |source| FilterError::Libseccomp { what, source }
@@ -54,19 +55,30 @@ pub fn context(trapped: &SyscallSet) -> Result<ScmpFilterContext, FilterError> {
             tracing::warn!(?arch, error = %e, "cannot add ABI to the filter; its syscalls will not be trapped");
         }
     }
+    let mut unknown = Vec::new();
     for nr in trapped.iter() {
         let sc = ScmpSyscall::from(nr as i32);
-        if ctx.add_rule(ScmpAction::Notify, sc).is_err() {
-            // A syscall newer than this libseccomp, or with no i386/x32 twin: native ABI only.
-            ctx.add_rule_exact(ScmpAction::Notify, sc).map_err(lib(&format!("a rule for syscall {nr}")))?;
+        // A syscall with no i386/x32 twin is trapped on the native ABI only; one newer than
+        // this libseccomp cannot be filtered at all.
+        if ctx.add_rule(ScmpAction::Notify, sc).is_err() && ctx.add_rule_exact(ScmpAction::Notify, sc).is_err() {
+            unknown.push(crate::decode::registry().get(i64::from(nr)).map_or("?", |s| s.name()));
         }
     }
-    Ok(ctx)
+    Ok((ctx, unknown))
 }
 
-/// Compiles `trapped` to a BPF program ready for the child to load.
+/// Compiles `trapped` to a BPF program ready for the child to load. Syscalls too new for this
+/// libseccomp are left out, with a warning naming them.
 pub fn compile(trapped: &SyscallSet) -> Result<BpfProgram, FilterError> {
-    let ctx = context(trapped)?;
+    let (ctx, unknown) = context(trapped)?;
+    if !unknown.is_empty() {
+        tracing::warn!(
+            "libseccomp {} cannot filter {} of the selected syscalls, which will run untraced: {}",
+            libseccomp_version(),
+            unknown.len(),
+            unknown.join(", ")
+        );
+    }
     let mut file = memfd().map_err(|e| FilterError::Export(e.to_string()))?;
     ctx.export_bpf(file.as_fd()).map_err(|e| FilterError::Export(e.to_string()))?;
     let mut bytes = Vec::new();
@@ -76,12 +88,16 @@ pub fn compile(trapped: &SyscallSet) -> Result<BpfProgram, FilterError> {
 
 /// libseccomp's human-readable pseudo-filter, for `interpose check`.
 pub fn pseudo_code(trapped: &SyscallSet) -> Result<String, FilterError> {
-    let ctx = context(trapped)?;
+    let (ctx, _) = context(trapped)?;
     let mut file = memfd().map_err(|e| FilterError::Export(e.to_string()))?;
     ctx.export_pfc(file.as_fd()).map_err(|e| FilterError::Export(e.to_string()))?;
     let mut text = String::new();
     file.rewind().and_then(|_| file.read_to_string(&mut text)).map_err(|e| FilterError::Export(e.to_string()))?;
     Ok(text)
+}
+
+fn libseccomp_version() -> String {
+    libseccomp::ScmpVersion::current().map_or_else(|_| "?".into(), |v| format!("{}.{}.{}", v.major, v.minor, v.micro))
 }
 
 fn memfd() -> std::io::Result<std::fs::File> {

@@ -161,13 +161,15 @@ pub fn call(out: &mut String, sc: &Syscall, args: &[u64; 6], blobs: &[Blob], opt
     out.push(')');
 }
 
-/// `name(0x1, 0x2)` for a syscall we only know by number (foreign arch, unknown number).
-pub fn raw_call(out: &mut String, name: &str, args: &[u64; 6]) {
+/// `name(0x1, 0x2)` for a syscall known only by number (another ABI, or a number we lack):
+/// `nargs` arguments in hex, each cut to `arg_bits` (32 for i386).
+pub fn raw_call(out: &mut String, name: &str, args: &[u64; 6], nargs: usize, arg_bits: u32) {
     out.push_str(name);
     out.push('(');
+    let mask = if arg_bits >= 64 { u64::MAX } else { (1u64 << arg_bits) - 1 };
     let mut a = Args { out, first: true, blobs: [].iter(), opts: Options { strsize: 0 } };
-    for &v in args {
-        a.hex(v);
+    for &v in &args[..nargs.min(6)] {
+        a.hex(v & mask);
     }
     out.push(')');
 }
@@ -263,7 +265,13 @@ impl Args<'_, '_> {
         }
         if flags & xlat::O_CREAT != 0 || flags & xlat::O_TMPFILE == xlat::O_TMPFILE {
             self.sep();
-            let _ = write!(self.out, "{:#03o}", mode as u32);
+            // strace's "%#03o": 0640 -> "0640", 0 -> "000".
+            match mode as u32 {
+                0 => self.out.push_str("000"),
+                m => {
+                    let _ = write!(self.out, "0{m:o}");
+                }
+            }
         }
     }
 

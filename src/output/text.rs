@@ -45,15 +45,20 @@ impl Formatter {
             return;
         }
         self.prefix(ev.tid, out);
-        let start = out.len();
         match ev.call {
             Call::Native(nr) => match decode::registry().get(i64::from(nr)) {
                 Some(sc) => format::call(out, sc, &ev.args, &ev.blobs, self.cfg.format),
-                None => format::raw_call(out, &format!("syscall_{nr:#x}"), &ev.args),
+                None => format::raw_call(out, &format!("syscall_{nr:#x}"), &ev.args, 6, 64),
             },
-            Call::Foreign { arch, nr } => format::raw_call(out, &decode::foreign_name(arch, nr), &ev.args),
+            Call::Foreign { arch, nr } => {
+                let name = decode::foreign_name(arch, nr);
+                // The argument count of the native syscall of the same name, when there is one.
+                let bare = name.split_once(':').map_or(name.as_str(), |(_, n)| n);
+                let nargs = decode::registry().by_name(bare).map_or(6, |s| usize::from(s.row.nargs));
+                let bits = if arch == decode::ARCH_I386 { 32 } else { 64 };
+                format::raw_call(out, &name, &ev.args, nargs, bits);
+            }
         }
-        let _ = start;
         out.push(' ');
         let width = out.chars().count();
         if width < RESULT_COLUMN {

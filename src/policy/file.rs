@@ -39,11 +39,17 @@ pub fn load(path: &Path) -> Result<Policy, PolicyError> {
 
 pub fn parse(name: &str, text: &str) -> Result<Policy, PolicyError> {
     let raw: RawPolicy = toml::from_str(text).map_err(|e| {
-        let at = e.span().map_or(0, |s| s.start);
-        let (line, column) = line_col(text, at);
+        let span = e.span().unwrap_or(0..0);
+        let (line, column) = line_col(text, span.start);
+        let mut message = clean_message(e.message());
+        if message == "duplicate key"
+            && let Some(k) = text.get(span.clone())
+        {
+            message = format!("duplicate key `{}`", k.trim());
+        }
         PolicyError {
-            location: Location::File { path: name.to_string(), line, column, key: key_at(text, at) },
-            message: clean_message(e.message()),
+            location: Location::File { path: name.to_string(), line, column, key: key_at(text, span.start) },
+            message,
         }
     })?;
     let at = |span: std::ops::Range<usize>, key: String, message: String| {
@@ -117,9 +123,10 @@ fn walk_value(v: &toml::de::DeValue<'_>, at: usize, path: &mut Vec<String>) {
     }
 }
 
-/// toml's messages end with a newline and quote with backticks; keep them on one line.
+/// toml's messages end with a newline; keep them on one line, and name tables the way a user
+/// writes them rather than by our Rust type names.
 fn clean_message(m: &str) -> String {
-    m.trim().replace('\n', "; ")
+    m.trim().replace('\n', "; ").replace("struct RawTrace", "a table ([trace])").replace("struct RawPolicy", "a table")
 }
 
 #[cfg(test)]

@@ -1,0 +1,122 @@
+//! Malformed input, as a list: every case exits 2 with its one message, and never panics.
+
+mod common;
+
+use common::*;
+
+/// `-e` expressions and the message each must produce.
+const EXPRESSIONS: &[(&str, &str)] = &[
+    ("trace=raed", "-e trace=raed: unknown syscall \"raed\", did you mean \"read\"?"),
+    ("raed", "-e raed: unknown syscall \"raed\", did you mean \"read\"?"),
+    ("trace=read,futx", "-e trace=read,futx: unknown syscall \"futx\", did you mean \"futex\"?"),
+    ("trace=qqqqqq", "-e trace=qqqqqq: unknown syscall \"qqqqqq\" (`interpose syscalls` lists the known ones)"),
+    ("trace=", "-e trace=: empty syscall set; expected names, %classes, /regex, all or none"),
+    ("trace=!", "-e trace=!: empty syscall set; expected names, %classes, /regex, all or none"),
+    ("trace=read,", "-e trace=read,: empty syscall name (two commas in a row, or a trailing comma?)"),
+    ("trace=read,,write", "-e trace=read,,write: empty syscall name (two commas in a row, or a trailing comma?)"),
+    ("trace=%nett", "-e trace=%nett: unknown syscall class \"%nett\", did you mean \"%net\"?"),
+    (
+        "trace=%",
+        "-e trace=%: unknown syscall class \"%\"; known classes: %desc, %file, %network, %net, %process, %signal, %ipc, %memory, %creds, %clock, %pure, %stat, %lstat, %fstat, %%stat, %statfs, %fstatfs, %%statfs",
+    ),
+    ("trace=/(", "-e trace=/(: invalid regular expression /(: error: unclosed group"),
+    ("trace=400", "-e trace=400: no syscall has number 400"),
+    ("trace=99999999999999999999", "-e trace=99999999999999999999: no syscall has number 99999999999999999999"),
+    (
+        "signal=SIGINT",
+        "-e signal=SIGINT: strace's -e signal= is not supported: interpose does not see signal deliveries (seccomp notifies syscalls only)",
+    ),
+    (
+        "status=failed",
+        "-e status=failed: strace's -e status= is not supported: not supported yet: the result of a call the kernel completes is not visible to interpose",
+    ),
+    (
+        "verbose=all",
+        "-e verbose=all: strace's -e verbose= is not supported: interpose always prints abbreviated, decoded arguments",
+    ),
+    (
+        "bogus=1",
+        "-e bogus=1: unknown qualifier \"bogus\"; expected trace= (as in `-e trace=read,connect`), or a syscall set alone",
+    ),
+    (
+        "=read",
+        "-e =read: unknown qualifier \"\"; expected trace= (as in `-e trace=read,connect`), or a syscall set alone",
+    ),
+];
+
+#[test]
+fn bad_expressions_are_refused_with_their_message() {
+    for (expr, want) in EXPRESSIONS {
+        let o = run(&["-e", expr, "--", "true"]);
+        assert_eq!(o.status.code(), Some(2), "-e {expr}: {}", o.stderr);
+        assert_eq!(o.stderr, format!("interpose: {want}\n"), "-e {expr}");
+    }
+}
+
+/// Policy files and the message each must produce (`P` stands for the file's path).
+const POLICIES: &[(&str, &str)] = &[
+    ("[trace]\nsyscalls = [\"raed\"]\n", "P:2:13: trace.syscalls[0]: unknown syscall \"raed\", did you mean \"read\"?"),
+    (
+        "[trace]\nsyscalls = [\"read\",\n  \"connnect\"]\n",
+        "P:3:3: trace.syscalls[1]: unknown syscall \"connnect\", did you mean \"connect\"?",
+    ),
+    (
+        "[trace]\nsyscalls = [\"!raed\"]\n",
+        "P:2:13: trace.syscalls[0]: unknown syscall \"raed\", did you mean \"read\"?",
+    ),
+    (
+        "[trace]\nsyscalls = [\"%nett\"]\n",
+        "P:2:13: trace.syscalls[0]: unknown syscall class \"%nett\", did you mean \"%net\"?",
+    ),
+    (
+        "[trace]\nsyscalls = [\"\"]\n",
+        "P:2:13: trace.syscalls[0]: empty syscall name (two commas in a row, or a trailing comma?)",
+    ),
+    ("[trace]\nsycalls = [\"read\"]\n", "P:2:1: trace.sycalls: unknown field `sycalls`, expected `syscalls`"),
+    ("[trace]\n", "P:1:1: trace: missing field `syscalls`"),
+    ("[trac]\nsyscalls = [\"read\"]\n", "P:1:2: trac: unknown field `trac`, expected `trace`"),
+    ("[trace]\nsyscalls = \"read\"\n", "P:2:12: trace.syscalls: invalid type: string \"read\", expected a sequence"),
+    ("[trace]\nsyscalls = [1, 2]\n", "P:2:13: trace.syscalls[0]: invalid type: integer `1`, expected a string"),
+    ("[trace]\nsyscalls = [\"read\"]\nsyscalls = [\"write\"]\n", "P:3:1: duplicate key `syscalls`"),
+    ("[trace\nsyscalls = [\"read\"]\n", "P:1:7: unclosed table, expected `]`"),
+    ("trace = 3\n", "P:1:9: trace: invalid type: integer `3`, expected a table ([trace])"),
+];
+
+#[test]
+fn bad_policy_files_are_refused_with_file_line_and_key() {
+    let dir = scratch("bad-policies");
+    for (i, (text, want)) in POLICIES.iter().enumerate() {
+        let path = dir.join(format!("p{i}.toml"));
+        std::fs::write(&path, text).unwrap();
+        let p = path.to_str().unwrap();
+        let o = run(&["-p", p, "--", "true"]);
+        assert_eq!(o.status.code(), Some(2), "{text:?}: {}", o.stderr);
+        assert_eq!(o.stderr, format!("interpose: {}\n", want.replace('P', p)), "{text:?}");
+    }
+}
+
+#[test]
+fn missing_policy_file_and_strace_habits() {
+    let o = run(&["-p", "/no/such/policy.toml", "--", "true"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.stderr, "interpose: /no/such/policy.toml: cannot read the policy file: No such file or directory\n");
+    // strace -p PID: a hint that -p means a policy file here.
+    let o = run(&["-p", "1234", "--", "true"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        o.stderr.ends_with("interpose cannot attach to a running process as strace -p PID does)\n"),
+        "{}",
+        o.stderr
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in
+        [&["run"][..], &["run", "-c", "-C", "--", "true"], &["run", "-s", "lots", "--", "true"], &["bogus"], &[]]
+    {
+        let o = run_bounded(interpose().args(args), LIMIT);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", o.stderr);
+        assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+    }
+}
