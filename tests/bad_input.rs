@@ -111,6 +111,13 @@ fn missing_policy_file_and_strace_habits() {
 }
 
 #[test]
+fn unwritable_output_file_is_a_usage_error() {
+    let o = run(&["-o", "/no/such/dir/trace.txt", "--", "true"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.stderr, "interpose: cannot write the trace to /no/such/dir/trace.txt: No such file or directory\n");
+}
+
+#[test]
 fn usage_errors_exit_2() {
     for args in
         [&["run"][..], &["run", "-c", "-C", "--", "true"], &["run", "-s", "lots", "--", "true"], &["bogus"], &[]]

@@ -232,3 +232,45 @@ fn sigterm_to_interpose_reaches_the_program() {
     };
     assert_eq!(status.signal(), Some(libc::SIGTERM));
 }
+
+/// Reads `key=value` pairs from a test program's stdout.
+fn field(out: &str, key: &str) -> u64 {
+    out.split_whitespace()
+        .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {key}= in {out:?}"))
+}
+
+#[test]
+fn signal_storm_neither_loses_nor_double_counts_calls() {
+    // A read withdrawn by a signal before interpose received it is restarted by the kernel
+    // (SA_RESTART) and must be counted once; without SA_RESTART it fails with EINTR and never ran,
+    // so it must not be counted at all. Either way our count equals the reads that completed.
+    let storm = prog("sigstorm");
+    for restart in ["1", "0"] {
+        let o = run(&["-c", "-e", "trace=read", "--", storm.to_str().unwrap(), "4", "3000", restart]);
+        assert!(o.status.success(), "{}", o.stderr);
+        let out = o.stdout_str();
+        assert!(field(&out, "signals") > 100, "the storm was too weak to test anything: {out}");
+        let completed = field(&out, "ok");
+        if restart == "1" {
+            assert_eq!(completed, 12_000, "{out}");
+        }
+        // +1: the dynamic loader's read of libc.
+        assert_eq!(parse_table(&o.stderr)["read"], completed + 1, "SA_RESTART={restart}: {out}");
+    }
+}
+
+#[test]
+fn string_limit_cuts_buffers_like_strace() {
+    let script = "printf 'abcdefghij\\n'";
+    for (limit, want) in [("32", "write(1, \"abcdefghij\\n\", 11)"), ("4", "write(1, \"abcd\"..., 11)")] {
+        let o = run(&["-s", limit, "-e", "trace=write", "--", "sh", "-c", script]);
+        assert!(o.stderr.contains(want), "-s {limit}: {}", o.stderr);
+        let theirs = run_bounded(
+            Command::new("strace").args(["-s", limit, "-e", "trace=write", "sh", "-c", script]).stdin(Stdio::null()),
+            LIMIT,
+        );
+        assert!(theirs.stderr.contains(want), "strace -s {limit}: {}", theirs.stderr);
+    }
+}
