@@ -52,6 +52,37 @@ pub struct RunArgs {
     #[arg(short = 's', long = "string-limit", value_name = "STRSIZE", default_value_t = 32)]
     pub strsize: usize,
 
+    /// Show the time spent in each executed call, as strace -T.
+    #[arg(short = 'T', long = "syscall-times")]
+    pub syscall_times: bool,
+
+    /// Log only calls that returned without an error (results known), as strace -z.
+    #[arg(short = 'z', long = "successful-only", conflicts_with = "failed_only")]
+    pub successful_only: bool,
+
+    /// Log only calls that returned an error (results known), as strace -Z.
+    #[arg(short = 'Z', long = "failed-only")]
+    pub failed_only: bool,
+
+    /// Summary columns, as strace -U (time-percent, total-time, min-time, max-time, avg-time,
+    /// calls, errors, name), plus p50 and p99.
+    #[arg(short = 'U', long = "summary-columns", value_name = "COLUMNS")]
+    pub summary_columns: Option<String>,
+
+    /// Sort the summary by time (default), min-time, max-time, avg-time, calls, errors, name or
+    /// nothing, as strace -S.
+    #[arg(short = 'S', long = "summary-sort-by", value_name = "SORTBY")]
+    pub summary_sort: Option<String>,
+
+    /// Accepted for strace compatibility: summary times are always wall-clock times.
+    #[arg(short = 'w', long = "summary-wall-clock")]
+    pub wall_clock: bool,
+
+    /// Never execute calls on the program's behalf: the kernel completes every call, and
+    /// results, errors and times are not known (shown as ? and -).
+    #[arg(long = "no-exec")]
+    pub no_exec: bool,
+
     /// Accepted for strace compatibility: interpose always follows threads and children.
     #[arg(short = 'f', long = "follow-forks", action = ArgAction::Count)]
     pub follow: u8,

@@ -19,9 +19,22 @@ pub enum Call {
 pub enum Outcome {
     /// Answered CONTINUE: the kernel runs the call; its result is not visible to us.
     Continued,
-    /// The thread left the wait before our answer took effect (killed by a signal): the call
-    /// never ran. Not counted as a call.
+    /// The supervisor executed the call on the program's behalf: `ret` is what the program got
+    /// (`-errno` on failure), `dur_ns` how long the call itself took.
+    Completed { ret: i64, dur_ns: u64 },
+    /// The thread left the wait before our answer took effect (killed by a signal): as far as
+    /// the program is concerned the call never returned. Not counted as a call.
     Interrupted,
+}
+
+impl Outcome {
+    /// The errno of a failed completed call.
+    pub fn errno(&self) -> Option<i32> {
+        match *self {
+            Outcome::Completed { ret, .. } if ret < 0 => Some(-ret as i32),
+            _ => None,
+        }
+    }
 }
 
 /// One trapped syscall.
@@ -33,9 +46,11 @@ pub struct Event {
     pub realtime_ns: u64,
     pub call: Call,
     pub args: [u64; 6],
-    /// Captured argument memory, for the decoder of `call`; empty when memory could not be
-    /// trusted (the notification died while we read).
+    /// Captured argument memory at entry, for the decoder of `call`; empty when memory could
+    /// not be trusted (the notification died while we read).
     pub blobs: Vec<Blob>,
+    /// Output arguments of a completed call (what a read returned, the peer of an accept).
+    pub exit_blobs: Vec<Blob>,
     pub outcome: Outcome,
 }
 

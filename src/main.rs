@@ -10,6 +10,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use interpose::cli::{Cli, Command, RunArgs};
 use interpose::event::ExitStatus;
+use interpose::output::Only;
+use interpose::output::summary::{self, Layout};
 use interpose::run::{self, Mode, RunOptions};
 
 fn main() -> ExitCode {
@@ -49,10 +51,41 @@ fn run_command(args: RunArgs) -> ExitCode {
     } else {
         Mode::Log
     };
+    let mut summary = Layout::default();
+    if let Some(spec) = &args.summary_columns {
+        match summary::parse_columns(spec) {
+            Ok(c) => summary.columns = c,
+            Err(e) => return fail(2, format_args!("-U {spec}: {e}")),
+        }
+    }
+    if let Some(spec) = &args.summary_sort {
+        match summary::parse_sort(spec) {
+            Ok(k) => summary.sort = k,
+            Err(e) => return fail(2, format_args!("-S {spec}: {e}")),
+        }
+    }
+    let only = if args.successful_only {
+        Only::Successful
+    } else if args.failed_only {
+        Only::Failed
+    } else {
+        Only::All
+    };
+    let execute = !args.no_exec && policy.execute.unwrap_or(true);
     let mut command = args.command.into_iter();
     let program = command.next().expect("clap requires PROGRAM");
-    let opts =
-        RunOptions { policy, program, args: command.collect(), mode, output: args.output, strsize: args.strsize };
+    let opts = RunOptions {
+        policy,
+        execute,
+        syscall_times: args.syscall_times,
+        only,
+        summary,
+        program,
+        args: command.collect(),
+        mode,
+        output: args.output,
+        strsize: args.strsize,
+    };
     match run::run(opts) {
         Ok(ExitStatus::Exited(code)) => ExitCode::from(code as u8),
         Ok(ExitStatus::Signaled { signal, .. }) => interpose::sys::signals::die_by(signal),

@@ -37,6 +37,11 @@ pub enum Mode {
 
 pub struct RunOptions {
     pub policy: Policy,
+    /// Execute fd-based calls to learn their results.
+    pub execute: bool,
+    pub syscall_times: bool,
+    pub only: output::Only,
+    pub summary: output::summary::Layout,
     pub program: OsString,
     pub args: Vec<OsString>,
     pub mode: Mode,
@@ -107,13 +112,22 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
     tracing::debug!(pid, insns = bpf.len(), "program launched, listener taken");
 
     let log = opts.mode != Mode::Summary;
-    let out_cfg = output::Config { log, format: format::Options { strsize: opts.strsize }, to_file, launch_pid: pid };
+    let out_cfg = output::Config {
+        log,
+        syscall_times: opts.syscall_times,
+        only: opts.only,
+        summary: opts.summary.clone(),
+        format: format::Options { strsize: opts.strsize },
+        to_file,
+        launch_pid: pid,
+    };
     let (tx, writer) = output::spawn(dest, out_cfg).map_err(|e| RunError::Internal(format!("thread: {e}")))?;
 
     let sup_cfg = supervisor::Config {
         traced: opts.policy.trace,
         limits: capture::Limits { strsize: opts.strsize },
         log,
+        execute: opts.execute,
         poll_before_recv: !kernel.at_least(kernel::RECV_WAKES_ON_HUP),
     };
     let (done_r, done_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(internal("pipe"))?;

@@ -1,19 +1,103 @@
 //! Counters kept by the supervisor as calls are answered, read by the summary at the end.
 //!
-//! Updated on the receive path, so they are plain arrays indexed by syscall number: no
-//! allocation and no hashing for native calls.
+//! Updated on the receive path, so they are arrays indexed by syscall number; the timing
+//! record of a syscall is allocated once, on its first completed call, and never grows: memory
+//! stays flat however many calls pass.
 
 use std::collections::BTreeMap;
 
-use crate::decode::{NR_LIMIT, xlat};
+use crate::decode::NR_LIMIT;
 use crate::event::{Call, Outcome};
+
+/// Log-linear latency histogram: exact below 16 ns, then 8 buckets per power of two (about 6%
+/// resolution) up to 2^44 ns.
+pub const HIST_BUCKETS: usize = 16 + 41 * 8;
+
+fn bucket(ns: u64) -> usize {
+    if ns < 16 {
+        return ns as usize;
+    }
+    let e = 63 - ns.leading_zeros() as usize; // >= 4
+    let sub = ((ns >> (e - 3)) & 7) as usize;
+    (16 + (e - 4) * 8 + sub).min(HIST_BUCKETS - 1)
+}
+
+/// Lower bound of a bucket, in ns.
+fn bucket_floor(b: usize) -> u64 {
+    if b < 16 {
+        return b as u64;
+    }
+    let e = (b - 16) / 8 + 4;
+    let sub = ((b - 16) % 8) as u64;
+    (8 + sub) << (e - 3)
+}
+
+/// Results and times of the calls the supervisor executed, for one syscall.
+#[derive(Clone, Debug)]
+pub struct Timing {
+    pub completed: u64,
+    pub errors: u64,
+    pub total_ns: u64,
+    pub min_ns: u64,
+    pub max_ns: u64,
+    hist: Box<[u32; HIST_BUCKETS]>,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self { completed: 0, errors: 0, total_ns: 0, min_ns: u64::MAX, max_ns: 0, hist: Box::new([0; HIST_BUCKETS]) }
+    }
+}
+
+impl Timing {
+    fn add(&mut self, ns: u64, failed: bool) {
+        self.completed += 1;
+        self.errors += u64::from(failed);
+        self.total_ns += ns;
+        self.min_ns = self.min_ns.min(ns);
+        self.max_ns = self.max_ns.max(ns);
+        let b = &mut self.hist[bucket(ns)];
+        *b = b.saturating_add(1);
+    }
+
+    /// Adds another syscall's record to this one (for the total row).
+    pub fn merge(&mut self, o: &Timing) {
+        self.completed += o.completed;
+        self.errors += o.errors;
+        self.total_ns += o.total_ns;
+        self.min_ns = self.min_ns.min(o.min_ns);
+        self.max_ns = self.max_ns.max(o.max_ns);
+        for (a, b) in self.hist.iter_mut().zip(o.hist.iter()) {
+            *a = a.saturating_add(*b);
+        }
+    }
+
+    /// The duration below which `q` (0..=1) of the calls fall, to the histogram's resolution
+    /// (the lower bound of the bucket holding that rank, never below the observed minimum).
+    pub fn quantile_ns(&self, q: f64) -> u64 {
+        if self.completed == 0 {
+            return 0;
+        }
+        let rank = ((q * self.completed as f64).ceil() as u64).clamp(1, self.completed);
+        let mut seen = 0u64;
+        for (b, &n) in self.hist.iter().enumerate() {
+            seen += u64::from(n);
+            if seen >= rank {
+                return bucket_floor(b).clamp(self.min_ns, self.max_ns);
+            }
+        }
+        self.max_ns
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct Stats {
-    /// Completed (answered) calls per native syscall number.
+    /// Answered calls per native syscall number (continued or completed).
     pub calls: Vec<u64>,
     /// Calls withdrawn before our answer took effect, per native number.
     pub interrupted: Vec<u64>,
+    /// Completed (executed) calls: results and times, per native number.
+    pub timing: Vec<Option<Box<Timing>>>,
     /// Foreign-ABI calls by (arch, nr): (calls, interrupted).
     pub foreign: BTreeMap<(u32, i32), (u64, u64)>,
     /// futex calls by operation (command plus PRIVATE/CLOCK_REALTIME flags).
@@ -25,6 +109,7 @@ impl Default for Stats {
         Self {
             calls: vec![0; NR_LIMIT],
             interrupted: vec![0; NR_LIMIT],
+            timing: (0..NR_LIMIT).map(|_| None).collect(),
             foreign: BTreeMap::new(),
             futex_ops: BTreeMap::new(),
         }
@@ -32,18 +117,25 @@ impl Default for Stats {
 }
 
 const FUTEX_NR: u32 = 202;
+/// The futex command bits (0..127) plus FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME.
+const FUTEX_OP_BITS: u64 = 0x1ff;
 
 impl Stats {
     pub fn record(&mut self, call: Call, args: &[u64; 6], outcome: Outcome) {
-        let done = outcome == Outcome::Continued;
+        let done = outcome != Outcome::Interrupted;
         match call {
             Call::Native(nr) => {
-                let slot = if done { &mut self.calls } else { &mut self.interrupted };
-                slot[nr as usize] += 1;
-                if nr == FUTEX_NR && done {
-                    let op =
-                        args[1] & (xlat::FUTEX_CMD_MASK & 0xff | xlat::FUTEX_PRIVATE_FLAG | xlat::FUTEX_CLOCK_REALTIME);
-                    *self.futex_ops.entry(op).or_default() += 1;
+                let i = nr as usize;
+                if !done {
+                    self.interrupted[i] += 1;
+                    return;
+                }
+                self.calls[i] += 1;
+                if let Outcome::Completed { ret, dur_ns } = outcome {
+                    self.timing[i].get_or_insert_with(Default::default).add(dur_ns, ret < 0);
+                }
+                if nr == FUTEX_NR {
+                    *self.futex_ops.entry(args[1] & FUTEX_OP_BITS).or_default() += 1;
                 }
             }
             Call::Foreign { arch, nr } => {
@@ -55,5 +147,36 @@ impl Stats {
 
     pub fn total_calls(&self) -> u64 {
         self.calls.iter().sum::<u64>() + self.foreign.values().map(|v| v.0).sum::<u64>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_are_monotonic_and_tight() {
+        let mut last = 0;
+        for ns in [0u64, 1, 15, 16, 17, 100, 1000, 12_345, 1 << 30, 1 << 43] {
+            let b = bucket(ns);
+            assert!(b >= last);
+            last = b;
+            let floor = bucket_floor(b);
+            assert!(floor <= ns && ns - floor <= ns / 8 + 1, "{ns} -> bucket {b} floor {floor}");
+        }
+    }
+
+    #[test]
+    fn quantiles() {
+        let mut t = Timing::default();
+        for ns in 1..=1000u64 {
+            t.add(ns * 1000, false);
+        }
+        let p50 = t.quantile_ns(0.5) as f64;
+        let p99 = t.quantile_ns(0.99) as f64;
+        assert!((p50 - 500_000.0).abs() / 500_000.0 < 0.07, "{p50}");
+        assert!((p99 - 990_000.0).abs() / 990_000.0 < 0.07, "{p99}");
+        assert_eq!(t.quantile_ns(0.0), 1000);
+        assert_eq!(t.quantile_ns(1.0), t.max_ns.min(t.quantile_ns(1.0)));
     }
 }

@@ -72,7 +72,10 @@ const POLICIES: &[(&str, &str)] = &[
         "[trace]\nsyscalls = [\"\"]\n",
         "P:2:13: trace.syscalls[0]: empty syscall name (two commas in a row, or a trailing comma?)",
     ),
-    ("[trace]\nsycalls = [\"read\"]\n", "P:2:1: trace.sycalls: unknown field `sycalls`, expected `syscalls`"),
+    (
+        "[trace]\nsycalls = [\"read\"]\n",
+        "P:2:1: trace.sycalls: unknown field `sycalls`, expected `syscalls` or `execute`",
+    ),
     ("[trace]\n", "P:1:1: trace: missing field `syscalls`"),
     ("[trac]\nsyscalls = [\"read\"]\n", "P:1:2: trac: unknown field `trac`, expected `trace`"),
     ("[trace]\nsyscalls = \"read\"\n", "P:2:12: trace.syscalls: invalid type: string \"read\", expected a sequence"),
@@ -126,4 +129,34 @@ fn usage_errors_exit_2() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", o.stderr);
         assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
     }
+}
+
+#[test]
+fn bad_summary_options_exit_2() {
+    let o = run(&["-c", "-U", "calls,bogus", "--", "true"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        o.stderr
+            .starts_with("interpose: -U calls,bogus: unknown summary column \"bogus\"; expected one of: time-percent,"),
+        "{}",
+        o.stderr
+    );
+    let o = run(&["-c", "-S", "speed", "--", "true"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        o.stderr.starts_with("interpose: -S speed: unknown sort key \"speed\"; expected one of: time,"),
+        "{}",
+        o.stderr
+    );
+    let o = run(&["-z", "-Z", "--", "true"]);
+    assert_eq!(o.status.code(), Some(2));
+    let dir = scratch("bad-execute");
+    let p = dir.join("p.toml");
+    std::fs::write(&p, "[trace]\nsyscalls = [\"read\"]\nexecute = \"no\"\n").unwrap();
+    let o = run(&["-p", p.to_str().unwrap(), "--", "true"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        o.stderr,
+        format!("interpose: {}:3:11: trace.execute: invalid type: string \"no\", expected a boolean\n", p.display())
+    );
 }

@@ -29,12 +29,20 @@ pub fn futex_has_timeout(op: u64) -> bool {
     )
 }
 
-/// Writes `name(args...)` for a native syscall.
-pub fn call(out: &mut String, sc: &Syscall, args: &[u64; 6], blobs: &[Blob], opts: Options) {
+/// Writes `name(args...)` for a native syscall. `exit` holds the output arguments of a call
+/// that completed successfully in the supervisor (what a read returned, an accept's peer):
+/// output arguments are shown from it, or as bare addresses when it is absent.
+pub fn call(out: &mut String, sc: &Syscall, args: &[u64; 6], blobs: &[Blob], exit: Option<&[Blob]>, opts: Options) {
     out.push_str(sc.name());
     out.push('(');
-    let mut a = Args { out, first: true, blobs: blobs.iter(), opts };
     use Decoder::*;
+    // The decoders with output arguments have no entry captures: show the exit ones.
+    let shown = match (sc.decoder, exit) {
+        (Read | Pread | Readv | Recvfrom | Recvmsg | Accept | Accept4, Some(e)) => e,
+        (Read | Pread | Readv | Recvfrom | Recvmsg | Accept | Accept4, None) => &[],
+        _ => blobs,
+    };
+    let mut a = Args { out, first: true, blobs: shown.iter(), opts };
     match sc.decoder {
         Generic => {
             for &v in &args[..usize::from(sc.row.nargs)] {
@@ -44,12 +52,12 @@ pub fn call(out: &mut String, sc: &Syscall, args: &[u64; 6], blobs: &[Blob], opt
         Fd => a.fd(args[0]),
         Read => {
             a.fd(args[0]);
-            a.ptr(args[1]);
+            a.buffer(args[1]);
             a.udec(args[2]);
         }
         Pread => {
             a.fd(args[0]);
-            a.ptr(args[1]);
+            a.buffer(args[1]);
             a.udec(args[2]);
             a.sdec(args[3]);
         }
@@ -64,13 +72,16 @@ pub fn call(out: &mut String, sc: &Syscall, args: &[u64; 6], blobs: &[Blob], opt
             a.udec(args[2]);
             a.sdec(args[3]);
         }
-        Readv | Preadv => {
+        Readv => {
+            a.fd(args[0]);
+            a.iovec(args[1]);
+            a.udec(args[2]);
+        }
+        Preadv => {
             a.fd(args[0]);
             a.ptr(args[1]);
             a.udec(args[2]);
-            if sc.decoder == Preadv {
-                a.sdec(args[3]);
-            }
+            a.sdec(args[3]);
         }
         Writev | Pwritev => {
             a.fd(args[0]);
@@ -82,11 +93,11 @@ pub fn call(out: &mut String, sc: &Syscall, args: &[u64; 6], blobs: &[Blob], opt
         }
         Recvfrom => {
             a.fd(args[0]);
-            a.ptr(args[1]);
+            a.buffer(args[1]);
             a.udec(args[2]);
             a.flags(xlat::MSG_FLAGS, args[3] as u32 as u64, "0");
-            a.ptr(args[4]);
-            a.ptr(args[5]);
+            a.sockaddr(args[4], 128);
+            a.socklen(args[5]);
         }
         Sendto => {
             a.fd(args[0]);
@@ -98,7 +109,7 @@ pub fn call(out: &mut String, sc: &Syscall, args: &[u64; 6], blobs: &[Blob], opt
         }
         Recvmsg => {
             a.fd(args[0]);
-            a.ptr(args[1]);
+            a.msghdr(args[1]);
             a.flags(xlat::MSG_FLAGS, args[2] as u32 as u64, "0");
         }
         Sendmsg => {
@@ -113,8 +124,8 @@ pub fn call(out: &mut String, sc: &Syscall, args: &[u64; 6], blobs: &[Blob], opt
         }
         Accept | Accept4 => {
             a.fd(args[0]);
-            a.ptr(args[1]);
-            a.ptr(args[2]);
+            a.sockaddr(args[1], 128);
+            a.socklen(args[2]);
             if sc.decoder == Accept4 {
                 a.flags(xlat::SOCK_FLAGS, args[3] as u32 as u64, "0");
             }
@@ -307,6 +318,24 @@ impl Args<'_, '_> {
         }
         match self.blobs.next() {
             Some(Blob::Bytes { data, .. }) => sockaddr(self.out, data, len as u32),
+            _ => ptr(self.out, addr),
+        }
+    }
+
+    /// A `socklen_t *` that the call updated: `[16]`, or `[128 => 16]` when it changed.
+    fn socklen(&mut self, addr: u64) {
+        self.sep();
+        if addr == 0 {
+            self.out.push_str("NULL");
+            return;
+        }
+        match (self.blobs.next(), self.blobs.next()) {
+            (Some(Blob::Count(i)), Some(Blob::Count(o))) if i == o => {
+                let _ = write!(self.out, "[{o}]");
+            }
+            (Some(Blob::Count(i)), Some(Blob::Count(o))) => {
+                let _ = write!(self.out, "[{i} => {o}]");
+            }
             _ => ptr(self.out, addr),
         }
     }

@@ -108,7 +108,7 @@ pub static SOCK_TYPES: Table = &[
     (10, "SOCK_PACKET"),
 ];
 
-pub static SOCK_FLAGS: Table = &[(0o4000, "SOCK_NONBLOCK"), (0o2000000, "SOCK_CLOEXEC")];
+pub static SOCK_FLAGS: Table = &[(0o2000000, "SOCK_CLOEXEC"), (0o4000, "SOCK_NONBLOCK")];
 
 pub const AF_UNIX: u16 = 1;
 pub const AF_INET: u16 = 2;

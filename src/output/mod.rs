@@ -30,11 +30,25 @@ pub enum Record {
     Summary(Box<Stats>),
 }
 
+/// `-z` / `-Z`: which calls the log shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Only {
+    All,
+    /// `-z`: calls that returned without an error.
+    Successful,
+    /// `-Z`: calls that returned an error.
+    Failed,
+}
+
 /// What the writer prints.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Config {
     /// One line per call (off with `-c`).
     pub log: bool,
+    /// `-T`: the time spent in each executed call.
+    pub syscall_times: bool,
+    pub only: Only,
+    pub summary: summary::Layout,
     pub format: crate::decode::format::Options,
     /// True when writing to `-o FILE`: pid prefixes use strace's file style.
     pub to_file: bool,
@@ -50,7 +64,7 @@ pub fn spawn(dest: Box<dyn Write + Send>, cfg: Config) -> io::Result<(SyncSender
 
 fn write_loop(rx: Receiver<Record>, dest: Box<dyn Write + Send>, cfg: Config) -> io::Result<()> {
     let mut out = io::BufWriter::with_capacity(1 << 16, dest);
-    let mut text = text::Formatter::new(cfg);
+    let mut text = text::Formatter::new(cfg.clone());
     let mut line = String::with_capacity(256);
     let mut failed: Option<io::Error> = None;
     while let Ok(first) = rx.recv() {
@@ -60,7 +74,7 @@ fn write_loop(rx: Receiver<Record>, dest: Box<dyn Write + Send>, cfg: Config) ->
             match rec {
                 Record::Call(ev) => text.event(&ev, &mut line),
                 Record::Exit { pid, status } => text.exit(pid, status, &mut line),
-                Record::Summary(stats) => summary::render(&stats, &mut line),
+                Record::Summary(stats) => summary::render(&stats, &cfg.summary, &mut line),
             }
             if failed.is_none()
                 && let Err(e) = out.write_all(line.as_bytes())

@@ -1,54 +1,277 @@
 //! The `-c` / `-C` summary, in strace's table layout.
 //!
-//! Columns and their order are strace's default (`% time  seconds  usecs/call  calls  errors
-//! syscall`, then a `total` row), so scripts that parse `strace -c` keep working. A value
-//! interpose cannot know (the time and errors of a call the kernel completed on its own) is shown
-//! as `-`, never as a false zero. Rows are sorted by calls, most first.
+//! Columns, their headers, widths and default order are strace's (`% time  seconds  usecs/call
+//! calls  errors syscall`, then a `total` row), so scripts that parse `strace -c` keep working;
+//! `-U` picks and orders columns with strace's names, plus `p50` and `p99`; `-S` sorts with
+//! strace's keys. Times and errors are known for the calls the supervisor executed; a value
+//! interpose cannot know (a call the kernel completed on its own) is shown as `-`, never as a
+//! false zero, and a row that mixes both says so below the table.
 //!
 //! After the table, what strace lacks: futex calls broken down by operation (are they mostly
-//! wakes?) and the calls interrupted before they ran.
+//! wakes?) and the calls interrupted before they returned.
 
 use std::fmt::Write;
 
 use crate::decode::{self, xlat};
-use crate::stats::Stats;
+use crate::stats::{Stats, Timing};
 
-const RULE: &str = "------ ----------- ----------- --------- --------- ----------------";
-
-struct Row {
-    name: String,
-    calls: u64,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Column {
+    TimePercent,
+    TotalTime,
+    MinTime,
+    MaxTime,
+    AvgTime,
+    Calls,
+    Errors,
+    Name,
+    P50,
+    P99,
 }
 
-pub fn render(stats: &Stats, out: &mut String) {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortKey {
+    Time,
+    MinTime,
+    MaxTime,
+    AvgTime,
+    Calls,
+    Errors,
+    Name,
+    Nothing,
+}
+
+/// How the table looks: `-U` and `-S`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    pub columns: Vec<Column>,
+    pub sort: SortKey,
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        use Column::*;
+        Self { columns: vec![TimePercent, TotalTime, AvgTime, Calls, Errors, Name], sort: SortKey::Time }
+    }
+}
+
+const COLUMN_NAMES: &[(&str, Column)] = &[
+    ("time-percent", Column::TimePercent),
+    ("time", Column::TimePercent),
+    ("total-time", Column::TotalTime),
+    ("time-total", Column::TotalTime),
+    ("min-time", Column::MinTime),
+    ("shortest", Column::MinTime),
+    ("time-min", Column::MinTime),
+    ("max-time", Column::MaxTime),
+    ("longest", Column::MaxTime),
+    ("time-max", Column::MaxTime),
+    ("avg-time", Column::AvgTime),
+    ("time-avg", Column::AvgTime),
+    ("calls", Column::Calls),
+    ("count", Column::Calls),
+    ("errors", Column::Errors),
+    ("error", Column::Errors),
+    ("name", Column::Name),
+    ("syscall", Column::Name),
+    ("syscall-name", Column::Name),
+    ("p50", Column::P50),
+    ("median", Column::P50),
+    ("p99", Column::P99),
+];
+
+const SORT_NAMES: &[(&str, SortKey)] = &[
+    ("time", SortKey::Time),
+    ("time-percent", SortKey::Time),
+    ("time-total", SortKey::Time),
+    ("total-time", SortKey::Time),
+    ("min-time", SortKey::MinTime),
+    ("shortest", SortKey::MinTime),
+    ("time-min", SortKey::MinTime),
+    ("max-time", SortKey::MaxTime),
+    ("longest", SortKey::MaxTime),
+    ("time-max", SortKey::MaxTime),
+    ("avg-time", SortKey::AvgTime),
+    ("time-avg", SortKey::AvgTime),
+    ("calls", SortKey::Calls),
+    ("count", SortKey::Calls),
+    ("errors", SortKey::Errors),
+    ("error", SortKey::Errors),
+    ("name", SortKey::Name),
+    ("syscall", SortKey::Name),
+    ("syscall-name", SortKey::Name),
+    ("nothing", SortKey::Nothing),
+    ("none", SortKey::Nothing),
+];
+
+/// Parses `-U`: a comma-separated list; `name` is appended when missing, as strace does.
+pub fn parse_columns(spec: &str) -> Result<Vec<Column>, String> {
+    let mut cols = Vec::new();
+    for item in spec.split(',') {
+        let c = COLUMN_NAMES.iter().find(|(n, _)| *n == item).map(|&(_, c)| c).ok_or_else(|| {
+            let known: Vec<&str> = COLUMN_NAMES.iter().map(|(n, _)| *n).collect();
+            format!("unknown summary column \"{item}\"; expected one of: {}", known.join(", "))
+        })?;
+        cols.push(c);
+    }
+    if !cols.contains(&Column::Name) {
+        cols.push(Column::Name);
+    }
+    Ok(cols)
+}
+
+/// Parses `-S`.
+pub fn parse_sort(spec: &str) -> Result<SortKey, String> {
+    SORT_NAMES.iter().find(|(n, _)| *n == spec).map(|&(_, k)| k).ok_or_else(|| {
+        let known: Vec<&str> = SORT_NAMES.iter().map(|(n, _)| *n).collect();
+        format!("unknown sort key \"{spec}\"; expected one of: {}", known.join(", "))
+    })
+}
+
+fn header(c: Column) -> (&'static str, usize) {
+    match c {
+        Column::TimePercent => ("% time", 6),
+        Column::TotalTime => ("seconds", 11),
+        Column::MinTime => ("shortest", 8),
+        Column::MaxTime => ("longest", 8),
+        Column::AvgTime => ("usecs/call", 11),
+        Column::Calls => ("calls", 9),
+        Column::Errors => ("errors", 9),
+        Column::Name => ("syscall", 16),
+        Column::P50 => ("p50", 8),
+        Column::P99 => ("p99", 8),
+    }
+}
+
+struct Row<'a> {
+    name: String,
+    calls: u64,
+    timing: Option<&'a Timing>,
+}
+
+fn secs(ns: u64) -> String {
+    format!("{:.6}", ns as f64 / 1e9)
+}
+
+/// The text of one cell; `total_ns` is the sum over all rows (for `% time`).
+fn cell(c: Column, r: &Row<'_>, total_ns: u64, any_timing: bool) -> String {
+    let t = r.timing;
+    match c {
+        Column::TimePercent => match t {
+            Some(t) if total_ns > 0 => format!("{:.2}", 100.0 * t.total_ns as f64 / total_ns as f64),
+            Some(_) => "0.00".into(),
+            None if r.name == "total" && any_timing => "100.00".into(),
+            None => "-".into(),
+        },
+        Column::TotalTime => t.map_or("-".into(), |t| secs(t.total_ns)),
+        Column::MinTime => t.map_or("-".into(), |t| secs(t.min_ns)),
+        Column::MaxTime => t.map_or("-".into(), |t| secs(t.max_ns)),
+        Column::AvgTime => t.map_or("-".into(), |t| (t.total_ns / 1000 / t.completed.max(1)).to_string()),
+        Column::P50 => t.map_or("-".into(), |t| secs(t.quantile_ns(0.5))),
+        Column::P99 => t.map_or("-".into(), |t| secs(t.quantile_ns(0.99))),
+        Column::Calls => r.calls.to_string(),
+        // strace leaves a zero error count blank.
+        Column::Errors => t.map_or("-".into(), |t| if t.errors == 0 { String::new() } else { t.errors.to_string() }),
+        Column::Name => r.name.clone(),
+    }
+}
+
+fn sort_rows(rows: &mut [Row<'_>], key: SortKey) {
+    match key {
+        SortKey::Nothing => {}
+        SortKey::Name => rows.sort_by(|a, b| a.name.cmp(&b.name)),
+        SortKey::Calls => rows.sort_by(|a, b| b.calls.cmp(&a.calls).then_with(|| a.name.cmp(&b.name))),
+        _ => rows.sort_by(|a, b| {
+            let k = |r: &Row<'_>| -> Option<u64> {
+                r.timing.map(|t| match key {
+                    SortKey::MinTime => t.min_ns,
+                    SortKey::MaxTime => t.max_ns,
+                    SortKey::AvgTime => t.total_ns / t.completed.max(1),
+                    SortKey::Errors => t.errors,
+                    _ => t.total_ns,
+                })
+            };
+            // Known values first, largest first; then the rest by calls.
+            k(b).cmp(&k(a)).then_with(|| b.calls.cmp(&a.calls)).then_with(|| a.name.cmp(&b.name))
+        }),
+    }
+}
+
+pub fn render(stats: &Stats, layout: &Layout, out: &mut String) {
     let reg = decode::registry();
-    let mut rows: Vec<Row> = stats
+    let name_of = |nr: usize| reg.get(nr as i64).map_or_else(|| format!("syscall_{nr:#x}"), |s| s.name().to_string());
+    let mut rows: Vec<Row<'_>> = stats
         .calls
         .iter()
         .enumerate()
         .filter(|&(_, &c)| c > 0)
-        .map(|(nr, &calls)| Row {
-            name: reg.get(nr as i64).map_or_else(|| format!("syscall_{nr:#x}"), |s| s.name().to_string()),
-            calls,
+        .map(|(nr, &calls)| Row { name: name_of(nr), calls, timing: stats.timing[nr].as_deref() })
+        .collect();
+    rows.extend(stats.foreign.iter().filter(|(_, v)| v.0 > 0).map(|(&(arch, nr), v)| Row {
+        name: decode::foreign_name(arch, nr),
+        calls: v.0,
+        timing: None,
+    }));
+    sort_rows(&mut rows, layout.sort);
+
+    // The total row's timing: everything executed, merged.
+    let mut total = Timing::default();
+    let mut any_timing = false;
+    for r in &rows {
+        if let Some(t) = r.timing {
+            total.merge(t);
+            any_timing = true;
+        }
+    }
+    let total_ns = total.total_ns;
+    let total_row = Row { name: "total".into(), calls: stats.total_calls(), timing: any_timing.then_some(&total) };
+
+    let cols = &layout.columns;
+    let line = |out: &mut String, cells: Vec<String>| {
+        let mut s = String::new();
+        for (i, (c, text)) in cols.iter().zip(cells).enumerate() {
+            if i > 0 {
+                s.push(' ');
+            }
+            let (_, w) = header(*c);
+            if *c == Column::Name {
+                if i + 1 == cols.len() {
+                    s.push_str(&text);
+                } else {
+                    let _ = write!(s, "{text:<w$}");
+                }
+            } else {
+                let _ = write!(s, "{text:>w$}");
+            }
+        }
+        out.push_str(s.trim_end());
+        out.push('\n');
+    };
+    line(out, cols.iter().map(|&c| header(c).0.to_string()).collect());
+    let rule: Vec<String> = cols.iter().map(|&c| "-".repeat(header(c).1)).collect();
+    line(out, rule.clone());
+    for r in &rows {
+        line(out, cols.iter().map(|&c| cell(c, r, total_ns, any_timing)).collect());
+    }
+    line(out, rule);
+    let total_cells = cols
+        .iter()
+        .map(|&c| match c {
+            Column::TimePercent if any_timing => "100.00".into(),
+            Column::P50 | Column::P99 => String::new(),
+            _ => cell(c, &total_row, total_ns, any_timing),
         })
         .collect();
-    rows.extend(
-        stats
-            .foreign
-            .iter()
-            .filter(|(_, v)| v.0 > 0)
-            .map(|(&(arch, nr), v)| Row { name: decode::foreign_name(arch, nr), calls: v.0 }),
-    );
-    rows.sort_by(|a, b| b.calls.cmp(&a.calls).then_with(|| a.name.cmp(&b.name)));
+    line(out, total_cells);
 
-    let _ =
-        writeln!(out, "{:>6} {:>11} {:>11} {:>9} {:>9} syscall", "% time", "seconds", "usecs/call", "calls", "errors");
-    let _ = writeln!(out, "{RULE}");
-    for r in &rows {
-        let _ = writeln!(out, "{:>6} {:>11} {:>11} {:>9} {:>9} {}", "-", "-", "-", r.calls, "-", r.name);
+    let partial: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.timing.filter(|t| t.completed < r.calls).map(|t| (r, t)))
+        .map(|(r, t)| format!("{} ({} of {})", r.name, r.calls - t.completed, r.calls))
+        .collect();
+    if !partial.is_empty() {
+        let _ = writeln!(out, "\nleft to the kernel, so not in the time and error columns: {}", partial.join(", "));
     }
-    let _ = writeln!(out, "{RULE}");
-    let _ = writeln!(out, "{:>6} {:>11} {:>11} {:>9} {:>9} total", "-", "-", "-", stats.total_calls(), "-");
 
     if !stats.futex_ops.is_empty() {
         let mut ops: Vec<(u64, u64)> = stats.futex_ops.iter().map(|(&op, &n)| (op, n)).collect();
@@ -63,18 +286,13 @@ pub fn render(stats: &Stats, out: &mut String) {
         }
     }
 
-    let mut interrupted: Vec<(String, u64)> = stats
-        .interrupted
-        .iter()
-        .enumerate()
-        .filter(|&(_, &c)| c > 0)
-        .map(|(nr, &c)| (reg.get(nr as i64).map_or_else(|| format!("syscall_{nr:#x}"), |s| s.name().to_string()), c))
-        .collect();
+    let mut interrupted: Vec<(String, u64)> =
+        stats.interrupted.iter().enumerate().filter(|&(_, &c)| c > 0).map(|(nr, &c)| (name_of(nr), c)).collect();
     interrupted.extend(
         stats.foreign.iter().filter(|(_, v)| v.1 > 0).map(|(&(arch, nr), v)| (decode::foreign_name(arch, nr), v.1)),
     );
     if !interrupted.is_empty() {
         let list: Vec<String> = interrupted.iter().map(|(n, c)| format!("{n} {c}")).collect();
-        let _ = writeln!(out, "\ninterrupted before they ran (not counted above): {}", list.join(", "));
+        let _ = writeln!(out, "\ninterrupted before they returned (not counted above): {}", list.join(", "));
     }
 }

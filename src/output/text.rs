@@ -13,7 +13,7 @@ use std::fmt::Write;
 use crate::decode::{self, format, xlat};
 use crate::event::{Call, Event, ExitStatus, Outcome};
 
-use super::Config;
+use super::{Config, Only};
 
 /// Column where ` = result` goes.
 const RESULT_COLUMN: usize = 40;
@@ -39,15 +39,32 @@ impl Formatter {
         }
     }
 
-    /// Appends the line for `ev` (with its newline) to `out`; nothing when logging is off.
+    /// Appends the line for `ev` (with its newline) to `out`; nothing when logging is off or
+    /// when `-z`/`-Z` filter it out (a call whose result is unknown is neither successful nor
+    /// failed, so both filters leave it out).
     pub fn event(&mut self, ev: &Event, out: &mut String) {
         if !self.cfg.log {
+            return;
+        }
+        let keep = match (self.cfg.only, ev.outcome) {
+            (Only::All, _) => true,
+            (Only::Successful, Outcome::Completed { ret, .. }) => ret >= 0,
+            (Only::Failed, Outcome::Completed { ret, .. }) => ret < 0,
+            (Only::Successful | Only::Failed, Outcome::Continued | Outcome::Interrupted) => false,
+        };
+        if !keep {
             return;
         }
         self.prefix(ev.tid, out);
         match ev.call {
             Call::Native(nr) => match decode::registry().get(i64::from(nr)) {
-                Some(sc) => format::call(out, sc, &ev.args, &ev.blobs, self.cfg.format),
+                Some(sc) => {
+                    let exit = match ev.outcome {
+                        Outcome::Completed { ret, .. } if ret >= 0 => Some(ev.exit_blobs.as_slice()),
+                        _ => None,
+                    };
+                    format::call(out, sc, &ev.args, &ev.blobs, exit, self.cfg.format)
+                }
                 None => format::raw_call(out, &format!("syscall_{nr:#x}"), &ev.args, 6, 64),
             },
             Call::Foreign { arch, nr } => {
@@ -65,9 +82,22 @@ impl Formatter {
             out.extend(std::iter::repeat_n(' ', RESULT_COLUMN - width));
         }
         match ev.outcome {
-            Outcome::Continued => out.push_str("= ?\n"),
-            Outcome::Interrupted => out.push_str("= ? <interrupted>\n"),
+            Outcome::Continued => out.push_str("= ?"),
+            Outcome::Interrupted => out.push_str("= ? <interrupted>"),
+            Outcome::Completed { ret, dur_ns } => {
+                if ret >= 0 {
+                    let _ = write!(out, "= {ret}");
+                } else {
+                    let e = (-ret) as i32;
+                    let name = xlat::errno_name(e).map_or_else(|| e.to_string(), str::to_string);
+                    let _ = write!(out, "= -1 {name} ({})", crate::error::errno_text(e));
+                }
+                if self.cfg.syscall_times {
+                    let _ = write!(out, " <{}.{:06}>", dur_ns / 1_000_000_000, (dur_ns % 1_000_000_000) / 1000);
+                }
+            }
         }
+        out.push('\n');
     }
 
     /// `+++ exited with 0 +++` / `+++ killed by SIGKILL (core dumped) +++`.

@@ -26,6 +26,7 @@ struct RawPolicy {
 #[serde(deny_unknown_fields)]
 struct RawTrace {
     syscalls: Vec<Spanned<String>>,
+    execute: Option<bool>,
 }
 
 pub fn load(path: &Path) -> Result<Policy, PolicyError> {
@@ -58,6 +59,7 @@ pub fn parse(name: &str, text: &str) -> Result<Policy, PolicyError> {
     };
 
     let mut trace = SyscallSet::empty();
+    let execute = raw.trace.as_ref().and_then(|t| t.execute);
     if let Some(t) = raw.trace {
         let mut excluded = SyscallSet::empty();
         for (i, item) in t.syscalls.iter().enumerate() {
@@ -71,7 +73,7 @@ pub fn parse(name: &str, text: &str) -> Result<Policy, PolicyError> {
         }
         trace = trace.difference(&excluded);
     }
-    Ok(Policy { trace })
+    Ok(Policy { trace, execute })
 }
 
 /// 1-based line and column (in characters) of byte offset `at`.
@@ -155,7 +157,7 @@ mod tests {
         );
         assert_eq!(
             err("[trace]\nsycalls = [\"read\"]\n"),
-            "p.toml:2:1: trace.sycalls: unknown field `sycalls`, expected `syscalls`"
+            "p.toml:2:1: trace.sycalls: unknown field `sycalls`, expected `syscalls` or `execute`"
         );
         assert_eq!(
             err("[trace]\nsyscalls = \"read\"\n"),

@@ -23,6 +23,9 @@ pub const DEFAULT_POLICY_NAME: &str = "policies/default.toml (built in)";
 pub struct Policy {
     /// Syscalls whose calls are reported.
     pub trace: SyscallSet,
+    /// `[trace] execute`: whether fd-based calls may be executed by the supervisor to learn
+    /// their results (None: not said, which means yes).
+    pub execute: Option<bool>,
 }
 
 /// Where a policy error was found.
@@ -71,13 +74,14 @@ pub fn build(file: Option<&Path>, exprs: &[String]) -> Result<Policy, PolicyErro
         None if trace_expr.is_none() => Some(file::parse(DEFAULT_POLICY_NAME, DEFAULT_POLICY)?),
         None => None,
     };
+    let execute = base.as_ref().and_then(|p| p.execute);
     let trace = match (base, trace_expr) {
         (Some(p), Some(t)) => p.trace.union(&t),
         (Some(p), None) => p.trace,
         (None, Some(t)) => t,
         (None, None) => SyscallSet::empty(),
     };
-    Ok(Policy { trace })
+    Ok(Policy { trace, execute })
 }
 
 /// Parses policy text (for `interpose check` and tests); `name` is used in messages.

@@ -62,3 +62,43 @@ pub fn read_cstr(tid: u32, addr: u64, max: usize, out: &mut Vec<u8>) -> io::Resu
     }
     Ok(false)
 }
+
+/// Writes `data` at `addr` in thread `tid`'s address space. Returns the count written; a short
+/// count means the rest is not mapped writable.
+pub fn write(tid: u32, addr: u64, data: &[u8]) -> io::Result<usize> {
+    if data.is_empty() {
+        return Ok(0);
+    }
+    let local = libc::iovec { iov_base: data.as_ptr() as *mut libc::c_void, iov_len: data.len() };
+    let remote = libc::iovec { iov_base: addr as *mut libc::c_void, iov_len: data.len() };
+    // SAFETY: `local` describes `data`, borrowed for the call and only read by the kernel; the
+    // remote iovec is interpreted in the other process, by the kernel, with checks.
+    let r = unsafe { libc::process_vm_writev(tid as libc::pid_t, &local, 1, &remote, 1, 0) };
+    if r >= 0 { Ok(r as usize) } else { Err(io::Error::last_os_error()) }
+}
+
+/// Scatters `data` over the target's iovecs (`(base, len)` pairs) in one call, as readv
+/// would. Returns the count written.
+pub fn write_scattered(tid: u32, iovecs: &[(u64, u64)], data: &[u8]) -> io::Result<usize> {
+    let mut remote = Vec::with_capacity(iovecs.len());
+    let mut left = data.len();
+    for &(base, len) in iovecs {
+        if left == 0 {
+            break;
+        }
+        let n = (len as usize).min(left);
+        remote.push(libc::iovec { iov_base: base as *mut libc::c_void, iov_len: n });
+        left -= n;
+    }
+    let total = data.len() - left;
+    if total == 0 {
+        return Ok(0);
+    }
+    let local = libc::iovec { iov_base: data.as_ptr() as *mut libc::c_void, iov_len: total };
+    // SAFETY: `local` describes the first `total` bytes of `data`, borrowed and only read; the
+    // remote iovecs are interpreted in the other process, by the kernel, with checks.
+    let r = unsafe {
+        libc::process_vm_writev(tid as libc::pid_t, &local, 1, remote.as_ptr(), remote.len() as libc::c_ulong, 0)
+    };
+    if r >= 0 { Ok(r as usize) } else { Err(io::Error::last_os_error()) }
+}

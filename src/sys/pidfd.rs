@@ -20,6 +20,35 @@ pub fn open(pid: libc::pid_t) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
 
+/// `PIDFD_THREAD` (Linux 6.9): a pidfd for one thread rather than its thread group.
+const PIDFD_THREAD: libc::c_int = libc::O_EXCL;
+
+/// A pidfd for thread `tid` itself (Linux 6.9+); it never refers to a later thread that reuses
+/// the number. Falls back to the thread group's pidfd on older kernels.
+pub fn open_thread(tid: libc::pid_t) -> io::Result<OwnedFd> {
+    // SAFETY: pidfd_open takes two integers and returns a new descriptor or -1.
+    let r = unsafe { libc::syscall(libc::SYS_pidfd_open, tid, PIDFD_THREAD) };
+    if r >= 0 {
+        // SAFETY: the kernel just created this descriptor for us; nothing else owns it.
+        return Ok(unsafe { OwnedFd::from_raw_fd(r as RawFd) });
+    }
+    let e = io::Error::last_os_error();
+    if e.raw_os_error() != Some(libc::EINVAL) {
+        return Err(e);
+    }
+    open(tgid_of(tid)? as libc::pid_t)
+}
+
+/// The thread group (process) id of thread `tid`, from /proc.
+pub fn tgid_of(tid: libc::pid_t) -> io::Result<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{tid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Tgid:"))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| io::Error::from_raw_os_error(libc::ESRCH))
+}
+
 /// `pidfd_getfd(pidfd, fd, 0)`: a duplicate, in our table, of `fd` from the process behind
 /// `pidfd`. The new descriptor is close-on-exec.
 pub fn getfd(pidfd: BorrowedFd<'_>, fd: RemoteFd) -> io::Result<OwnedFd> {

@@ -223,6 +223,22 @@ impl Listener {
         unsafe { libc::ioctl(self.raw(), libc::SECCOMP_IOCTL_NOTIF_ID_VALID, &raw mut id) == 0 }
     }
 
+    /// Installs `fd` in the notifying process and answers the notification with the new number,
+    /// atomically (`SECCOMP_ADDFD_FLAG_SEND`). `Ok(Err(errno))` when the kernel refused (ENOENT:
+    /// the notification is gone; EMFILE: the target's table is full).
+    pub fn add_fd_and_answer(&self, id: u64, fd: BorrowedFd<'_>, cloexec: bool) -> Result<i32, i32> {
+        let mut req = libc::seccomp_notif_addfd {
+            id,
+            flags: libc::SECCOMP_ADDFD_FLAG_SEND as u32,
+            srcfd: fd.as_raw_fd() as u32,
+            newfd: 0,
+            newfd_flags: if cloexec { libc::O_CLOEXEC as u32 } else { 0 },
+        };
+        // SAFETY: ADDFD reads one seccomp_notif_addfd from the buffer, which lives for the call.
+        let r = unsafe { libc::ioctl(self.raw(), libc::SECCOMP_IOCTL_NOTIF_ADDFD, &raw mut req) };
+        if r >= 0 { Ok(r) } else { Err(io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)) }
+    }
+
     /// Asks the kernel to wake the target on our CPU when we answer (Linux 6.6+).
     pub fn set_sync_wakeup(&self) -> io::Result<()> {
         // SAFETY: SET_FLAGS takes its argument by value; no memory is passed.

@@ -136,6 +136,56 @@ pub fn parse_table(text: &str) -> BTreeMap<String, u64> {
     rows
 }
 
+/// Parses a `-c` table in the default column layout: syscall -> (calls, errors), where errors
+/// is None when the table shows `-` (unknown) and 0 when the cell is blank (strace's zero).
+pub fn parse_rows(text: &str) -> BTreeMap<String, (u64, Option<u64>)> {
+    let mut rows = BTreeMap::new();
+    let mut in_table = false;
+    for line in text.lines() {
+        if line.starts_with("------") {
+            if in_table {
+                break;
+            }
+            in_table = true;
+            continue;
+        }
+        if in_table {
+            // Fixed columns: %6 %11 %11 %9 %9 name.
+            let calls = line[31..40].trim().parse().unwrap();
+            let errors = match line[41..50].trim() {
+                "" => Some(0),
+                "-" => None,
+                n => Some(n.parse().unwrap()),
+            };
+            rows.insert(line[51..].to_string(), (calls, errors));
+        }
+    }
+    assert!(in_table, "no summary table in:\n{text}");
+    rows
+}
+
+/// `strace -f -c -e trace=SET PROGRAM...`: (calls, errors) per syscall.
+pub fn strace_rows(trace: &str, program: &[&str]) -> BTreeMap<String, (u64, Option<u64>)> {
+    let out = scratch("strace").join("table.txt");
+    let o = run_bounded(
+        Command::new("strace").args(["-f", "-c", "-o"]).arg(&out).arg("-e").arg(format!("trace={trace}")).args(program),
+        LIMIT,
+    );
+    assert!(o.status.success(), "strace failed: {}", o.stderr);
+    parse_rows(&std::fs::read_to_string(&out).unwrap())
+}
+
+/// `interpose run -c -e trace=SET PROGRAM...`: (calls, errors) per syscall.
+pub fn our_rows(trace: &str, program: &[&str]) -> BTreeMap<String, (u64, Option<u64>)> {
+    let out = scratch("ours").join("table.txt");
+    let expr = format!("trace={trace}");
+    let mut args = vec!["-c", "-o", out.to_str().unwrap(), "-e", &expr, "--"];
+    args.extend_from_slice(program);
+    let o = run(&args);
+    assert!(o.status.success(), "interpose failed ({:?}): {}", o.status, o.stderr);
+    parse_rows(&std::fs::read_to_string(&out).unwrap())
+}
+
 /// The total row of a `-c` table.
 pub fn table_total(text: &str) -> u64 {
     let line = text.lines().find(|l| l.ends_with(" total")).expect("a total row");

@@ -11,6 +11,8 @@
 //!
 //! The run ends when the listener hangs up: every task that held the filter has been released.
 
+pub mod exec;
+
 use std::fs::File;
 use std::io::{self, Read};
 use std::sync::mpsc::SyncSender;
@@ -30,6 +32,8 @@ pub struct Config {
     pub limits: capture::Limits,
     /// Capture arguments and send events to the writer (off for `-c`).
     pub log: bool,
+    /// Execute fd-based calls on the program's behalf to learn their results (see [`exec`]).
+    pub execute: bool,
     /// Poll before each RECV: needed on kernels older than 6.6, where a blocked RECV is not woken
     /// when the last task holding the filter goes away.
     pub poll_before_recv: bool,
@@ -68,10 +72,12 @@ pub struct Supervisor<'a> {
     stats: Stats,
     sink: Option<SyncSender<Record>>,
     blobs: Vec<capture::Blob>,
+    executor: exec::Executor,
 }
 
 impl<'a> Supervisor<'a> {
     pub fn new(listener: &'a Listener, cfg: Config, launch: LaunchState, sink: Option<SyncSender<Record>>) -> Self {
+        let executor = exec::Executor::new(cfg.limits.strsize, cfg.log);
         Self {
             listener,
             cfg,
@@ -79,6 +85,7 @@ impl<'a> Supervisor<'a> {
             phase: Phase::AwaitingExec,
             exec_error: None,
             stats: Stats::default(),
+            executor,
             sink,
             blobs: Vec::new(),
         }
@@ -176,10 +183,13 @@ impl<'a> Supervisor<'a> {
         }
         let realtime_ns = realtime_ns();
         let args = n.args();
+        let sc = match call {
+            Call::Native(nr) => decode::registry().get(i64::from(nr)),
+            Call::Foreign { .. } => None,
+        };
         self.blobs.clear();
         if self.cfg.log
-            && let Call::Native(nr) = call
-            && let Some(sc) = decode::registry().get(i64::from(nr))
+            && let Some(sc) = sc
         {
             capture::capture(sc.decoder, n.tid(), &args, self.cfg.limits, &mut self.blobs);
             // Bytes read for a notification that died meanwhile may belong to another thread
@@ -188,12 +198,53 @@ impl<'a> Supervisor<'a> {
                 self.blobs.clear();
             }
         }
-        let outcome = if self.answer(n, Response::Continue) { Outcome::Continued } else { Outcome::Interrupted };
+        let mut exit_blobs = Vec::new();
+        let execution = match sc {
+            Some(sc) if self.cfg.execute && exec::Executor::handles(sc.decoder, sc.name()) => {
+                self.executor.execute(self.listener, n, sc.decoder)
+            }
+            _ => exec::Execution::Declined,
+        };
+        let outcome = match execution {
+            exec::Execution::Declined => {
+                if self.answer(n, Response::Continue) {
+                    Outcome::Continued
+                } else {
+                    Outcome::Interrupted
+                }
+            }
+            exec::Execution::Done(done) => {
+                let live = match done.answered {
+                    Some(live) => live,
+                    None => self.answer(
+                        n,
+                        match done.result {
+                            Ok(v) => Response::Value(v as i64),
+                            Err(e) => Response::Error(e),
+                        },
+                    ),
+                };
+                exit_blobs = done.blobs;
+                let ret = match done.result {
+                    Ok(v) => v as i64,
+                    Err(e) => -i64::from(e),
+                };
+                if live { Outcome::Completed { ret, dur_ns: done.dur_ns } } else { Outcome::Interrupted }
+            }
+        };
         self.stats.record(call, &args, outcome);
         if self.cfg.log
             && let Some(sink) = &self.sink
         {
-            let ev = Event { tid: n.tid(), realtime_ns, call, args, blobs: std::mem::take(&mut self.blobs), outcome };
+            let ev = Event {
+                tid: n.tid(),
+                realtime_ns,
+                call,
+                args,
+                blobs: std::mem::take(&mut self.blobs),
+                exit_blobs,
+                outcome,
+            };
             if sink.send(Record::Call(ev)).is_err() {
                 // The writer is gone (it failed and said so); keep serving the target.
                 self.sink = None;

@@ -1,0 +1,703 @@
+//! Executing fd-based calls on the target's behalf, to learn their results and durations.
+//!
+//! A notification arrives at syscall entry only; after CONTINUE the result is invisible. So for
+//! the read/write/send/recv/connect/accept families the supervisor borrows the target's
+//! descriptor (`pidfd_getfd`: the same open file description, so offsets, O_NONBLOCK and socket
+//! state are shared), performs the call itself, copies results into the target's memory and
+//! answers with the return value or errno.
+//!
+//! The rule that keeps the program's semantics: **the supervisor never waits**. A call is
+//! executed only when it cannot block in the supervisor:
+//! - reads on pipes and sockets are attempted without waiting (`RWF_NOWAIT`, `MSG_DONTWAIT`);
+//!   when there is nothing to read and the descriptor is blocking, the call is handed back to
+//!   the kernel (CONTINUE), which waits natively: signals interrupt and restart it exactly as
+//!   without interpose. On a non-blocking descriptor, EAGAIN is the program's real result.
+//! - writes, sends, connects and accepts are executed on non-blocking descriptors only (a
+//!   non-waiting attempt on a blocking one could complete partially, which the program would
+//!   not have seen natively);
+//! - regular files are read and written directly (disk waits are not interruptible natively
+//!   either), except with O_DIRECT (our buffers are not the program's, so alignment differs);
+//! - everything else (ttys, character devices, eventfd, signalfd, /proc and /sys files, calls
+//!   with ancillary data, AF_UNIX addresses with a path, which would resolve in our context) is
+//!   handed back to the kernel.
+//!
+//! A declined call is answered CONTINUE and logged with `= ?`, as when execution is off.
+//!
+//! Data: a read consumes bytes only after ID_VALID confirmed that the thread is still waiting;
+//! they are then copied into its buffer before the answer. A thread can die after that check
+//! only by SIGKILL, which linearizes as "read, then killed": what the program would have lost
+//! natively too. Signals that are not fatal wait for our answer (WAIT_KILLABLE_RECV), so a
+//! signal storm cannot make the program miss or repeat data.
+
+use std::collections::HashMap;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::time::Instant;
+
+use crate::decode::Decoder;
+use crate::decode::capture::Blob;
+use crate::sys::io::{self, SysResult};
+use crate::sys::mem;
+use crate::sys::pidfd::{self, RemoteFd};
+use crate::sys::seccomp::{Listener, Notification};
+
+/// Largest single transfer executed; larger ones go to the kernel.
+const MAX_TRANSFER: usize = 64 << 20;
+/// Largest iovec count the kernel accepts (UIO_MAXIOV).
+const MAX_IOV: u64 = 1024;
+/// Largest sockaddr.
+const SOCKADDR_MAX: u64 = 128;
+/// Bound on cached per-thread pidfds; the cache is cleared when it grows past this.
+const MAX_PIDFDS: usize = 4096;
+
+/// Filesystems whose "regular" files compute their contents for the reader (`current`), so a
+/// read by the supervisor would not be the program's read.
+const PSEUDO_FS: &[i64] = &[
+    0x9fa0,      // proc
+    0x6265_6572, // sysfs
+    0x6462_6720, // debugfs
+    0x7472_6163, // tracefs
+    0x7363_6673, // securityfs
+    0x6367_7270, // cgroup2
+    0x0027_e0eb, // cgroup
+    0xcafe_4a11, // bpf
+    0x6265_6570, // configfs
+    0xde5e_81e4, // efivarfs
+];
+
+/// An executed call: its result, how long the call itself took, what the log should show.
+#[derive(Debug)]
+pub struct Done {
+    pub result: SysResult,
+    pub dur_ns: u64,
+    /// Output arguments, for the log (empty when not logging).
+    pub blobs: Vec<Blob>,
+    /// The answer was already sent (accept: `ADDFD` with `SEND`). `live` says whether it landed.
+    pub answered: Option<bool>,
+}
+
+/// What the executor decided.
+pub enum Execution {
+    /// Executed; answer with the result.
+    Done(Done),
+    /// Not executed: answer CONTINUE.
+    Declined,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Regular,
+    Pipe,
+    Socket,
+    Other,
+}
+
+pub struct Executor {
+    pidfds: HashMap<u32, OwnedFd>,
+    scratch: Vec<u8>,
+    strsize: usize,
+    log: bool,
+}
+
+/// Why a descriptor could not be borrowed.
+enum Borrow {
+    /// The target has no such descriptor: the call fails with EBADF, as it would natively.
+    BadFd,
+    Decline,
+}
+
+fn ns_since(t: Instant) -> u64 {
+    t.elapsed().as_nanos() as u64
+}
+
+impl Executor {
+    pub fn new(strsize: usize, log: bool) -> Self {
+        Self { pidfds: HashMap::new(), scratch: Vec::new(), strsize, log }
+    }
+
+    /// Whether `decoder` (for syscall `name`) is one the executor knows.
+    pub fn handles(decoder: Decoder, name: &str) -> bool {
+        use Decoder::*;
+        match decoder {
+            Read | Pread | Readv | Write | Pwrite | Writev | Recvfrom | Sendto | Recvmsg | Sendmsg | Accept
+            | Accept4 => true,
+            SockaddrIn => name == "connect",
+            Generic | Fd | Preadv | Pwritev | Socket | Futex | Open | Openat | Execve | Execveat => false,
+        }
+    }
+
+    pub fn execute(&mut self, listener: &Listener, n: &Notification, decoder: Decoder) -> Execution {
+        let a = n.args();
+        let r = match decoder {
+            Decoder::Read => self.read(listener, n, a[0], Target::Plain(a[1]), a[2], None),
+            Decoder::Pread => self.read(listener, n, a[0], Target::Plain(a[1]), a[2], Some(a[3] as i64)),
+            Decoder::Readv => match self.iovecs(n.tid(), a[1], a[2]) {
+                Some((iov, total)) => self.read(listener, n, a[0], Target::Iov(iov), total, None),
+                None => None,
+            },
+            Decoder::Write => self.write(listener, n, a[0], &[(a[1], a[2])], None, WriteHow::Write),
+            Decoder::Pwrite => self.write(listener, n, a[0], &[(a[1], a[2])], Some(a[3] as i64), WriteHow::Write),
+            Decoder::Writev => match self.iovecs(n.tid(), a[1], a[2]) {
+                Some((iov, _)) => self.write(listener, n, a[0], &iov, None, WriteHow::Write),
+                None => None,
+            },
+            Decoder::Sendto => {
+                let addr = if a[4] != 0 { self.sockaddr(n.tid(), a[4], a[5]) } else { Some(Vec::new()) };
+                match addr {
+                    Some(addr) => {
+                        let how = WriteHow::Send { flags: a[3] as i32, addr: (!addr.is_empty()).then_some(addr) };
+                        self.write(listener, n, a[0], &[(a[1], a[2])], None, how)
+                    }
+                    None => None,
+                }
+            }
+            Decoder::Sendmsg => self.sendmsg(listener, n),
+            Decoder::Recvfrom => self.recvfrom(listener, n),
+            Decoder::Recvmsg => self.recvmsg(listener, n),
+            Decoder::SockaddrIn => self.connect(listener, n),
+            Decoder::Accept => self.accept(listener, n, 0),
+            Decoder::Accept4 => self.accept(listener, n, a[3] as i32),
+            _ => None,
+        };
+        match r {
+            Some(done) => Execution::Done(done),
+            None => Execution::Declined,
+        }
+    }
+
+    /// The target thread's descriptor `fd`, borrowed into our table.
+    fn borrow(&mut self, tid: u32, fd: u64) -> Result<OwnedFd, Borrow> {
+        let fd = fd as i32;
+        if fd < 0 {
+            return Err(Borrow::BadFd);
+        }
+        for attempt in 0..2 {
+            if attempt == 1 || !self.pidfds.contains_key(&tid) {
+                if self.pidfds.len() >= MAX_PIDFDS {
+                    self.pidfds.clear();
+                }
+                let p = pidfd::open_thread(tid as i32).map_err(|_| Borrow::Decline)?;
+                self.pidfds.insert(tid, p);
+            }
+            let p = self.pidfds.get(&tid).expect("inserted above");
+            match pidfd::getfd(p.as_fd(), RemoteFd(fd)) {
+                Ok(local) => return Ok(local),
+                Err(e) if e.raw_os_error() == Some(libc::EBADF) => return Err(Borrow::BadFd),
+                // A cached pidfd of a thread that has exited (its number now reused): reopen.
+                Err(e) if e.raw_os_error() == Some(libc::ESRCH) && attempt == 0 => {}
+                Err(_) => return Err(Borrow::Decline),
+            }
+        }
+        Err(Borrow::Decline)
+    }
+
+    /// Forgets a thread (after it is known gone).
+    pub fn forget(&mut self, tid: u32) {
+        self.pidfds.remove(&tid);
+    }
+
+    fn kind(fd: BorrowedFd<'_>) -> Kind {
+        match io::file_type(fd) {
+            Ok(libc::S_IFREG) => match io::fs_magic(fd) {
+                Ok(m) if PSEUDO_FS.contains(&m) => Kind::Other,
+                Ok(_) => Kind::Regular,
+                Err(_) => Kind::Other,
+            },
+            Ok(libc::S_IFBLK) => Kind::Regular,
+            Ok(libc::S_IFIFO) => Kind::Pipe,
+            Ok(libc::S_IFSOCK) => Kind::Socket,
+            _ => Kind::Other,
+        }
+    }
+
+    fn nonblocking(fd: BorrowedFd<'_>) -> Option<bool> {
+        io::status_flags(fd).ok().map(|f| f & libc::O_NONBLOCK != 0)
+    }
+
+    fn direct(fd: BorrowedFd<'_>) -> bool {
+        io::status_flags(fd).map_or(true, |f| f & libc::O_DIRECT != 0)
+    }
+
+    fn bad_fd() -> Option<Done> {
+        Some(Done { result: Err(libc::EBADF), dur_ns: 0, blobs: Vec::new(), answered: None })
+    }
+
+    /// The target's iovec array: (base, len) pairs and their total, or None to decline.
+    fn iovecs(&self, tid: u32, addr: u64, count: u64) -> Option<(Vec<(u64, u64)>, u64)> {
+        if count == 0 || count > MAX_IOV {
+            return None;
+        }
+        let mut raw = vec![0u8; count as usize * 16];
+        if mem::read(tid, addr, &mut raw).ok()? != raw.len() {
+            return None;
+        }
+        let iov: Vec<(u64, u64)> = raw
+            .chunks_exact(16)
+            .map(|c| {
+                let w = |i: usize| u64::from_ne_bytes(c[i..i + 8].try_into().expect("8 bytes"));
+                (w(0), w(8))
+            })
+            .collect();
+        let total = iov.iter().try_fold(0u64, |t, &(_, l)| t.checked_add(l))?;
+        Some((iov, total))
+    }
+
+    /// A socket address the supervisor may use as is: not a filesystem path (which would resolve
+    /// against our working directory, root and credentials).
+    fn sockaddr(&self, tid: u32, addr: u64, len: u64) -> Option<Vec<u8>> {
+        if len > SOCKADDR_MAX {
+            return None;
+        }
+        let mut buf = vec![0u8; len as usize];
+        if mem::read(tid, addr, &mut buf).ok()? != buf.len() {
+            return None;
+        }
+        let family = if buf.len() >= 2 { u16::from_ne_bytes([buf[0], buf[1]]) } else { 0 };
+        if family == libc::AF_UNIX as u16 && buf.len() > 2 && buf[2] != 0 {
+            return None;
+        }
+        Some(buf)
+    }
+
+    /// Copies the target's bytes into `self.scratch` (gathering iovecs). False when unreadable.
+    fn gather(&mut self, tid: u32, iov: &[(u64, u64)]) -> bool {
+        let total: u64 = iov.iter().map(|&(_, l)| l).sum();
+        if total as usize > MAX_TRANSFER {
+            return false;
+        }
+        self.scratch.clear();
+        self.scratch.resize(total as usize, 0);
+        let mut at = 0;
+        for &(base, len) in iov {
+            let len = len as usize;
+            match mem::read(tid, base, &mut self.scratch[at..at + len]) {
+                Ok(got) if got == len => at += len,
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    fn prepare_scratch(&mut self, len: u64) -> bool {
+        if len as usize > MAX_TRANSFER {
+            return false;
+        }
+        self.scratch.clear();
+        self.scratch.resize(len as usize, 0);
+        true
+    }
+
+    fn shown(&self, data: &[u8]) -> Blob {
+        let n = data.len().min(self.strsize);
+        Blob::Bytes { data: data[..n].to_vec(), complete: n == data.len() }
+    }
+
+    /// read / pread64 / readv.
+    fn read(
+        &mut self,
+        listener: &Listener,
+        n: &Notification,
+        fd: u64,
+        dest: Target,
+        len: u64,
+        offset: Option<i64>,
+    ) -> Option<Done> {
+        let tid = n.tid();
+        let local = match self.borrow(tid, fd) {
+            Ok(l) => l,
+            Err(Borrow::BadFd) => return Self::bad_fd(),
+            Err(Borrow::Decline) => return None,
+        };
+        let l = local.as_fd();
+        let kind = Self::kind(l);
+        let flags = match (kind, offset) {
+            (Kind::Regular, _) if Self::direct(l) => return None,
+            (Kind::Regular, _) => 0,
+            // pread on a pipe or socket fails at once (ESPIPE): no wait either way.
+            (Kind::Pipe | Kind::Socket, Some(_)) => 0,
+            (Kind::Pipe | Kind::Socket, None) => libc::RWF_NOWAIT,
+            (Kind::Other, _) => return None,
+        };
+        if !self.prepare_scratch(len) || !listener.id_valid(n.id()) {
+            return None;
+        }
+        let t = Instant::now();
+        let mut result = io::preadv2(l, &mut self.scratch, offset.unwrap_or(-1), flags);
+        let mut dur_ns = ns_since(t);
+        match result {
+            Err(libc::EAGAIN) if flags != 0 => match Self::nonblocking(l) {
+                Some(true) => {}
+                _ => return None,
+            },
+            Err(libc::EOPNOTSUPP) if flags != 0 => {
+                // No RWF_NOWAIT for this file (kernel < 6.4 for pipes): only a non-blocking
+                // descriptor can be read without waiting.
+                if Self::nonblocking(l) != Some(true) {
+                    return None;
+                }
+                let t = Instant::now();
+                result = io::preadv2(l, &mut self.scratch, -1, 0);
+                dur_ns = ns_since(t);
+            }
+            _ => {}
+        }
+        let mut blobs = Vec::new();
+        if let Ok(got) = result {
+            let data = &self.scratch[..got];
+            let written = match &dest {
+                Target::Plain(addr) => mem::write(tid, *addr, data),
+                Target::Iov(iov) => mem::write_scattered(tid, iov, data),
+            };
+            if written.map_or(true, |w| w < got) {
+                tracing::warn!(
+                    tid,
+                    fd,
+                    bytes = got,
+                    "cannot copy executed read into the target's buffer; answering EFAULT"
+                );
+                result = Err(libc::EFAULT);
+            } else if self.log {
+                match &dest {
+                    Target::Plain(_) => blobs.push(self.shown(data)),
+                    Target::Iov(iov) => self.iov_blobs(iov, data, &mut blobs),
+                }
+            }
+        }
+        Some(Done { result, dur_ns, blobs, answered: None })
+    }
+
+    /// Log blobs for data spread over iovecs: Words(pairs) then what landed in each.
+    fn iov_blobs(&self, iov: &[(u64, u64)], data: &[u8], blobs: &mut Vec<Blob>) {
+        let shown = iov.len().min(self.strsize);
+        blobs.push(Blob::Words {
+            data: iov[..shown].iter().flat_map(|&(b, l)| [b, l]).collect(),
+            complete: shown == iov.len(),
+        });
+        let mut at = 0;
+        for &(_, len) in &iov[..shown] {
+            let end = (at + len as usize).min(data.len());
+            blobs.push(self.shown(&data[at..end]));
+            at = end;
+        }
+    }
+
+    /// write / pwrite64 / writev / sendto.
+    fn write(
+        &mut self,
+        listener: &Listener,
+        n: &Notification,
+        fd: u64,
+        iov: &[(u64, u64)],
+        offset: Option<i64>,
+        how: WriteHow,
+    ) -> Option<Done> {
+        let tid = n.tid();
+        let local = match self.borrow(tid, fd) {
+            Ok(l) => l,
+            Err(Borrow::BadFd) => return Self::bad_fd(),
+            Err(Borrow::Decline) => return None,
+        };
+        let l = local.as_fd();
+        let kind = Self::kind(l);
+        match (kind, &how) {
+            (Kind::Regular, WriteHow::Write) if Self::direct(l) => return None,
+            (Kind::Regular, WriteHow::Write) => {}
+            (Kind::Pipe | Kind::Socket, _) if offset.is_some() => {}
+            (Kind::Pipe, WriteHow::Write) | (Kind::Socket, _) => {
+                if Self::nonblocking(l) != Some(true) {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+        if !self.gather(tid, iov) || !listener.id_valid(n.id()) {
+            return None;
+        }
+        let t = Instant::now();
+        let (result, raise_sigpipe) = match (&how, kind, offset) {
+            (WriteHow::Send { flags, addr }, _, _) => {
+                let r = io::sendto(l, &self.scratch, flags | libc::MSG_NOSIGNAL, addr.as_deref());
+                (r, flags & libc::MSG_NOSIGNAL == 0)
+            }
+            // write(2) on a socket is send(2) without flags: it raises SIGPIPE.
+            (WriteHow::Write, Kind::Socket, None) => (io::sendto(l, &self.scratch, libc::MSG_NOSIGNAL, None), true),
+            (WriteHow::Write, _, _) => (io::pwritev2(l, &self.scratch, offset.unwrap_or(-1), 0), kind == Kind::Pipe),
+        };
+        let dur_ns = ns_since(t);
+        if result == Err(libc::EPIPE) && raise_sigpipe {
+            self.sigpipe(tid);
+        }
+        Some(Done { result, dur_ns, blobs: Vec::new(), answered: None })
+    }
+
+    /// The program would have received SIGPIPE from its own write: deliver it to that thread.
+    fn sigpipe(&mut self, tid: u32) {
+        let sent = match self.pidfds.get(&tid) {
+            Some(p) => pidfd::send_signal(p.as_fd(), libc::SIGPIPE).is_ok(),
+            None => false,
+        };
+        if !sent && let Ok(tgid) = pidfd::tgid_of(tid as i32) {
+            let _ = io::tgkill(tgid, tid, libc::SIGPIPE);
+        }
+    }
+
+    fn recvfrom(&mut self, listener: &Listener, n: &Notification) -> Option<Done> {
+        let (tid, a) = (n.tid(), n.args());
+        let (fd, buf, len, flags, addr, addrlen) = (a[0], a[1], a[2], a[3] as i32, a[4], a[5]);
+        if flags & libc::MSG_ERRQUEUE != 0 || (addr != 0 && addrlen == 0) {
+            return None;
+        }
+        let in_len = if addr != 0 { Some(self.read_u32(tid, addrlen)?) } else { None };
+        let local = match self.borrow(tid, fd) {
+            Ok(l) => l,
+            Err(Borrow::BadFd) => return Self::bad_fd(),
+            Err(Borrow::Decline) => return None,
+        };
+        let l = local.as_fd();
+        if Self::kind(l) != Kind::Socket {
+            return None;
+        }
+        let waitall = flags & libc::MSG_WAITALL != 0;
+        let mut nonblocking = None;
+        if waitall {
+            nonblocking = Self::nonblocking(l);
+            if nonblocking != Some(true) {
+                return None;
+            }
+        }
+        if !self.prepare_scratch(len) || !listener.id_valid(n.id()) {
+            return None;
+        }
+        let mut peer = [0u8; 128];
+        let t = Instant::now();
+        let r = io::recvfrom(l, &mut self.scratch, flags | libc::MSG_DONTWAIT, in_len.map(|_| &mut peer));
+        let dur_ns = ns_since(t);
+        if r == Err(libc::EAGAIN) && nonblocking.or_else(|| Self::nonblocking(l)) != Some(true) {
+            return None;
+        }
+        let mut blobs = Vec::new();
+        let result = match r {
+            Ok((got, alen)) => {
+                let copied = got.min(len as usize);
+                let data = &self.scratch[..copied];
+                let mut ok = mem::write(tid, buf, data).is_ok_and(|w| w == copied);
+                if let Some(in_len) = in_len {
+                    let shown = (alen.min(in_len)) as usize;
+                    ok &= mem::write(tid, addr, &peer[..shown]).is_ok_and(|w| w == shown);
+                    ok &= mem::write(tid, addrlen, &alen.to_ne_bytes()).is_ok_and(|w| w == 4);
+                }
+                if !ok {
+                    return Some(Done { result: Err(libc::EFAULT), dur_ns, blobs, answered: None });
+                }
+                if self.log {
+                    blobs.push(self.shown(data));
+                    if let Some(in_len) = in_len {
+                        let shown = (alen.min(in_len)) as usize;
+                        blobs.push(Blob::Bytes { data: peer[..shown].to_vec(), complete: true });
+                        blobs.push(Blob::Count(u64::from(in_len)));
+                        blobs.push(Blob::Count(u64::from(alen)));
+                    }
+                }
+                Ok(got)
+            }
+            Err(e) => Err(e),
+        };
+        Some(Done { result, dur_ns, blobs, answered: None })
+    }
+
+    fn read_u32(&self, tid: u32, addr: u64) -> Option<u32> {
+        let mut b = [0u8; 4];
+        (mem::read(tid, addr, &mut b).ok()? == 4).then(|| u32::from_ne_bytes(b))
+    }
+
+    /// The msghdr at `addr`: (name, namelen, iov, iovlen, control, controllen, flags).
+    fn msghdr(&self, tid: u32, addr: u64) -> Option<[u64; 7]> {
+        let mut raw = [0u8; 56];
+        if mem::read(tid, addr, &mut raw).ok()? != 56 {
+            return None;
+        }
+        let w = |i: usize| u64::from_ne_bytes(raw[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
+        Some([w(0), w(1) & 0xffff_ffff, w(2), w(3), w(4), w(5), w(6) & 0xffff_ffff])
+    }
+
+    fn sendmsg(&mut self, listener: &Listener, n: &Notification) -> Option<Done> {
+        let (tid, a) = (n.tid(), n.args());
+        let h = self.msghdr(tid, a[1])?;
+        if h[5] != 0 {
+            return None; // ancillary data (SCM_RIGHTS...) would name our descriptors, not the program's
+        }
+        let name = if h[0] != 0 && h[1] != 0 { Some(self.sockaddr(tid, h[0], h[1])?) } else { None };
+        let (iov, _) = if h[3] == 0 { (Vec::new(), 0) } else { self.iovecs(tid, h[2], h[3])? };
+        let local = match self.borrow(tid, a[0]) {
+            Ok(l) => l,
+            Err(Borrow::BadFd) => return Self::bad_fd(),
+            Err(Borrow::Decline) => return None,
+        };
+        let l = local.as_fd();
+        if Self::kind(l) != Kind::Socket || Self::nonblocking(l) != Some(true) {
+            return None;
+        }
+        if !self.gather(tid, &iov) || !listener.id_valid(n.id()) {
+            return None;
+        }
+        let flags = a[2] as i32;
+        let t = Instant::now();
+        let result = io::sendmsg(l, &self.scratch, name.as_deref(), flags | libc::MSG_NOSIGNAL);
+        let dur_ns = ns_since(t);
+        if result == Err(libc::EPIPE) && flags & libc::MSG_NOSIGNAL == 0 {
+            self.sigpipe(tid);
+        }
+        Some(Done { result, dur_ns, blobs: Vec::new(), answered: None })
+    }
+
+    fn recvmsg(&mut self, listener: &Listener, n: &Notification) -> Option<Done> {
+        let (tid, a) = (n.tid(), n.args());
+        let flags = a[2] as i32;
+        if flags & libc::MSG_ERRQUEUE != 0 {
+            return None;
+        }
+        let mut h = self.msghdr(tid, a[1])?;
+        if h[5] != 0 {
+            return None; // the program wants ancillary data: descriptors would land in our table
+        }
+        let (iov, total) = if h[3] == 0 { (Vec::new(), 0) } else { self.iovecs(tid, h[2], h[3])? };
+        let want_name = h[0] != 0;
+        let local = match self.borrow(tid, a[0]) {
+            Ok(l) => l,
+            Err(Borrow::BadFd) => return Self::bad_fd(),
+            Err(Borrow::Decline) => return None,
+        };
+        let l = local.as_fd();
+        if Self::kind(l) != Kind::Socket {
+            return None;
+        }
+        let mut nonblocking = None;
+        if flags & libc::MSG_WAITALL != 0 {
+            nonblocking = Self::nonblocking(l);
+            if nonblocking != Some(true) {
+                return None;
+            }
+        }
+        if !self.prepare_scratch(total) || !listener.id_valid(n.id()) {
+            return None;
+        }
+        let mut name = [0u8; 128];
+        let t = Instant::now();
+        let r = io::recvmsg(l, &mut self.scratch, want_name.then_some(&mut name), flags | libc::MSG_DONTWAIT);
+        let dur_ns = ns_since(t);
+        if r == Err(libc::EAGAIN) && nonblocking.or_else(|| Self::nonblocking(l)) != Some(true) {
+            return None;
+        }
+        let mut blobs = Vec::new();
+        let result = match r {
+            Ok((got, namelen, mflags)) => {
+                let copied = got.min(total as usize);
+                let data = &self.scratch[..copied];
+                let mut ok = mem::write_scattered(tid, &iov, data).is_ok_and(|w| w == copied);
+                let shown_name = if want_name { (namelen.min(h[1] as u32)) as usize } else { 0 };
+                if want_name {
+                    ok &= mem::write(tid, h[0], &name[..shown_name]).is_ok_and(|w| w == shown_name);
+                }
+                // msg_namelen (offset 8) and msg_flags (offset 48), as the kernel updates them.
+                let out_namelen = if want_name { namelen } else { 0 };
+                ok &= mem::write(tid, a[1] + 8, &out_namelen.to_ne_bytes()).is_ok_and(|w| w == 4);
+                ok &= mem::write(tid, a[1] + 48, &mflags.to_ne_bytes()).is_ok_and(|w| w == 4);
+                if !ok {
+                    return Some(Done { result: Err(libc::EFAULT), dur_ns, blobs, answered: None });
+                }
+                if self.log {
+                    h[1] = u64::from(out_namelen);
+                    h[6] = mflags as u32 as u64;
+                    blobs.push(Blob::Words { data: h.to_vec(), complete: true });
+                    blobs.push(if want_name {
+                        Blob::Bytes { data: name[..shown_name].to_vec(), complete: true }
+                    } else {
+                        Blob::Fault
+                    });
+                    self.iov_blobs(&iov, data, &mut blobs);
+                }
+                Ok(got)
+            }
+            Err(e) => Err(e),
+        };
+        Some(Done { result, dur_ns, blobs, answered: None })
+    }
+
+    fn connect(&mut self, listener: &Listener, n: &Notification) -> Option<Done> {
+        let (tid, a) = (n.tid(), n.args());
+        if a[1] == 0 {
+            return None;
+        }
+        let addr = self.sockaddr(tid, a[1], a[2])?;
+        let local = match self.borrow(tid, a[0]) {
+            Ok(l) => l,
+            Err(Borrow::BadFd) => return Self::bad_fd(),
+            Err(Borrow::Decline) => return None,
+        };
+        let l = local.as_fd();
+        if Self::kind(l) != Kind::Socket || Self::nonblocking(l) != Some(true) || !listener.id_valid(n.id()) {
+            return None;
+        }
+        let t = Instant::now();
+        let result = io::connect(l, &addr);
+        Some(Done { result, dur_ns: ns_since(t), blobs: Vec::new(), answered: None })
+    }
+
+    fn accept(&mut self, listener: &Listener, n: &Notification, flags: i32) -> Option<Done> {
+        let (tid, a) = (n.tid(), n.args());
+        if flags & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) != 0 || (a[1] != 0 && a[2] == 0) {
+            return None;
+        }
+        let in_len = if a[1] != 0 { Some(self.read_u32(tid, a[2])?) } else { None };
+        let local = match self.borrow(tid, a[0]) {
+            Ok(l) => l,
+            Err(Borrow::BadFd) => return Self::bad_fd(),
+            Err(Borrow::Decline) => return None,
+        };
+        let l = local.as_fd();
+        if Self::kind(l) != Kind::Socket || Self::nonblocking(l) != Some(true) || !listener.id_valid(n.id()) {
+            return None;
+        }
+        let mut peer = [0u8; 128];
+        let t = Instant::now();
+        let r = io::accept4(l, in_len.map(|_| &mut peer), flags & libc::SOCK_NONBLOCK);
+        let dur_ns = ns_since(t);
+        let (conn, alen) = match r {
+            Ok(x) => x,
+            Err(e) => return Some(Done { result: Err(e), dur_ns, blobs: Vec::new(), answered: None }),
+        };
+        let mut blobs = Vec::new();
+        if let Some(in_len) = in_len {
+            let shown = alen.min(in_len) as usize;
+            let ok = mem::write(tid, a[1], &peer[..shown]).is_ok_and(|w| w == shown)
+                && mem::write(tid, a[2], &alen.to_ne_bytes()).is_ok_and(|w| w == 4);
+            if !ok {
+                // As in the kernel: the connection is dropped when the address cannot be stored.
+                return Some(Done { result: Err(libc::EFAULT), dur_ns, blobs, answered: None });
+            }
+            if self.log {
+                blobs.push(Blob::Bytes { data: peer[..shown].to_vec(), complete: true });
+                blobs.push(Blob::Count(u64::from(in_len)));
+                blobs.push(Blob::Count(u64::from(alen)));
+            }
+        }
+        // Install the connection in the program and answer with its number, in one step.
+        let (result, answered) = match listener.add_fd_and_answer(n.id(), conn.as_fd(), flags & libc::SOCK_CLOEXEC != 0)
+        {
+            Ok(newfd) => (Ok(newfd as usize), Some(true)),
+            Err(libc::ENOENT) => (Err(libc::ENOENT), Some(false)),
+            Err(e) => (Err(e), None),
+        };
+        Some(Done { result, dur_ns, blobs, answered })
+    }
+}
+
+/// Where read data goes in the target.
+enum Target {
+    Plain(u64),
+    Iov(Vec<(u64, u64)>),
+}
+
+enum WriteHow {
+    Write,
+    Send { flags: i32, addr: Option<Vec<u8>> },
+}

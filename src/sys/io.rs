@@ -1,0 +1,140 @@
+//! The calls the supervisor performs on the target's behalf, on descriptors borrowed from it
+//! with `pidfd_getfd`. Each returns the kernel's result as `Ok(value)` or `Err(errno)`, exactly
+//! what the target would have seen.
+
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+
+/// A kernel result: value or positive errno.
+pub type SysResult = Result<usize, i32>;
+
+fn check(r: isize) -> SysResult {
+    if r < 0 { Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)) } else { Ok(r as usize) }
+}
+
+/// File type bits (`S_IFMT`) of the open file.
+pub fn file_type(fd: BorrowedFd<'_>) -> Result<u32, i32> {
+    // SAFETY: fstat fills the stat buffer, which is exclusively borrowed for the call.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    check(unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } as isize)?;
+    Ok(st.st_mode & libc::S_IFMT)
+}
+
+/// `statfs.f_type` of the file's filesystem.
+pub fn fs_magic(fd: BorrowedFd<'_>) -> Result<i64, i32> {
+    // SAFETY: fstatfs fills the buffer, which is exclusively borrowed for the call.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    check(unsafe { libc::fstatfs(fd.as_raw_fd(), &mut st) } as isize)?;
+    Ok(st.f_type)
+}
+
+/// File status flags (`F_GETFL`): O_NONBLOCK, O_APPEND, O_DIRECT...
+pub fn status_flags(fd: BorrowedFd<'_>) -> Result<i32, i32> {
+    // SAFETY: F_GETFL takes no pointer.
+    check(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) } as isize).map(|v| v as i32)
+}
+
+/// `preadv2(fd, [buf], offset, flags)`; offset -1 means the file position.
+pub fn preadv2(fd: BorrowedFd<'_>, buf: &mut [u8], offset: i64, flags: i32) -> SysResult {
+    let iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+    // SAFETY: one iovec describing `buf`, exclusively borrowed for the call.
+    check(unsafe { libc::preadv2(fd.as_raw_fd(), &iov, 1, offset, flags) })
+}
+
+/// `pwritev2(fd, [buf], offset, flags)`; offset -1 means the file position.
+pub fn pwritev2(fd: BorrowedFd<'_>, buf: &[u8], offset: i64, flags: i32) -> SysResult {
+    let iov = libc::iovec { iov_base: buf.as_ptr() as *mut libc::c_void, iov_len: buf.len() };
+    // SAFETY: one iovec describing `buf`, borrowed for the call; the kernel only reads it.
+    check(unsafe { libc::pwritev2(fd.as_raw_fd(), &iov, 1, offset, flags) })
+}
+
+/// `recvfrom`; `addr` receives the peer address, its length is returned beside the count.
+pub fn recvfrom(
+    fd: BorrowedFd<'_>,
+    buf: &mut [u8],
+    flags: i32,
+    addr: Option<&mut [u8; 128]>,
+) -> Result<(usize, u32), i32> {
+    let mut alen: libc::socklen_t = 128;
+    let (ap, lp) = match addr {
+        Some(a) => (a.as_mut_ptr().cast::<libc::sockaddr>(), &raw mut alen),
+        None => (std::ptr::null_mut(), std::ptr::null_mut()),
+    };
+    // SAFETY: `buf` and the optional address buffer (128 bytes, `alen` says so) are exclusively
+    // borrowed for the call.
+    let n = check(unsafe { libc::recvfrom(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), flags, ap, lp) })?;
+    Ok((n, alen))
+}
+
+/// `sendto`, with an optional destination address (raw sockaddr bytes).
+pub fn sendto(fd: BorrowedFd<'_>, buf: &[u8], flags: i32, addr: Option<&[u8]>) -> SysResult {
+    let (ap, alen) = match addr {
+        Some(a) => (a.as_ptr().cast::<libc::sockaddr>(), a.len() as libc::socklen_t),
+        None => (std::ptr::null(), 0),
+    };
+    // SAFETY: `buf` and the address bytes are borrowed for the call and only read.
+    check(unsafe { libc::sendto(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len(), flags, ap, alen) })
+}
+
+/// `recvmsg` without ancillary data: one buffer, an optional name buffer. Returns
+/// (count, name length, msg_flags).
+pub fn recvmsg(
+    fd: BorrowedFd<'_>,
+    buf: &mut [u8],
+    name: Option<&mut [u8; 128]>,
+    flags: i32,
+) -> Result<(usize, u32, i32), i32> {
+    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+    // SAFETY: msghdr is plain data; all-zero is valid (no name, no control).
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &raw mut iov;
+    msg.msg_iovlen = 1;
+    if let Some(n) = name {
+        msg.msg_name = n.as_mut_ptr().cast();
+        msg.msg_namelen = 128;
+    }
+    // SAFETY: the msghdr points at `buf` and the name buffer, exclusively borrowed for the call.
+    let r = check(unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, flags) })?;
+    Ok((r, msg.msg_namelen, msg.msg_flags))
+}
+
+/// `sendmsg` without ancillary data.
+pub fn sendmsg(fd: BorrowedFd<'_>, buf: &[u8], name: Option<&[u8]>, flags: i32) -> SysResult {
+    let mut iov = libc::iovec { iov_base: buf.as_ptr() as *mut libc::c_void, iov_len: buf.len() };
+    // SAFETY: msghdr is plain data; all-zero is valid (no name, no control).
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &raw mut iov;
+    msg.msg_iovlen = 1;
+    if let Some(n) = name {
+        msg.msg_name = n.as_ptr() as *mut libc::c_void;
+        msg.msg_namelen = n.len() as u32;
+    }
+    // SAFETY: the msghdr points at buffers borrowed for the call, which the kernel only reads.
+    check(unsafe { libc::sendmsg(fd.as_raw_fd(), &msg, flags) })
+}
+
+/// `connect` to raw sockaddr bytes.
+pub fn connect(fd: BorrowedFd<'_>, addr: &[u8]) -> SysResult {
+    // SAFETY: the address bytes are borrowed for the call and only read.
+    check(unsafe { libc::connect(fd.as_raw_fd(), addr.as_ptr().cast(), addr.len() as libc::socklen_t) } as isize)
+}
+
+/// `accept4`; the new descriptor is ours (close-on-exec). Returns it and the peer address length.
+pub fn accept4(fd: BorrowedFd<'_>, addr: Option<&mut [u8; 128]>, flags: i32) -> Result<(OwnedFd, u32), i32> {
+    let mut alen: libc::socklen_t = 128;
+    let (ap, lp) = match addr {
+        Some(a) => (a.as_mut_ptr().cast::<libc::sockaddr>(), &raw mut alen),
+        None => (std::ptr::null_mut(), std::ptr::null_mut()),
+    };
+    // SAFETY: the optional address buffer (128 bytes, `alen` says so) is exclusively borrowed.
+    let r = check(unsafe { libc::accept4(fd.as_raw_fd(), ap, lp, flags | libc::SOCK_CLOEXEC) } as isize)?;
+    // SAFETY: accept4 just created this descriptor for us; nothing else owns it.
+    Ok((unsafe { OwnedFd::from_raw_fd(r as i32) }, alen))
+}
+
+/// Sends `sig` to one thread (`tgkill`).
+pub fn tgkill(tgid: u32, tid: u32, sig: i32) -> Result<(), i32> {
+    // SAFETY: tgkill takes integers only.
+    check(unsafe { libc::syscall(libc::SYS_tgkill, tgid, tid, sig) } as isize).map(drop)
+}
