@@ -1,0 +1,3 @@
+module interpose.bench/hello
+
+go 1.19
