@@ -3,7 +3,8 @@
  * The server runs an event loop the way Go's netpoller does: accepted sockets are non-blocking,
  * and a read that finds no data fails with EAGAIN before the loop waits in poll(2). Client
  * threads connect, send requests and read answers; every answer updates a counter behind one
- * mutex that all threads contend on (futex). Run it under interpose to see the picture:
+ * mutex that all threads contend on (futex). The threads are named "server" and "client"
+ * (for injection scopes). Run it under interpose to see the picture:
  *
  *     interpose run -c -- loopback-demo
  */
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -32,6 +34,7 @@ static volatile unsigned long checksum;
 static void *client(void *arg)
 {
     (void)arg;
+    prctl(PR_SET_NAME, "client");
     int s = socket(AF_INET, SOCK_STREAM, 0);
     if (connect(s, (struct sockaddr *)&addr, sizeof addr)) { perror("connect"); exit(1); }
     char req[32], resp[64];
@@ -51,6 +54,7 @@ static void *client(void *arg)
 
 static void *server(void *arg)
 {
+    prctl(PR_SET_NAME, "server");
     int ls = *(int *)arg, open_conns = 0, served = 0;
     struct pollfd fds[MAXFD] = { { .fd = ls, .events = POLLIN } };
     int nfds = 1;

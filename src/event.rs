@@ -22,6 +22,9 @@ pub enum Outcome {
     /// The supervisor executed the call on the program's behalf: `ret` is what the program got
     /// (`-errno` on failure), `dur_ns` how long the call itself took.
     Completed { ret: i64, dur_ns: u64 },
+    /// A fault injection replaced the call: it did not run, and the program got `ret`
+    /// (`-errno` or the injected retval). `dur_ns` is the injected delay, if any.
+    Injected { ret: i64, dur_ns: u64 },
     /// The thread left the wait before our answer took effect (killed by a signal): as far as
     /// the program is concerned the call never returned. Not counted as a call.
     Interrupted,
@@ -31,7 +34,7 @@ impl Outcome {
     /// The errno of a failed completed call.
     pub fn errno(&self) -> Option<i32> {
         match *self {
-            Outcome::Completed { ret, .. } if ret < 0 => Some(-ret as i32),
+            Outcome::Completed { ret, .. } | Outcome::Injected { ret, .. } if ret < 0 => Some(-ret as i32),
             _ => None,
         }
     }
@@ -52,6 +55,8 @@ pub struct Event {
     /// Output arguments of a completed call (what a read returned, the peer of an accept).
     pub exit_blobs: Vec<Blob>,
     pub outcome: Outcome,
+    /// An injected delay held the call (strace's `(DELAYED)`).
+    pub delayed: bool,
 }
 
 /// How the launched process ended.

@@ -68,16 +68,19 @@ pub fn context(trapped: &SyscallSet) -> Result<(ScmpFilterContext, Vec<&'static 
 }
 
 /// Compiles `trapped` to a BPF program ready for the child to load. Syscalls too new for this
-/// libseccomp are left out, with a warning naming them.
-pub fn compile(trapped: &SyscallSet) -> Result<BpfProgram, FilterError> {
+/// libseccomp are left out: a warning names those the user named one by one (`named`); those
+/// that came in through a class or `all` are only mentioned at the info level.
+pub fn compile(trapped: &SyscallSet, named: &SyscallSet) -> Result<BpfProgram, FilterError> {
     let (ctx, unknown) = context(trapped)?;
-    if !unknown.is_empty() {
-        tracing::warn!(
-            "libseccomp {} cannot filter {} of the selected syscalls, which will run untraced: {}",
-            libseccomp_version(),
-            unknown.len(),
-            unknown.join(", ")
-        );
+    let (warned, noted): (Vec<&str>, Vec<&str>) = unknown
+        .iter()
+        .partition(|name| crate::decode::registry().by_name(name).is_some_and(|s| named.contains(s.nr())));
+    let version = libseccomp_version();
+    if !warned.is_empty() {
+        tracing::warn!("libseccomp {version} cannot filter {}: these calls will run untraced", warned.join(", "));
+    }
+    if !noted.is_empty() {
+        tracing::info!("libseccomp {version} cannot filter {}: these calls will run untraced", noted.join(", "));
     }
     let mut file = memfd().map_err(|e| FilterError::Export(e.to_string()))?;
     ctx.export_bpf(file.as_fd()).map_err(|e| FilterError::Export(e.to_string()))?;

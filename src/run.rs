@@ -80,8 +80,8 @@ fn internal(what: &str) -> impl Fn(nix::Error) -> RunError + '_ {
 /// Runs the program to completion; returns how it ended.
 pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
     let kernel = kernel::check().map_err(RunError::Kernel)?;
-    let trapped = filter::trapped_set(&opts.policy.trace);
-    let bpf = filter::compile(&trapped)?;
+    let trapped = filter::trapped_set(&opts.policy.trace.union(&opts.policy.injected()));
+    let bpf = filter::compile(&trapped, &opts.policy.named)?;
     let program = Program::resolve(&opts.program, &opts.args)?;
 
     let (dest, to_file): (Box<dyn Write + Send>, bool) = match &opts.output {
@@ -128,6 +128,7 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
         limits: capture::Limits { strsize: opts.strsize },
         log,
         execute: opts.execute,
+        inject: opts.policy.inject.clone(),
         poll_before_recv: !kernel.at_least(kernel::RECV_WAKES_ON_HUP),
     };
     let (done_r, done_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(internal("pipe"))?;

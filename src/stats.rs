@@ -98,6 +98,8 @@ pub struct Stats {
     pub interrupted: Vec<u64>,
     /// Completed (executed) calls: results and times, per native number.
     pub timing: Vec<Option<Box<Timing>>>,
+    /// Calls whose result a fault injection replaced, per native number.
+    pub injected: Vec<u64>,
     /// Foreign-ABI calls by (arch, nr): (calls, interrupted).
     pub foreign: BTreeMap<(u32, i32), (u64, u64)>,
     /// futex calls by operation (command plus PRIVATE/CLOCK_REALTIME flags).
@@ -110,6 +112,7 @@ impl Default for Stats {
             calls: vec![0; NR_LIMIT],
             interrupted: vec![0; NR_LIMIT],
             timing: (0..NR_LIMIT).map(|_| None).collect(),
+            injected: vec![0; NR_LIMIT],
             foreign: BTreeMap::new(),
             futex_ops: BTreeMap::new(),
         }
@@ -131,8 +134,11 @@ impl Stats {
                     return;
                 }
                 self.calls[i] += 1;
-                if let Outcome::Completed { ret, dur_ns } = outcome {
+                if let Outcome::Completed { ret, dur_ns } | Outcome::Injected { ret, dur_ns } = outcome {
                     self.timing[i].get_or_insert_with(Default::default).add(dur_ns, ret < 0);
+                }
+                if let Outcome::Injected { .. } = outcome {
+                    self.injected[i] += 1;
                 }
                 if nr == FUTEX_NR {
                     *self.futex_ops.entry(args[1] & FUTEX_OP_BITS).or_default() += 1;
@@ -142,6 +148,32 @@ impl Stats {
                 let e = self.foreign.entry((arch, nr)).or_default();
                 if done { e.0 += 1 } else { e.1 += 1 }
             }
+        }
+    }
+
+    /// Adds the counters of another thread of the supervisor.
+    pub fn merge(&mut self, o: &Stats) {
+        for (a, b) in self.calls.iter_mut().zip(&o.calls) {
+            *a += b;
+        }
+        for (a, b) in self.interrupted.iter_mut().zip(&o.interrupted) {
+            *a += b;
+        }
+        for (a, b) in self.injected.iter_mut().zip(&o.injected) {
+            *a += b;
+        }
+        for (a, b) in self.timing.iter_mut().zip(&o.timing) {
+            if let Some(b) = b {
+                a.get_or_insert_with(Default::default).merge(b);
+            }
+        }
+        for (k, v) in &o.foreign {
+            let e = self.foreign.entry(*k).or_default();
+            e.0 += v.0;
+            e.1 += v.1;
+        }
+        for (k, v) in &o.futex_ops {
+            *self.futex_ops.entry(*k).or_default() += v;
         }
     }
 

@@ -36,11 +36,11 @@ const EXPRESSIONS: &[(&str, &str)] = &[
     ),
     (
         "bogus=1",
-        "-e bogus=1: unknown qualifier \"bogus\"; expected trace= (as in `-e trace=read,connect`), or a syscall set alone",
+        "-e bogus=1: unknown qualifier \"bogus\"; expected trace=, inject= or fault= (as in `-e trace=read,connect`), or a syscall set alone",
     ),
     (
         "=read",
-        "-e =read: unknown qualifier \"\"; expected trace= (as in `-e trace=read,connect`), or a syscall set alone",
+        "-e =read: unknown qualifier \"\"; expected trace=, inject= or fault= (as in `-e trace=read,connect`), or a syscall set alone",
     ),
 ];
 
@@ -77,12 +77,54 @@ const POLICIES: &[(&str, &str)] = &[
         "P:2:1: trace.sycalls: unknown field `sycalls`, expected `syscalls` or `execute`",
     ),
     ("[trace]\n", "P:1:1: trace: missing field `syscalls`"),
-    ("[trac]\nsyscalls = [\"read\"]\n", "P:1:2: trac: unknown field `trac`, expected `trace`"),
+    ("[trac]\nsyscalls = [\"read\"]\n", "P:1:2: trac: unknown field `trac`, expected `trace` or `inject`"),
     ("[trace]\nsyscalls = \"read\"\n", "P:2:12: trace.syscalls: invalid type: string \"read\", expected a sequence"),
     ("[trace]\nsyscalls = [1, 2]\n", "P:2:13: trace.syscalls[0]: invalid type: integer `1`, expected a string"),
     ("[trace]\nsyscalls = [\"read\"]\nsyscalls = [\"write\"]\n", "P:3:1: duplicate key `syscalls`"),
     ("[trace\nsyscalls = [\"read\"]\n", "P:1:7: unclosed table, expected `]`"),
     ("trace = 3\n", "P:1:9: trace: invalid type: integer `3`, expected a table ([trace])"),
+    (
+        "[[inject]]\nsyscalls = [\"read\"]\nerror = \"EAGIAN\"\n",
+        "P:3:9: inject[0].error: unknown errno \"EAGIAN\", did you mean \"EAGAIN\"?",
+    ),
+    (
+        "[[inject]]\nsyscalls = [\"read\"]\n",
+        "P:2:13: inject[0]: nothing to inject: give error=, retval=, signal=, delay_enter= or delay_exit=",
+    ),
+    (
+        "[[inject]]\nsyscalls = [\"read\"]\nerror = \"EIO\"\nwhen = \"0\"\n",
+        "P:4:8: inject[0].when: invalid when=\"0\"; expected FIRST[..LAST][+[STEP]] (FIRST, STEP 1..65535, LAST FIRST..65534)",
+    ),
+    (
+        "[[inject]]\nsyscalls = [\"read\"]\nerror = \"EIO\"\nprobability = 2.0\n",
+        "P:4:15: inject[0].probability: invalid probability 2; expected a number with 0 < P <= 1",
+    ),
+    (
+        "[[inject]]\nsyscalls = [\"read\"]\nerrno = \"EIO\"\n",
+        "P:3:1: inject[0].errno: unknown field `errno`, expected one of `syscalls`, `error`, `retval`, `signal`, `syscall`, `delay_enter`, `delay_exit`, `when`, `probability`, `seed`, `max`, `fd`, `dest`, `path`, `comm`",
+    ),
+    ("[[inject]]\nerror = \"EIO\"\n", "P:1:1: inject[0]: missing field `syscalls`"),
+    ("[[inject]]\nsyscalls = [\"read\"]\nerror = true\n", "P:3:9: inject[0].error: expected a string or a number"),
+    (
+        "[[inject]]\nsyscalls = [\"read\"]\nerror = \"EIO\"\nretval = 3\n",
+        "P:4:10: inject[0].retval: only one error= or retval= per rule (they are mutually exclusive)",
+    ),
+    (
+        "[[inject]]\nsyscalls = [\"read\"]\ndelay_enter = -5\n",
+        "P:3:15: inject[0].delay_enter: invalid delay \"-5\"; expected a number of microseconds, or one with a unit: s, ms, us, ns",
+    ),
+    (
+        "[[inject]]\nsyscalls = [\"connect\"]\nerror = \"EIO\"\ndest = \"1.2.3.4:0\"\n",
+        "P:4:8: inject[0].dest: invalid port \"0\" (1..65535)",
+    ),
+    (
+        "[[inject]]\nsyscalls = [\"raed\"]\nerror = \"EIO\"\n",
+        "P:2:13: inject[0].syscalls[0]: unknown syscall \"raed\", did you mean \"read\"?",
+    ),
+    (
+        "[[inject]]\nsyscalls = [\"read\"]\nerror = \"EIO\"\n[[inject]]\nsyscalls = [\"read\"]\nerror = []\n",
+        "P:6:9: inject[1].error: expected a string or a number",
+    ),
 ];
 
 #[test]

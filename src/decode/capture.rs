@@ -58,8 +58,8 @@ pub fn capture(decoder: Decoder, tid: u32, args: &[u64; 6], limits: Limits, out:
                 out.push(cap.fixed(args[3], 16));
             }
         }
-        Open => out.push(cap.path(args[0])),
-        Openat => out.push(cap.path(args[1])),
+        Open | Path | PathMode | Access | PathRest => out.push(cap.path(args[0])),
+        Openat | AtPath => out.push(cap.path(args[1])),
         Execve => cap.exec(args[0], args[1], args[2], out),
         Execveat => cap.exec(args[1], args[2], args[3], out),
     }

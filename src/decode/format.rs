@@ -161,6 +161,28 @@ pub fn call(out: &mut String, sc: &Syscall, args: &[u64; 6], blobs: &[Blob], exi
             a.argv(args[1]);
             a.envp(args[2]);
         }
+        Path => a.path(),
+        PathMode => {
+            a.path();
+            a.mode(args[1]);
+        }
+        Access => {
+            a.path();
+            a.access_mode(args[1]);
+        }
+        PathRest => {
+            a.path();
+            for &v in &args[1..usize::from(sc.row.nargs)] {
+                a.hex(v);
+            }
+        }
+        AtPath => {
+            a.dirfd(args[0]);
+            a.path();
+            for &v in &args[2..usize::from(sc.row.nargs)] {
+                a.hex(v);
+            }
+        }
         Execveat => {
             a.dirfd(args[0]);
             a.path();
@@ -275,14 +297,27 @@ impl Args<'_, '_> {
             xlat::flags(self.out, xlat::OPEN_FLAGS, flags & !xlat::O_ACCMODE, "0");
         }
         if flags & xlat::O_CREAT != 0 || flags & xlat::O_TMPFILE == xlat::O_TMPFILE {
-            self.sep();
-            // strace's "%#03o": 0640 -> "0640", 0 -> "000".
-            match mode as u32 {
-                0 => self.out.push_str("000"),
-                m => {
-                    let _ = write!(self.out, "0{m:o}");
-                }
+            self.mode(mode);
+        }
+    }
+
+    /// A file mode as strace's "%#03o": 0640 -> "0640", 0 -> "000".
+    fn mode(&mut self, mode: u64) {
+        self.sep();
+        match mode as u32 {
+            0 => self.out.push_str("000"),
+            m => {
+                let _ = write!(self.out, "0{m:o}");
             }
+        }
+    }
+
+    fn access_mode(&mut self, mode: u64) {
+        self.sep();
+        if mode == 0 {
+            self.out.push_str("F_OK");
+        } else {
+            xlat::flags(self.out, &[(4, "R_OK"), (2, "W_OK"), (1, "X_OK")], mode as u32 as u64, "F_OK");
         }
     }
 

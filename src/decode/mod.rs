@@ -62,6 +62,16 @@ pub enum Decoder {
     Openat,
     Execve,
     Execveat,
+    /// chdir(path), unlink(path), rmdir(path)...: a path, and nothing else.
+    Path,
+    /// mkdir(path, mode), chmod(path, mode), creat(path, mode): a path and an octal mode.
+    PathMode,
+    /// access(path, mode): F_OK or R_OK|W_OK|X_OK.
+    Access,
+    /// stat(path, buf), lstat, readlink, truncate...: a path, then the rest in hex.
+    PathRest,
+    /// The *at calls: a directory descriptor, a path, then the rest in hex.
+    AtPath,
 }
 
 fn decoder_for(name: &str) -> Decoder {
@@ -89,6 +99,14 @@ fn decoder_for(name: &str) -> Decoder {
         "openat" => Openat,
         "execve" => Execve,
         "execveat" => Execveat,
+        "chdir" | "rmdir" | "unlink" | "chroot" | "acct" | "swapoff" | "uselib" => Path,
+        "mkdir" | "chmod" | "creat" => PathMode,
+        "access" => Access,
+        "stat" | "lstat" | "readlink" | "truncate" | "statfs" | "utime" | "utimes" | "mknod" | "chown" | "lchown"
+        | "getxattr" | "lgetxattr" | "setxattr" | "lsetxattr" | "listxattr" | "llistxattr" | "removexattr"
+        | "lremovexattr" => PathRest,
+        "newfstatat" | "unlinkat" | "mkdirat" | "mknodat" | "fchownat" | "futimesat" | "readlinkat" | "fchmodat"
+        | "faccessat" | "faccessat2" | "utimensat" | "openat2" | "statx" | "fchmodat2" => AtPath,
         _ => Generic,
     }
 }

@@ -273,6 +273,17 @@ pub fn render(stats: &Stats, layout: &Layout, out: &mut String) {
         let _ = writeln!(out, "\nleft to the kernel, so not in the time and error columns: {}", partial.join(", "));
     }
 
+    let injected: Vec<String> = stats
+        .injected
+        .iter()
+        .enumerate()
+        .filter(|&(_, &c)| c > 0)
+        .map(|(nr, &c)| format!("{} {c}", name_of(nr)))
+        .collect();
+    if !injected.is_empty() {
+        let _ = writeln!(out, "\ninjected (their results are in the table): {}", injected.join(", "));
+    }
+
     if !stats.futex_ops.is_empty() {
         let mut ops: Vec<(u64, u64)> = stats.futex_ops.iter().map(|(&op, &n)| (op, n)).collect();
         ops.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));

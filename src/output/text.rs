@@ -48,8 +48,8 @@ impl Formatter {
         }
         let keep = match (self.cfg.only, ev.outcome) {
             (Only::All, _) => true,
-            (Only::Successful, Outcome::Completed { ret, .. }) => ret >= 0,
-            (Only::Failed, Outcome::Completed { ret, .. }) => ret < 0,
+            (Only::Successful, Outcome::Completed { ret, .. } | Outcome::Injected { ret, .. }) => ret >= 0,
+            (Only::Failed, Outcome::Completed { ret, .. } | Outcome::Injected { ret, .. }) => ret < 0,
             (Only::Successful | Only::Failed, Outcome::Continued | Outcome::Interrupted) => false,
         };
         if !keep {
@@ -84,28 +84,31 @@ impl Formatter {
         match ev.outcome {
             Outcome::Continued => out.push_str("= ?"),
             Outcome::Interrupted => out.push_str("= ? <interrupted>"),
-            Outcome::Completed { ret, dur_ns } => {
-                if ret >= 0 {
-                    let _ = write!(out, "= {ret}");
-                } else {
-                    let e = (-ret) as i32;
-                    let name = xlat::errno_name(e).map_or_else(|| e.to_string(), str::to_string);
-                    let _ = write!(out, "= -1 {name} ({})", crate::error::errno_text(e));
-                }
-                if self.cfg.syscall_times {
-                    let _ = write!(out, " <{}.{:06}>", dur_ns / 1_000_000_000, (dur_ns % 1_000_000_000) / 1000);
-                }
-            }
+            Outcome::Completed { ret, .. } | Outcome::Injected { ret, .. } => result(out, ret),
+        }
+        if matches!(ev.outcome, Outcome::Injected { .. }) {
+            out.push_str(" (INJECTED)");
+        }
+        if ev.delayed {
+            out.push_str(" (DELAYED)");
+        }
+        if self.cfg.syscall_times
+            && let Outcome::Completed { dur_ns, .. } | Outcome::Injected { dur_ns, .. } = ev.outcome
+        {
+            let _ = write!(out, " <{}.{:06}>", dur_ns / 1_000_000_000, (dur_ns % 1_000_000_000) / 1000);
         }
         out.push('\n');
     }
 
-    /// `+++ exited with 0 +++` / `+++ killed by SIGKILL (core dumped) +++`.
+    /// `+++ exited with 0 +++` / `+++ killed by SIGKILL (core dumped) +++`. Written once every
+    /// traced task is gone, so on stderr it has no pid prefix (strace's, with one task left).
     pub fn exit(&mut self, pid: u32, status: ExitStatus, out: &mut String) {
         if !self.cfg.log {
             return;
         }
-        self.prefix(pid, out);
+        if self.cfg.to_file {
+            let _ = write!(out, "{pid:<5} ");
+        }
         match status {
             ExitStatus::Exited(code) => {
                 let _ = writeln!(out, "+++ exited with {code} +++");
@@ -115,5 +118,19 @@ impl Formatter {
                 let _ = writeln!(out, "+++ killed by {}{core} +++", xlat::signal_name(signal));
             }
         }
+    }
+}
+
+/// `= 3`, or `= -1 EAGAIN (Resource temporarily unavailable)`.
+fn result(out: &mut String, ret: i64) {
+    if ret >= 0 {
+        let _ = write!(out, "= {ret}");
+    } else if ret >= -4095 {
+        let e = (-ret) as i32;
+        let name = xlat::errno_name(e).map_or_else(|| e.to_string(), str::to_string);
+        let _ = write!(out, "= -1 {name} ({})", crate::error::errno_text(e));
+    } else {
+        // An injected retval below -4095 is a (strange) success value, not an errno.
+        let _ = write!(out, "= {ret}");
     }
 }

@@ -10,6 +10,7 @@ use super::{Location, PolicyError};
 #[derive(Debug)]
 pub enum Qualified {
     Trace(SyscallSet),
+    Inject(Box<super::inject::InjectRule>),
 }
 
 /// strace qualifiers interpose does not implement, and why.
@@ -37,7 +38,6 @@ const UNSUPPORTED: &[(&[&str], &str)] = &[
         ],
         "not supported",
     ),
-    (&["inject", "fault"], "fault injection is not implemented yet"),
 ];
 
 pub fn parse(expr: &str) -> Result<Qualified, PolicyError> {
@@ -48,10 +48,12 @@ pub fn parse(expr: &str) -> Result<Qualified, PolicyError> {
     };
     match qualifier {
         "trace" | "t" => parse_set(value).map(Qualified::Trace).map_err(err),
+        "inject" => super::inject::parse_expr(value, false).map(|r| Qualified::Inject(Box::new(r))).map_err(err),
+        "fault" => super::inject::parse_expr(value, true).map(|r| Qualified::Inject(Box::new(r))).map_err(err),
         q => match UNSUPPORTED.iter().find(|(names, _)| names.contains(&q)) {
             Some((_, why)) => Err(err(format!("strace's -e {q}= is not supported: {why}"))),
             None => Err(err(format!(
-                "unknown qualifier \"{q}\"; expected trace= (as in `-e trace=read,connect`), or a syscall set alone"
+                "unknown qualifier \"{q}\"; expected trace=, inject= or fault= (as in `-e trace=read,connect`), or a syscall set alone"
             ))),
         },
     }
@@ -76,6 +78,17 @@ pub fn parse_set(value: &str) -> Result<SyscallSet, String> {
     Ok(if invert { set.complement() } else { set })
 }
 
+/// The syscalls a set expression names explicitly (see [`super::set::named_by`]).
+pub fn named_in(value: &str) -> SyscallSet {
+    let mut named = SyscallSet::empty();
+    for token in value.trim_start_matches('!').split(',') {
+        if let Some(nr) = set::named_by(token) {
+            named.insert(nr);
+        }
+    }
+    named
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,6 +96,7 @@ mod tests {
     fn trace(e: &str) -> SyscallSet {
         match parse(e).unwrap() {
             Qualified::Trace(s) => s,
+            Qualified::Inject(_) => panic!("not a trace expression"),
         }
     }
 
@@ -110,7 +124,7 @@ mod tests {
             ),
             (
                 "bogus=1",
-                "-e bogus=1: unknown qualifier \"bogus\"; expected trace= (as in `-e trace=read,connect`), or a syscall set alone",
+                "-e bogus=1: unknown qualifier \"bogus\"; expected trace=, inject= or fault= (as in `-e trace=read,connect`), or a syscall set alone",
             ),
         ] {
             assert_eq!(parse(e).unwrap_err().to_string(), want, "for {e}");

@@ -20,6 +20,47 @@ use super::{Location, Policy, PolicyError};
 #[serde(deny_unknown_fields)]
 struct RawPolicy {
     trace: Option<RawTrace>,
+    #[serde(default)]
+    inject: Vec<RawInject>,
+}
+
+/// A value written either as a string or as a number (`error = "EAGAIN"` or `error = 11`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Scalar {
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+impl Scalar {
+    fn text(&self) -> String {
+        match self {
+            Scalar::Int(i) => i.to_string(),
+            Scalar::Float(f) => f.to_string(),
+            Scalar::Text(s) => s.clone(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInject {
+    syscalls: Vec<Spanned<String>>,
+    error: Option<Spanned<Scalar>>,
+    retval: Option<Spanned<i64>>,
+    signal: Option<Spanned<Scalar>>,
+    syscall: Option<Spanned<String>>,
+    delay_enter: Option<Spanned<Scalar>>,
+    delay_exit: Option<Spanned<Scalar>>,
+    when: Option<Spanned<Scalar>>,
+    probability: Option<Spanned<f64>>,
+    seed: Option<Spanned<u64>>,
+    max: Option<Spanned<u64>>,
+    fd: Option<Spanned<Scalar>>,
+    dest: Option<Spanned<String>>,
+    path: Option<Spanned<String>>,
+    comm: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -58,22 +99,110 @@ pub fn parse(name: &str, text: &str) -> Result<Policy, PolicyError> {
         PolicyError { location: Location::File { path: name.to_string(), line, column, key: Some(key) }, message }
     };
 
-    let mut trace = SyscallSet::empty();
-    let execute = raw.trace.as_ref().and_then(|t| t.execute);
-    if let Some(t) = raw.trace {
-        let mut excluded = SyscallSet::empty();
-        for (i, item) in t.syscalls.iter().enumerate() {
-            let key = format!("trace.syscalls[{i}]");
-            let (target, token) = match item.get_ref().strip_prefix('!') {
-                Some(rest) => (&mut excluded, rest),
-                None => (&mut trace, item.get_ref().as_str()),
-            };
-            let s = set::parse_token(token).map_err(|e| at(item.span(), key, e.to_string()))?;
-            *target = target.union(&s);
+    let mut inject = Vec::new();
+    let mut named = SyscallSet::empty();
+    for (i, r) in raw.inject.iter().enumerate() {
+        let rule = inject_rule(name, text, i, r)?;
+        for item in &r.syscalls {
+            if let Some(nr) = set::named_by(item.get_ref()) {
+                named.insert(nr);
+            }
         }
-        trace = trace.difference(&excluded);
+        inject.push(rule);
     }
-    Ok(Policy { trace, execute })
+    let execute = raw.trace.as_ref().and_then(|t| t.execute);
+    let trace = match &raw.trace {
+        Some(t) => {
+            let (set, n) = syscall_list_named(&t.syscalls, "trace.syscalls", &at)?;
+            named = named.union(&n);
+            set
+        }
+        None => SyscallSet::empty(),
+    };
+    Ok(Policy { trace, execute, inject, named })
+}
+
+/// A syscall list with `"!name"` exclusions, as in `[trace] syscalls`.
+fn syscall_list(
+    items: &[Spanned<String>],
+    key: &str,
+    at: &dyn Fn(std::ops::Range<usize>, String, String) -> PolicyError,
+) -> Result<SyscallSet, PolicyError> {
+    syscall_list_named(items, key, at).map(|(s, _)| s)
+}
+
+/// As [`syscall_list`], with the syscalls named one by one.
+fn syscall_list_named(
+    items: &[Spanned<String>],
+    key: &str,
+    at: &dyn Fn(std::ops::Range<usize>, String, String) -> PolicyError,
+) -> Result<(SyscallSet, SyscallSet), PolicyError> {
+    let mut named = SyscallSet::empty();
+    for item in items {
+        if let Some(nr) = set::named_by(item.get_ref()) {
+            named.insert(nr);
+        }
+    }
+    let mut set = SyscallSet::empty();
+    let mut excluded = SyscallSet::empty();
+    for (i, item) in items.iter().enumerate() {
+        let (target, token) = match item.get_ref().strip_prefix('!') {
+            Some(rest) => (&mut excluded, rest),
+            None => (&mut set, item.get_ref().as_str()),
+        };
+        let s = set::parse_token(token).map_err(|e| at(item.span(), format!("{key}[{i}]"), e.to_string()))?;
+        *target = target.union(&s);
+    }
+    Ok((set.difference(&excluded), named))
+}
+
+fn inject_rule(name: &str, text: &str, index: usize, r: &RawInject) -> Result<super::inject::InjectRule, PolicyError> {
+    let at = |span: std::ops::Range<usize>, key: String, message: String| {
+        let (line, column) = line_col(text, span.start);
+        PolicyError { location: Location::File { path: name.to_string(), line, column, key: Some(key) }, message }
+    };
+    let prefix = format!("inject[{index}]");
+    let syscalls = syscall_list(&r.syscalls, &format!("{prefix}.syscalls"), &at)?;
+    let mut draft = super::inject::Draft::default();
+    let mut set = |key: &str, span: std::ops::Range<usize>, value: String| {
+        draft.set(key, &value, false).map_err(|m| at(span, format!("{prefix}.{key}"), m))
+    };
+    let scalar = |v: &Option<Spanned<Scalar>>| v.as_ref().map(|v| (v.span(), v.get_ref().text()));
+    // Delays written as bare numbers are microseconds, as in strace.
+    for (key, v) in [
+        ("error", scalar(&r.error)),
+        ("signal", scalar(&r.signal)),
+        ("delay_enter", scalar(&r.delay_enter)),
+        ("delay_exit", scalar(&r.delay_exit)),
+        ("when", scalar(&r.when)),
+        ("fd", scalar(&r.fd)),
+    ] {
+        if let Some((span, value)) = v {
+            set(key, span, value)?;
+        }
+    }
+    let strings = [("syscall", &r.syscall), ("dest", &r.dest), ("path", &r.path), ("comm", &r.comm)];
+    for (key, v) in strings {
+        if let Some(v) = v {
+            set(key, v.span(), v.get_ref().clone())?;
+        }
+    }
+    if let Some(v) = &r.retval {
+        set("retval", v.span(), v.get_ref().to_string())?;
+    }
+    if let Some(v) = &r.probability {
+        set("probability", v.span(), v.get_ref().to_string())?;
+    }
+    if let Some(v) = &r.seed {
+        set("seed", v.span(), v.get_ref().to_string())?;
+    }
+    if let Some(v) = &r.max {
+        set("max", v.span(), v.get_ref().to_string())?;
+    }
+    let (line, _) = line_col(text, r.syscalls.first().map_or(0, |s| s.span().start));
+    let origin = format!("{name}:{line}");
+    let table_span = r.syscalls.first().map_or(0..0, |s| s.span());
+    draft.finish(syscalls, false, origin).map_err(|m| at(table_span, prefix.clone(), m))
 }
 
 /// 1-based line and column (in characters) of byte offset `at`.
@@ -99,7 +228,7 @@ fn walk_table(t: &toml::de::DeTable<'_>, at: usize, path: &mut Vec<String>) {
             path.push(k.get_ref().to_string());
             return;
         }
-        if v.span().contains(&at) || (v.get_ref().is_table() && table_contains(v.get_ref(), at)) {
+        if v.span().contains(&at) || contains(v.get_ref(), at) {
             path.push(k.get_ref().to_string());
             walk_value(v.get_ref(), at, path);
             return;
@@ -107,8 +236,16 @@ fn walk_table(t: &toml::de::DeTable<'_>, at: usize, path: &mut Vec<String>) {
     }
 }
 
-fn table_contains(v: &toml::de::DeValue<'_>, at: usize) -> bool {
-    v.as_table().is_some_and(|t| t.iter().any(|(k, v)| k.span().contains(&at) || v.span().contains(&at)))
+/// Whether a table (or an array of tables, whose spans the parser does not always give) holds
+/// byte offset `at`.
+fn contains(v: &toml::de::DeValue<'_>, at: usize) -> bool {
+    if let Some(t) = v.as_table() {
+        return t.iter().any(|(k, v)| k.span().contains(&at) || v.span().contains(&at) || contains(v.get_ref(), at));
+    }
+    if let Some(a) = v.as_array() {
+        return a.iter().any(|item| item.span().contains(&at) || contains(item.get_ref(), at));
+    }
+    false
 }
 
 fn walk_value(v: &toml::de::DeValue<'_>, at: usize, path: &mut Vec<String>) {
@@ -116,7 +253,7 @@ fn walk_value(v: &toml::de::DeValue<'_>, at: usize, path: &mut Vec<String>) {
         walk_table(t, at, path);
     } else if let Some(a) = v.as_array() {
         for (i, item) in a.iter().enumerate() {
-            if item.span().contains(&at) {
+            if item.span().contains(&at) || contains(item.get_ref(), at) {
                 path.push(format!("[{i}]"));
                 walk_value(item.get_ref(), at, path);
                 return;
@@ -128,7 +265,12 @@ fn walk_value(v: &toml::de::DeValue<'_>, at: usize, path: &mut Vec<String>) {
 /// toml's messages end with a newline; keep them on one line, and name tables the way a user
 /// writes them rather than by our Rust type names.
 fn clean_message(m: &str) -> String {
-    m.trim().replace('\n', "; ").replace("struct RawTrace", "a table ([trace])").replace("struct RawPolicy", "a table")
+    m.trim()
+        .replace('\n', "; ")
+        .replace("struct RawTrace", "a table ([trace])")
+        .replace("struct RawInject", "a table ([[inject]])")
+        .replace("struct RawPolicy", "a table")
+        .replace("data did not match any variant of untagged enum Scalar", "expected a string or a number")
 }
 
 #[cfg(test)]
@@ -167,7 +309,7 @@ mod tests {
             err("[trace]\nsyscalls = [1]\n"),
             "p.toml:2:13: trace.syscalls[0]: invalid type: integer `1`, expected a string"
         );
-        assert_eq!(err("[trac]\n"), "p.toml:1:2: trac: unknown field `trac`, expected `trace`");
+        assert_eq!(err("[trac]\n"), "p.toml:1:2: trac: unknown field `trac`, expected `trace` or `inject`");
         assert!(err("[trace\n").starts_with("p.toml:1:"), "{}", err("[trace\n"));
     }
 }

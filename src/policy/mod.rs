@@ -5,8 +5,10 @@
 //! are already resolved to numbers. Every error says where the bad input was (file, line, column
 //! and key; or the `-e` argument) and what was expected.
 
+pub mod addr;
 mod expr;
 mod file;
+pub mod inject;
 pub mod set;
 
 use std::fmt;
@@ -19,13 +21,27 @@ pub const DEFAULT_POLICY: &str = include_str!("../../policies/default.toml");
 pub const DEFAULT_POLICY_NAME: &str = "policies/default.toml (built in)";
 
 /// A validated policy.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Policy {
     /// Syscalls whose calls are reported.
     pub trace: SyscallSet,
     /// `[trace] execute`: whether fd-based calls may be executed by the supervisor to learn
     /// their results (None: not said, which means yes).
     pub execute: Option<bool>,
+    /// Injection rules in order: the file's `[[inject]]` tables, then `-e inject=`/`fault=`.
+    /// For a given call, the last rule that matches it applies (as a later `-e inject=` for the
+    /// same syscall replaces an earlier one in strace).
+    pub inject: Vec<inject::InjectRule>,
+    /// Syscalls named one by one (not through a class, regex or `all`): those a user expects to
+    /// see, and is warned about when they cannot be trapped.
+    pub named: SyscallSet,
+}
+
+impl Policy {
+    /// Every syscall some rule injects into.
+    pub fn injected(&self) -> SyscallSet {
+        self.inject.iter().fold(SyscallSet::empty(), |s, r| s.union(&r.syscalls))
+    }
 }
 
 /// Where a policy error was found.
@@ -64,9 +80,14 @@ impl fmt::Display for PolicyError {
 /// - A file and `-e trace=` together: the syscalls of both are traced (the sets are merged).
 pub fn build(file: Option<&Path>, exprs: &[String]) -> Result<Policy, PolicyError> {
     let mut trace_expr: Option<SyscallSet> = None;
+    let mut cli_inject = Vec::new();
+    let mut named = SyscallSet::empty();
     for e in exprs {
+        let set_text = e.split_once('=').map_or(e.as_str(), |(_, v)| v).split(':').next().unwrap_or("");
+        named = named.union(&expr::named_in(set_text));
         match expr::parse(e)? {
             expr::Qualified::Trace(set) => trace_expr = Some(set),
+            expr::Qualified::Inject(rule) => cli_inject.push(*rule),
         }
     }
     let base = match file {
@@ -75,13 +96,18 @@ pub fn build(file: Option<&Path>, exprs: &[String]) -> Result<Policy, PolicyErro
         None => None,
     };
     let execute = base.as_ref().and_then(|p| p.execute);
+    if let Some(b) = &base {
+        named = named.union(&b.named);
+    }
+    let mut inject = base.as_ref().map(|p| p.inject.clone()).unwrap_or_default();
+    inject.extend(cli_inject);
     let trace = match (base, trace_expr) {
         (Some(p), Some(t)) => p.trace.union(&t),
         (Some(p), None) => p.trace,
         (None, Some(t)) => t,
         (None, None) => SyscallSet::empty(),
     };
-    Ok(Policy { trace, execute })
+    Ok(Policy { trace, execute, inject, named })
 }
 
 /// Parses policy text (for `interpose check` and tests); `name` is used in messages.

@@ -121,7 +121,8 @@ impl Executor {
             Read | Pread | Readv | Write | Pwrite | Writev | Recvfrom | Sendto | Recvmsg | Sendmsg | Accept
             | Accept4 => true,
             SockaddrIn => name == "connect",
-            Generic | Fd | Preadv | Pwritev | Socket | Futex | Open | Openat | Execve | Execveat => false,
+            Generic | Fd | Preadv | Pwritev | Socket | Futex | Open | Openat | Execve | Execveat | Path | PathMode
+            | Access | PathRest | AtPath => false,
         }
     }
 
@@ -431,12 +432,39 @@ impl Executor {
 
     /// The program would have received SIGPIPE from its own write: deliver it to that thread.
     fn sigpipe(&mut self, tid: u32) {
-        let sent = match self.pidfds.get(&tid) {
-            Some(p) => pidfd::send_signal(p.as_fd(), libc::SIGPIPE).is_ok(),
-            None => false,
-        };
-        if !sent && let Ok(tgid) = pidfd::tgid_of(tid as i32) {
-            let _ = io::tgkill(tgid, tid, libc::SIGPIPE);
+        self.signal(tid, libc::SIGPIPE);
+    }
+
+    /// Sends `sig` to thread `tid` (a thread pidfd where the kernel has them, else tgkill).
+    pub fn signal(&mut self, tid: u32, sig: i32) {
+        let thread_pidfd = pidfd::supports_thread_pidfds();
+        if thread_pidfd {
+            if !self.pidfds.contains_key(&tid)
+                && let Ok(p) = pidfd::open_thread(tid as i32)
+            {
+                self.pidfds.insert(tid, p);
+            }
+            if let Some(p) = self.pidfds.get(&tid)
+                && pidfd::send_signal(p.as_fd(), sig).is_ok()
+            {
+                return;
+            }
+        }
+        if let Ok(tgid) = pidfd::tgid_of(tid as i32) {
+            let _ = io::tgkill(tgid, tid, sig);
+        }
+    }
+
+    /// The kind of thread `tid`'s descriptor `fd`, for injection scopes.
+    pub fn fd_kind(&mut self, tid: u32, fd: u64) -> Option<crate::policy::inject::FdScope> {
+        use crate::policy::inject::FdScope;
+        let local = self.borrow(tid, fd).ok()?;
+        match io::file_type(local.as_fd()).ok()? {
+            libc::S_IFSOCK => Some(FdScope::Socket),
+            libc::S_IFIFO => Some(FdScope::Pipe),
+            libc::S_IFREG => Some(FdScope::File),
+            libc::S_IFCHR if io::is_tty(local.as_fd()) => Some(FdScope::Tty),
+            _ => None,
         }
     }
 

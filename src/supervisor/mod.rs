@@ -1,9 +1,13 @@
-//! The receive loop: receive -> decide -> capture -> answer -> record.
+//! The receive loop: receive -> decide -> capture -> (inject | execute | continue) -> answer ->
+//! record.
 //!
-//! One thread owns the listener and does nothing but this loop; formatting and writing happen
-//! on the output thread. Per notification the work is: RECV; for a logged call with pointer
-//! arguments, copy them out and re-validate the id (ID_VALID) so that bytes read from a dead or
-//! reused thread are never shown; SEND; count; hand the event over.
+//! One thread owns the receive loop and never sleeps: formatting and writing happen on the
+//! output thread, and delayed calls (fault injection's `delay_enter=`/`delay_exit=`) are completed
+//! by a second supervisor thread (see [`delay`]). Per notification the receiver: classifies the
+//! call; asks the injector whether a rule fires; for a logged call with pointer arguments, copies
+//! them out and re-validates the id (ID_VALID) so that bytes read from a dead or reused thread are
+//! never shown; then completes it: injects, or executes it (see [`exec`]), or lets the kernel
+//! run it; answers; counts; hands the event to the writer.
 //!
 //! Signals (design.md, "Signals"): a notification withdrawn before RECV is never seen (a restarted
 //! call produces a fresh one, counted once); one withdrawn after RECV (only a fatal signal can, with
@@ -11,23 +15,27 @@
 //!
 //! The run ends when the listener hangs up: every task that held the filter has been released.
 
+pub mod delay;
 pub mod exec;
+pub mod inject;
 
 use std::fs::File;
 use std::io::{self, Read};
 use std::sync::mpsc::SyncSender;
+use std::time::{Duration, Instant};
 
-use crate::decode::{self, ARCH_X86_64, NR_LIMIT, X32_SYSCALL_BIT, capture};
+use crate::decode::{self, ARCH_X86_64, NR_LIMIT, Syscall, X32_SYSCALL_BIT, capture};
 use crate::event::{Call, Event, Outcome};
 use crate::output::Record;
 use crate::policy::SyscallSet;
+use crate::policy::inject::InjectRule;
 use crate::stats::Stats;
 use crate::sys::child::Report;
 use crate::sys::seccomp::{Listener, Notification, Recv, Response};
 
 /// What the supervisor needs to know.
 pub struct Config {
-    /// Syscalls to report (the filter may trap more, e.g. execve for the handshake).
+    /// Syscalls to report (the filter may trap more: execve for the handshake, injected ones).
     pub traced: SyscallSet,
     pub limits: capture::Limits,
     /// Capture arguments and send events to the writer (off for `-c`).
@@ -37,6 +45,7 @@ pub struct Config {
     /// Poll before each RECV: needed on kernels older than 6.6, where a blocked RECV is not woken
     /// when the last task holding the filter goes away.
     pub poll_before_recv: bool,
+    pub inject: Vec<InjectRule>,
 }
 
 /// The launched process, as the handshake left it.
@@ -63,58 +72,232 @@ enum Phase {
     Running,
 }
 
+/// A call on its way to an answer.
+pub struct Pending {
+    n: Notification,
+    call: Call,
+    sc: Option<&'static Syscall>,
+    /// Reported (logged and counted); an untraced call is here only to be injected into.
+    traced: bool,
+    realtime_ns: u64,
+    blobs: Vec<capture::Blob>,
+    injection: Option<inject::Injection>,
+}
+
+/// A call whose answer is decided and only waits for its `delay_exit`.
+pub struct Decided {
+    p: Pending,
+    response: Response,
+    /// The outcome if the answer lands.
+    outcome: Outcome,
+    exit_blobs: Vec<capture::Blob>,
+}
+
+/// Work for the delay thread.
+pub enum Job {
+    /// `delay_enter` has passed: complete the call.
+    Resume(Pending),
+    /// `delay_exit` has passed: answer.
+    Answer(Decided),
+}
+
+/// Completes calls and records them: used by the receiver and by the delay thread, each with
+/// its own executor and counters (merged at the end).
+struct Completer<'a> {
+    listener: &'a Listener,
+    execute: bool,
+    log: bool,
+    executor: exec::Executor,
+    stats: Stats,
+    sink: Option<SyncSender<Record>>,
+    delayer: Option<delay::Delayer>,
+}
+
+fn ns(d: Duration) -> u64 {
+    d.as_nanos().min(u128::from(u64::MAX)) as u64
+}
+
+impl Completer<'_> {
+    fn complete(&mut self, p: Pending) {
+        let inj = p.injection;
+        if let Some(sig) = inj.and_then(|i| i.signal) {
+            // Delivered on entry, as strace does; it is handled when the call returns.
+            self.executor.signal(p.n.tid(), sig);
+        }
+        let delay_ns = inj.map_or(0, |i| ns(i.total_delay()));
+        let mut exit_blobs = Vec::new();
+        let (response, outcome) = match inj.and_then(|i| i.result) {
+            Some(Ok(v)) => (Response::Value(v), Outcome::Injected { ret: v, dur_ns: delay_ns }),
+            Some(Err(e)) => (Response::Error(e), Outcome::Injected { ret: -i64::from(e), dur_ns: delay_ns }),
+            None => {
+                match p.sc.filter(|sc| p.traced && self.execute && exec::Executor::handles(sc.decoder, sc.name())) {
+                    Some(sc) => match self.executor.execute(self.listener, &p.n, sc.decoder) {
+                        exec::Execution::Declined => (Response::Continue, Outcome::Continued),
+                        exec::Execution::Done(done) => {
+                            exit_blobs = done.blobs;
+                            let ret = match done.result {
+                                Ok(v) => v as i64,
+                                Err(e) => -i64::from(e),
+                            };
+                            let outcome = Outcome::Completed { ret, dur_ns: done.dur_ns + delay_ns };
+                            if let Some(live) = done.answered {
+                                // accept: already answered (ADDFD with SEND); delay_exit cannot apply.
+                                let outcome = if live { outcome } else { Outcome::Interrupted };
+                                self.record(p, outcome, exit_blobs);
+                                return;
+                            }
+                            let response = match done.result {
+                                Ok(v) => Response::Value(v as i64),
+                                Err(e) => Response::Error(e),
+                            };
+                            (response, outcome)
+                        }
+                    },
+                    None => (Response::Continue, Outcome::Continued),
+                }
+            }
+        };
+        let decided = Decided { p, response, outcome, exit_blobs };
+        // delay_exit: after the result is known. A call left to the kernel has no exit we can
+        // hold, so for it the delay happens before it runs.
+        match (inj.and_then(|i| i.delay_exit), &self.delayer) {
+            (Some(d), Some(delayer)) if !d.is_zero() => delayer.schedule(Instant::now() + d, Job::Answer(decided)),
+            _ => self.answer(decided),
+        }
+    }
+
+    fn answer(&mut self, d: Decided) {
+        let live = match self.listener.respond(d.p.n.id(), d.response) {
+            Ok(live) => live,
+            Err(e) => {
+                tracing::warn!(id = d.p.n.id(), tid = d.p.n.tid(), nr = d.p.n.nr(), error = %e, "NOTIF_SEND failed");
+                false
+            }
+        };
+        let outcome = if live { d.outcome } else { Outcome::Interrupted };
+        self.record(d.p, outcome, d.exit_blobs);
+    }
+
+    fn record(&mut self, p: Pending, outcome: Outcome, exit_blobs: Vec<capture::Blob>) {
+        if !p.traced {
+            return;
+        }
+        let args = p.n.args();
+        self.stats.record(p.call, &args, outcome);
+        if self.log
+            && let Some(sink) = &self.sink
+        {
+            let delayed = p.injection.is_some_and(|i| !i.total_delay().is_zero());
+            let ev = Event {
+                tid: p.n.tid(),
+                realtime_ns: p.realtime_ns,
+                call: p.call,
+                args,
+                blobs: p.blobs,
+                exit_blobs,
+                outcome,
+                delayed,
+            };
+            if sink.send(Record::Call(ev)).is_err() {
+                // The writer is gone (it failed and said so); keep serving the target.
+                self.sink = None;
+            }
+        }
+    }
+}
+
 pub struct Supervisor<'a> {
     listener: &'a Listener,
     cfg: Config,
     launch: LaunchState,
     phase: Phase,
     exec_error: Option<i32>,
-    stats: Stats,
-    sink: Option<SyncSender<Record>>,
-    blobs: Vec<capture::Blob>,
-    executor: exec::Executor,
+    completer: Completer<'a>,
+    injector: inject::Injector,
 }
 
 impl<'a> Supervisor<'a> {
     pub fn new(listener: &'a Listener, cfg: Config, launch: LaunchState, sink: Option<SyncSender<Record>>) -> Self {
-        let executor = exec::Executor::new(cfg.limits.strsize, cfg.log);
-        Self {
+        let injector = inject::Injector::new(&cfg.inject);
+        let needs_delays = cfg.inject.iter().any(|r| r.delay_enter.is_some() || r.delay_exit.is_some());
+        let completer = Completer {
             listener,
-            cfg,
-            launch,
-            phase: Phase::AwaitingExec,
-            exec_error: None,
+            execute: cfg.execute,
+            log: cfg.log,
+            executor: exec::Executor::new(cfg.limits.strsize, cfg.log),
             stats: Stats::default(),
-            executor,
             sink,
-            blobs: Vec::new(),
-        }
+            delayer: needs_delays.then(delay::Delayer::default),
+        };
+        Self { listener, cfg, launch, phase: Phase::AwaitingExec, exec_error: None, completer, injector }
     }
 
     /// Serves notifications until every traced task is gone.
     pub fn run(mut self) -> io::Result<Outcomes> {
+        std::thread::scope(|scope| {
+            // The delay thread completes delayed calls with its own executor and counters.
+            let delay_thread = self.completer.delayer.clone().map(|delayer| {
+                let mut c = Completer {
+                    listener: self.listener,
+                    execute: self.completer.execute,
+                    log: self.completer.log,
+                    executor: exec::Executor::new(self.cfg.limits.strsize, self.cfg.log),
+                    stats: Stats::default(),
+                    sink: self.completer.sink.clone(),
+                    delayer: Some(delayer.clone()),
+                };
+                std::thread::Builder::new()
+                    .name("interpose-delay".into())
+                    .spawn_scoped(scope, move || {
+                        while let Some(job) = delayer.next_due() {
+                            match job {
+                                Job::Resume(p) => c.complete(p),
+                                Job::Answer(d) => c.answer(d),
+                            }
+                        }
+                        c.stats
+                    })
+                    .expect("spawn the delay thread")
+            });
+            let result = self.receive_loop();
+            if let Some(d) = &self.completer.delayer {
+                d.close();
+            }
+            if let Some(t) = delay_thread {
+                match t.join() {
+                    Ok(stats) => self.completer.stats.merge(&stats),
+                    Err(_) => tracing::error!("the delay thread panicked"),
+                }
+            }
+            result?;
+            if self.phase != Phase::Running {
+                self.check_exec();
+            }
+            // The writer must not outlive the senders of this thread's events.
+            self.completer.sink = None;
+            Ok(Outcomes { stats: std::mem::take(&mut self.completer.stats), exec_error: self.exec_error })
+        })
+    }
+
+    fn receive_loop(&mut self) -> io::Result<()> {
         let mut n = Notification::default();
         loop {
             if self.cfg.poll_before_recv {
                 let (readable, hup) = self.listener.poll(-1)?;
                 if hup && !readable {
-                    break;
+                    return Ok(());
                 }
             }
             match self.listener.recv(&mut n)? {
                 Recv::Got => self.handle(&n),
                 Recv::Gone => {
                     if self.listener.hung_up() {
-                        break;
+                        return Ok(());
                     }
                 }
                 Recv::Interrupted => {}
             }
         }
-        if self.phase != Phase::Running {
-            self.check_exec();
-        }
-        Ok(Outcomes { stats: self.stats, exec_error: self.exec_error })
     }
 
     /// Reads the report pipe: EOF means the exec went through.
@@ -166,8 +349,9 @@ impl<'a> Supervisor<'a> {
     }
 
     fn handle(&mut self, n: &Notification) {
+        let received = Instant::now();
         if self.phase != Phase::Running && !self.launch_phase(n) {
-            self.answer(n, Response::Continue);
+            let _ = self.listener.respond(n.id(), Response::Continue);
             return;
         }
         let (nr, arch) = (n.nr(), n.arch());
@@ -177,89 +361,39 @@ impl<'a> Supervisor<'a> {
         } else {
             (Call::Foreign { arch, nr }, self.foreign_traced(arch, nr))
         };
-        if !traced {
-            self.answer(n, Response::Continue);
-            return;
-        }
-        let realtime_ns = realtime_ns();
-        let args = n.args();
         let sc = match call {
             Call::Native(nr) => decode::registry().get(i64::from(nr)),
             Call::Foreign { .. } => None,
         };
-        self.blobs.clear();
-        if self.cfg.log
+        if native && is_exec(nr) && !self.injector.is_empty() {
+            self.injector.forget_comm(n.tid());
+        }
+        let injection = match (call, sc) {
+            (Call::Native(nr), Some(sc)) if self.injector.covers(nr) => {
+                self.injector.decide(n, sc, &mut self.completer.executor)
+            }
+            _ => None,
+        };
+        if !traced && injection.is_none() {
+            let _ = self.listener.respond(n.id(), Response::Continue);
+            return;
+        }
+        let mut blobs = Vec::new();
+        if traced
+            && self.cfg.log
             && let Some(sc) = sc
         {
-            capture::capture(sc.decoder, n.tid(), &args, self.cfg.limits, &mut self.blobs);
+            capture::capture(sc.decoder, n.tid(), &n.args(), self.cfg.limits, &mut blobs);
             // Bytes read for a notification that died meanwhile may belong to another thread
             // that reused the id: drop them.
-            if !self.blobs.is_empty() && !self.listener.id_valid(n.id()) {
-                self.blobs.clear();
+            if !blobs.is_empty() && !self.listener.id_valid(n.id()) {
+                blobs.clear();
             }
         }
-        let mut exit_blobs = Vec::new();
-        let execution = match sc {
-            Some(sc) if self.cfg.execute && exec::Executor::handles(sc.decoder, sc.name()) => {
-                self.executor.execute(self.listener, n, sc.decoder)
-            }
-            _ => exec::Execution::Declined,
-        };
-        let outcome = match execution {
-            exec::Execution::Declined => {
-                if self.answer(n, Response::Continue) {
-                    Outcome::Continued
-                } else {
-                    Outcome::Interrupted
-                }
-            }
-            exec::Execution::Done(done) => {
-                let live = match done.answered {
-                    Some(live) => live,
-                    None => self.answer(
-                        n,
-                        match done.result {
-                            Ok(v) => Response::Value(v as i64),
-                            Err(e) => Response::Error(e),
-                        },
-                    ),
-                };
-                exit_blobs = done.blobs;
-                let ret = match done.result {
-                    Ok(v) => v as i64,
-                    Err(e) => -i64::from(e),
-                };
-                if live { Outcome::Completed { ret, dur_ns: done.dur_ns } } else { Outcome::Interrupted }
-            }
-        };
-        self.stats.record(call, &args, outcome);
-        if self.cfg.log
-            && let Some(sink) = &self.sink
-        {
-            let ev = Event {
-                tid: n.tid(),
-                realtime_ns,
-                call,
-                args,
-                blobs: std::mem::take(&mut self.blobs),
-                exit_blobs,
-                outcome,
-            };
-            if sink.send(Record::Call(ev)).is_err() {
-                // The writer is gone (it failed and said so); keep serving the target.
-                self.sink = None;
-            }
-        }
-    }
-
-    /// Sends the answer; false when the notification was no longer live.
-    fn answer(&self, n: &Notification, r: Response) -> bool {
-        match self.listener.respond(n.id(), r) {
-            Ok(live) => live,
-            Err(e) => {
-                tracing::warn!(id = n.id(), tid = n.tid(), nr = n.nr(), error = %e, "NOTIF_SEND failed");
-                false
-            }
+        let p = Pending { n: *n, call, sc, traced, realtime_ns: realtime_ns(), blobs, injection };
+        match (injection.and_then(|i| i.delay_enter), &self.completer.delayer) {
+            (Some(d), Some(delayer)) if !d.is_zero() => delayer.schedule(received + d, Job::Resume(p)),
+            _ => self.completer.complete(p),
         }
     }
 

@@ -138,3 +138,9 @@ pub fn tgkill(tgid: u32, tid: u32, sig: i32) -> Result<(), i32> {
     // SAFETY: tgkill takes integers only.
     check(unsafe { libc::syscall(libc::SYS_tgkill, tgid, tid, sig) } as isize).map(drop)
 }
+
+/// Whether the descriptor is a terminal.
+pub fn is_tty(fd: BorrowedFd<'_>) -> bool {
+    // SAFETY: isatty takes an integer and only queries the descriptor.
+    unsafe { libc::isatty(fd.as_raw_fd()) == 1 }
+}

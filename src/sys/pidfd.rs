@@ -39,6 +39,22 @@ pub fn open_thread(tid: libc::pid_t) -> io::Result<OwnedFd> {
     open(tgid_of(tid)? as libc::pid_t)
 }
 
+/// Whether pidfds can name single threads (`PIDFD_THREAD`, Linux 6.9), so that signals sent
+/// through them are thread-directed.
+pub fn supports_thread_pidfds() -> bool {
+    use std::sync::OnceLock;
+    static YES: OnceLock<bool> = OnceLock::new();
+    *YES.get_or_init(|| {
+        // SAFETY: pidfd_open on our own pid with PIDFD_THREAD; the result is closed at once.
+        let r = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), PIDFD_THREAD) };
+        if r >= 0 {
+            // SAFETY: we own the descriptor just created.
+            drop(unsafe { OwnedFd::from_raw_fd(r as RawFd) });
+        }
+        r >= 0
+    })
+}
+
 /// The thread group (process) id of thread `tid`, from /proc.
 pub fn tgid_of(tid: libc::pid_t) -> io::Result<u32> {
     let status = std::fs::read_to_string(format!("/proc/{tid}/status"))?;
