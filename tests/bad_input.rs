@@ -136,7 +136,7 @@ fn bad_policy_files_are_refused_with_file_line_and_key() {
         let p = path.to_str().unwrap();
         let o = run(&["-p", p, "--", "true"]);
         assert_eq!(o.status.code(), Some(2), "{text:?}: {}", o.stderr);
-        assert_eq!(o.stderr, format!("interpose: {}\n", want.replace('P', p)), "{text:?}");
+        assert_eq!(o.stderr, format!("interpose: {}\n", want.replacen("P:", &format!("{p}:"), 1)), "{text:?}");
     }
 }
 
