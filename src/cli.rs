@@ -83,6 +83,11 @@ pub struct RunArgs {
     #[arg(long = "no-exec")]
     pub no_exec: bool,
 
+    /// Wake the program on interpose's CPU when answering (Linux 6.6+): auto (on while one
+    /// thread makes the traced calls), on, or off.
+    #[arg(long = "sync-wakeup", value_name = "WHEN", default_value = "auto")]
+    pub sync_wakeup: crate::run::SyncWakeup,
+
     /// Accepted for strace compatibility: interpose always follows threads and children.
     #[arg(short = 'f', long = "follow-forks", action = ArgAction::Count)]
     pub follow: u8,

@@ -77,6 +77,7 @@ fn run_command(args: RunArgs) -> ExitCode {
     let program = command.next().expect("clap requires PROGRAM");
     let opts = RunOptions {
         policy,
+        sync_wakeup: args.sync_wakeup,
         execute,
         syscall_times: args.syscall_times,
         only,

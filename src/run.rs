@@ -35,8 +35,18 @@ pub enum Mode {
     LogAndSummary,
 }
 
+/// `--sync-wakeup`: whether answers wake the program on the supervisor's CPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SyncWakeup {
+    /// On while a single thread makes the traced calls; off from the second one on.
+    Auto,
+    On,
+    Off,
+}
+
 pub struct RunOptions {
     pub policy: Policy,
+    pub sync_wakeup: SyncWakeup,
     /// Execute fd-based calls to learn their results.
     pub execute: bool,
     pub syscall_times: bool,
@@ -110,6 +120,22 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
     let launched = launch::launch(&program, &bpf, original.as_ref())?;
     let pid = launched.pid;
     tracing::debug!(pid, insns = bpf.len(), "program launched, listener taken");
+    let sync = match opts.sync_wakeup {
+        SyncWakeup::Off => SyncWakeup::Off,
+        want if !kernel.at_least(kernel::RECV_WAKES_ON_HUP) => {
+            if want == SyncWakeup::On {
+                tracing::warn!("--sync-wakeup=on needs Linux 6.6; answering without it");
+            }
+            SyncWakeup::Off
+        }
+        want => match launched.listener.set_sync_wakeup(true) {
+            Ok(()) => want,
+            Err(e) => {
+                tracing::warn!(error = %e, "SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP unavailable; answering without it");
+                SyncWakeup::Off
+            }
+        },
+    };
 
     let log = opts.mode != Mode::Summary;
     let out_cfg = output::Config {
@@ -129,6 +155,7 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
         log,
         execute: opts.execute,
         inject: opts.policy.inject.clone(),
+        sync_wakeup: sync,
         poll_before_recv: !kernel.at_least(kernel::RECV_WAKES_ON_HUP),
     };
     let (done_r, done_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(internal("pipe"))?;
@@ -160,11 +187,14 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
         let _ = sys::pidfd::send_signal(launched.pidfd.as_fd(), libc::SIGKILL);
         status = status.or_else(|| sys::wait::wait_pid(pid));
     }
-    let status = status.ok_or_else(|| RunError::Internal("lost track of the program's exit status".into()))?;
-
-    let outcomes = outcomes.ok_or_else(|| RunError::Internal("the supervisor failed (see above)".into()))?;
+    let (Some(status), Some(outcomes)) = (status, outcomes) else {
+        // Write out what was logged before the failure.
+        tx.close();
+        let _ = writer.join();
+        return Err(RunError::Internal("the supervisor failed (see above)".into()));
+    };
     if let Some(errno) = outcomes.exec_error {
-        drop(tx);
+        tx.close();
         let _ = writer.join();
         let reason = crate::error::errno_text(errno);
         let program = program.display;
@@ -174,11 +204,11 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
             LaunchError::NotExecutable { program, reason }
         }));
     }
-    let _ = tx.send(Record::Exit { pid, status });
+    tx.send(Record::Exit { pid, status });
     if opts.mode != Mode::Log {
-        let _ = tx.send(Record::Summary(Box::new(outcomes.stats)));
+        tx.send(Record::Summary(Box::new(outcomes.stats)));
     }
-    drop(tx);
+    tx.close();
     match writer.join() {
         Ok(Ok(())) => {}
         Ok(Err(e)) => {

@@ -1,23 +1,20 @@
 //! Product output: the trace log and the summary, written by one thread, off the receive path.
 //!
-//! The supervisor sends [`Record`]s through a bounded channel. When the channel is full the
-//! supervisor waits (back-pressure): events are never dropped. The writer batches: it drains
-//! whatever is queued, then flushes once, so a burst of calls costs one write(2).
+//! The supervisor hands [`Record`]s over through a bounded buffer ([`sink`]). When it is full the
+//! supervisor waits (back-pressure): events are never dropped. The writer takes whatever is
+//! queued, formats it, and flushes once per batch, so a burst of calls costs one write(2).
 //!
 //! The tool's own diagnostics never come here; they go through `tracing`.
 
+pub mod sink;
 pub mod summary;
 pub mod text;
 
 use std::io::{self, Write};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use crate::event::{Event, ExitStatus};
 use crate::stats::Stats;
-
-/// Capacity of the supervisor -> writer channel, in records.
-pub const CHANNEL_DEPTH: usize = 8192;
 
 /// What the writer is asked to write.
 pub enum Record {
@@ -56,34 +53,33 @@ pub struct Config {
 }
 
 /// Starts the writer thread on `dest`.
-pub fn spawn(dest: Box<dyn Write + Send>, cfg: Config) -> io::Result<(SyncSender<Record>, JoinHandle<io::Result<()>>)> {
-    let (tx, rx) = sync_channel(CHANNEL_DEPTH);
+pub fn spawn(dest: Box<dyn Write + Send>, cfg: Config) -> io::Result<(sink::Sink, JoinHandle<io::Result<()>>)> {
+    let (tx, rx) = sink::channel();
     let handle = std::thread::Builder::new().name("interpose-out".into()).spawn(move || write_loop(rx, dest, cfg))?;
     Ok((tx, handle))
 }
 
-fn write_loop(rx: Receiver<Record>, dest: Box<dyn Write + Send>, cfg: Config) -> io::Result<()> {
+fn write_loop(mut rx: sink::Drain, dest: Box<dyn Write + Send>, cfg: Config) -> io::Result<()> {
     let mut out = io::BufWriter::with_capacity(1 << 16, dest);
     let mut text = text::Formatter::new(cfg.clone());
     let mut line = String::with_capacity(256);
     let mut failed: Option<io::Error> = None;
-    while let Ok(first) = rx.recv() {
-        let mut next = Some(first);
-        while let Some(rec) = next {
+    while let Some(mut batch) = rx.next_batch() {
+        for rec in batch.drain(..) {
             line.clear();
             match rec {
                 Record::Call(ev) => text.event(&ev, &mut line),
                 Record::Exit { pid, status } => text.exit(pid, status, &mut line),
                 Record::Summary(stats) => summary::render(&stats, &cfg.summary, &mut line),
             }
+            // After a failure, keep draining so that the supervisor never waits on a dead writer.
             if failed.is_none()
                 && let Err(e) = out.write_all(line.as_bytes())
             {
                 failed = Some(e);
             }
-            next = rx.try_recv().ok();
         }
-        // Keep draining after a failure so that the supervisor never blocks on a dead writer.
+        rx.recycle(batch);
         if failed.is_none()
             && let Err(e) = out.flush()
         {

@@ -21,12 +21,12 @@ pub mod inject;
 
 use std::fs::File;
 use std::io::{self, Read};
-use std::sync::mpsc::SyncSender;
 use std::time::{Duration, Instant};
 
 use crate::decode::{self, ARCH_X86_64, NR_LIMIT, Syscall, X32_SYSCALL_BIT, capture};
 use crate::event::{Call, Event, Outcome};
 use crate::output::Record;
+use crate::output::sink::Sink;
 use crate::policy::SyscallSet;
 use crate::policy::inject::InjectRule;
 use crate::stats::Stats;
@@ -46,6 +46,8 @@ pub struct Config {
     /// when the last task holding the filter goes away.
     pub poll_before_recv: bool,
     pub inject: Vec<InjectRule>,
+    /// Sync wake-up as set on the listener (`Auto`: on now, turned off at the second thread).
+    pub sync_wakeup: crate::run::SyncWakeup,
 }
 
 /// The launched process, as the handshake left it.
@@ -109,7 +111,7 @@ struct Completer<'a> {
     log: bool,
     executor: exec::Executor,
     stats: Stats,
-    sink: Option<SyncSender<Record>>,
+    sink: Option<Sink>,
     delayer: Option<delay::Delayer>,
 }
 
@@ -198,10 +200,7 @@ impl Completer<'_> {
                 outcome,
                 delayed,
             };
-            if sink.send(Record::Call(ev)).is_err() {
-                // The writer is gone (it failed and said so); keep serving the target.
-                self.sink = None;
-            }
+            sink.send(Record::Call(ev));
         }
     }
 }
@@ -214,10 +213,12 @@ pub struct Supervisor<'a> {
     exec_error: Option<i32>,
     completer: Completer<'a>,
     injector: inject::Injector,
+    /// With `--sync-wakeup=auto`: the one thread seen so far, until a second one shows up.
+    sync_single: Option<Option<u32>>,
 }
 
 impl<'a> Supervisor<'a> {
-    pub fn new(listener: &'a Listener, cfg: Config, launch: LaunchState, sink: Option<SyncSender<Record>>) -> Self {
+    pub fn new(listener: &'a Listener, cfg: Config, launch: LaunchState, sink: Option<Sink>) -> Self {
         let injector = inject::Injector::new(&cfg.inject);
         let needs_delays = cfg.inject.iter().any(|r| r.delay_enter.is_some() || r.delay_exit.is_some());
         let completer = Completer {
@@ -229,7 +230,8 @@ impl<'a> Supervisor<'a> {
             sink,
             delayer: needs_delays.then(delay::Delayer::default),
         };
-        Self { listener, cfg, launch, phase: Phase::AwaitingExec, exec_error: None, completer, injector }
+        let sync_single = (cfg.sync_wakeup == crate::run::SyncWakeup::Auto).then_some(None);
+        Self { listener, cfg, launch, phase: Phase::AwaitingExec, exec_error: None, completer, injector, sync_single }
     }
 
     /// Serves notifications until every traced task is gone.
@@ -348,8 +350,28 @@ impl<'a> Supervisor<'a> {
         }
     }
 
+    /// `--sync-wakeup=auto`: a synchronous wake-up helps a single thread ping-ponging with the
+    /// supervisor (every call a cross-CPU wake-up otherwise) and hurts busy multi-threaded
+    /// programs, where the woken thread and the supervisor then fight over one CPU (see the
+    /// README's performance section). Turn it off at the second thread.
+    fn adapt_wakeup(&mut self, tid: u32) {
+        if let Some(first) = &mut self.sync_single {
+            match first {
+                None => *first = Some(tid),
+                Some(t) if *t == tid => {}
+                Some(_) => {
+                    self.sync_single = None;
+                    if let Err(e) = self.listener.set_sync_wakeup(false) {
+                        tracing::debug!(error = %e, "cannot turn sync wake-up off");
+                    }
+                }
+            }
+        }
+    }
+
     fn handle(&mut self, n: &Notification) {
         let received = Instant::now();
+        self.adapt_wakeup(n.tid());
         if self.phase != Phase::Running && !self.launch_phase(n) {
             let _ = self.listener.respond(n.id(), Response::Continue);
             return;

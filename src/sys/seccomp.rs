@@ -239,10 +239,12 @@ impl Listener {
         if r >= 0 { Ok(r) } else { Err(io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)) }
     }
 
-    /// Asks the kernel to wake the target on our CPU when we answer (Linux 6.6+).
-    pub fn set_sync_wakeup(&self) -> io::Result<()> {
+    /// Asks the kernel to wake the target on our CPU when we answer, or stops asking
+    /// (`SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP`, Linux 6.6+).
+    pub fn set_sync_wakeup(&self, on: bool) -> io::Result<()> {
+        let flags: u64 = if on { USER_NOTIF_FD_SYNC_WAKE_UP } else { 0 };
         // SAFETY: SET_FLAGS takes its argument by value; no memory is passed.
-        let r = unsafe { libc::ioctl(self.raw(), libc::SECCOMP_IOCTL_NOTIF_SET_FLAGS, USER_NOTIF_FD_SYNC_WAKE_UP) };
+        let r = unsafe { libc::ioctl(self.raw(), libc::SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags) };
         if r == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
     }
 
