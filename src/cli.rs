@@ -14,6 +14,12 @@ use clap::{ArgAction, Args, Parser, Subcommand};
     propagate_version = true
 )]
 pub struct Cli {
+    /// More of interpose's own diagnostics on stderr (-v info, -vv debug, -vvv trace);
+    /// RUST_LOG overrides. (strace's -v, unabbreviated structures, has no use here: interpose's
+    /// decoders print every field they know.)
+    #[arg(short = 'v', long = "verbose", action = ArgAction::Count, global = true)]
+    pub verbose: u8,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -22,6 +28,25 @@ pub struct Cli {
 pub enum Command {
     /// Run PROGRAM under a policy and report the syscalls it selects.
     Run(RunArgs),
+    /// Validate policy files; print what each selects and the compiled filter.
+    Check {
+        /// Policy files (TOML).
+        #[arg(value_name = "POLICY", required = true)]
+        policies: Vec<PathBuf>,
+    },
+    /// List the syscalls interpose knows, with their numbers and classes.
+    Syscalls {
+        /// Only this class (file, desc, net, process, signal, ipc, memory, creds, clock, pure...).
+        #[arg(long, value_name = "CLASS")]
+        class: Option<String>,
+    },
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff).
+    Man,
 }
 
 #[derive(Args, Debug)]
@@ -51,6 +76,35 @@ pub struct RunArgs {
     /// Show at most STRSIZE bytes of each string or buffer, and STRSIZE elements of each array.
     #[arg(short = 's', long = "string-limit", value_name = "STRSIZE", default_value_t = 32)]
     pub strsize: usize,
+
+    /// Prefix each line with the time of day (-t), with microseconds (-tt), or as seconds since
+    /// the epoch (-ttt), as strace does.
+    #[arg(short = 't', long = "absolute-timestamps", action = ArgAction::Count)]
+    pub timestamps: u8,
+
+    /// Prefix each line with the time since the previous one, as strace -r.
+    #[arg(short = 'r', long = "relative-timestamps")]
+    pub relative: bool,
+
+    /// Show what descriptors are: paths (-y), and socket endpoints (-yy), as strace does.
+    #[arg(short = 'y', long = "decode-fds", action = ArgAction::Count)]
+    pub decode_fds: u8,
+
+    /// -q is accepted (interpose prints no attach messages); -qq also leaves out the exit line.
+    #[arg(short = 'q', long = "quiet", action = ArgAction::Count)]
+    pub quiet: u8,
+
+    /// Log format: text (strace's lines) or json (one JSON object per line).
+    #[arg(long = "format", value_name = "FORMAT", default_value = "text")]
+    pub format: crate::output::Format,
+
+    /// Also write a Chrome trace-event / Perfetto file (open it in ui.perfetto.dev).
+    #[arg(long = "trace-out", value_name = "FILE")]
+    pub trace_out: Option<PathBuf>,
+
+    /// Also write a self-contained HTML report: summary, latency histograms, busiest threads.
+    #[arg(long = "report", value_name = "FILE")]
+    pub report: Option<PathBuf>,
 
     /// Show the time spent in each executed call, as strace -T.
     #[arg(short = 'T', long = "syscall-times")]

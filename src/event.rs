@@ -45,6 +45,8 @@ impl Outcome {
 pub struct Event {
     /// Thread id (the kernel's `seccomp_notif.pid`).
     pub tid: u32,
+    /// Thread group (process) id, when the output needs it (JSON, trace file); else 0.
+    pub tgid: u32,
     /// CLOCK_REALTIME when the notification was received, in nanoseconds.
     pub realtime_ns: u64,
     pub call: Call,
@@ -57,6 +59,21 @@ pub struct Event {
     pub outcome: Outcome,
     /// An injected delay held the call (strace's `(DELAYED)`).
     pub delayed: bool,
+    /// `-y`/`-yy`: what the first argument's descriptor is (`/etc/hosts`, `TCP:[a->b]`).
+    pub fd_desc: Option<String>,
+    /// `-y`/`-yy`: what a returned descriptor is (accept).
+    pub ret_desc: Option<String>,
+}
+
+/// A thread as the output names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThreadInfo {
+    pub tid: u32,
+    pub tgid: u32,
+    /// The thread's name (`/proc/TID/comm`).
+    pub comm: String,
+    /// The process's name (its leader's comm).
+    pub process: String,
 }
 
 /// How the launched process ended.

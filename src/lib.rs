@@ -6,6 +6,7 @@
 #![deny(unsafe_code)]
 
 pub mod cli;
+pub mod commands;
 pub mod decode;
 pub mod error;
 pub mod event;

@@ -7,23 +7,57 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use interpose::cli::{Cli, Command, RunArgs};
 use interpose::event::ExitStatus;
-use interpose::output::Only;
 use interpose::output::summary::{self, Layout};
+use interpose::output::{Only, Timestamps};
 use interpose::run::{self, Mode, RunOptions};
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into()))
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .without_time()
         .init();
-    let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run_command(args),
+        Command::Check { policies } => {
+            let mut code = 0;
+            for p in policies {
+                match interpose::commands::check(&p) {
+                    Ok(text) => print!("{text}"),
+                    Err(e) => {
+                        let _ = writeln!(std::io::stderr(), "interpose: {e}");
+                        code = 2;
+                    }
+                }
+            }
+            ExitCode::from(code)
+        }
+        Command::Syscalls { class } => match interpose::commands::syscalls(class.as_deref()) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(2, e),
+        },
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "interpose", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Command::Man => match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(1, e),
+        },
     }
 }
 
@@ -72,12 +106,25 @@ fn run_command(args: RunArgs) -> ExitCode {
     } else {
         Only::All
     };
+    let timestamps = match args.timestamps {
+        0 => Timestamps::None,
+        1 => Timestamps::Seconds,
+        2 => Timestamps::Micros,
+        _ => Timestamps::Epoch,
+    };
     let execute = !args.no_exec && policy.execute.unwrap_or(true);
     let mut command = args.command.into_iter();
     let program = command.next().expect("clap requires PROGRAM");
     let opts = RunOptions {
         policy,
         sync_wakeup: args.sync_wakeup,
+        format: args.format,
+        timestamps,
+        relative: args.relative,
+        quiet: args.quiet,
+        decode_fds: args.decode_fds,
+        trace_out: args.trace_out,
+        report: args.report,
         execute,
         syscall_times: args.syscall_times,
         only,

@@ -47,6 +47,13 @@ pub enum SyncWakeup {
 pub struct RunOptions {
     pub policy: Policy,
     pub sync_wakeup: SyncWakeup,
+    pub format: output::Format,
+    pub timestamps: output::Timestamps,
+    pub relative: bool,
+    pub quiet: u8,
+    pub decode_fds: u8,
+    pub trace_out: Option<PathBuf>,
+    pub report: Option<PathBuf>,
     /// Execute fd-based calls to learn their results.
     pub execute: bool,
     pub syscall_times: bool,
@@ -104,6 +111,15 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
         }
         None => (Box::new(io::stderr()), false),
     };
+    let open_extra = |p: &PathBuf| {
+        File::create(p)
+            .map_err(|e| RunError::Output { path: p.display().to_string(), reason: crate::error::io_reason(&e) })
+    };
+    let trace_out = opts.trace_out.as_ref().map(open_extra).transpose()?;
+    if let Some(p) = &opts.report {
+        // Fail now rather than after the run; the report is written at the end.
+        drop(open_extra(p)?);
+    }
 
     // Signals the main thread handles, blocked before any thread exists so that every thread
     // inherits the mask. The program gets the mask interpose started with.
@@ -140,28 +156,38 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
     let log = opts.mode != Mode::Summary;
     let out_cfg = output::Config {
         log,
+        format: opts.format,
         syscall_times: opts.syscall_times,
+        timestamps: opts.timestamps,
+        relative: opts.relative,
+        quiet: opts.quiet,
         only: opts.only,
         summary: opts.summary.clone(),
-        format: format::Options { strsize: opts.strsize },
+        decode: format::Options { strsize: opts.strsize },
         to_file,
         launch_pid: pid,
     };
-    let (tx, writer) = output::spawn(dest, out_cfg).map_err(|e| RunError::Internal(format!("thread: {e}")))?;
+    let name_threads = opts.format == output::Format::Json || trace_out.is_some() || opts.report.is_some();
+    // The trace file wants every call even when the log is off (-c).
+    let events = log || trace_out.is_some();
+    let (tx, writer) =
+        output::spawn(dest, trace_out, out_cfg).map_err(|e| RunError::Internal(format!("thread: {e}")))?;
 
     let sup_cfg = supervisor::Config {
         traced: opts.policy.trace,
         limits: capture::Limits { strsize: opts.strsize },
-        log,
+        log: events,
         execute: opts.execute,
         inject: opts.policy.inject.clone(),
         sync_wakeup: sync,
+        decode_fds: opts.decode_fds,
+        threads: name_threads,
         poll_before_recv: !kernel.at_least(kernel::RECV_WAKES_ON_HUP),
     };
     let (done_r, done_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(internal("pipe"))?;
     let listener = launched.listener;
     let launch_state = LaunchState { pid, report: launched.report };
-    let sink = log.then(|| tx.clone());
+    let sink = (events || name_threads).then(|| tx.clone());
     let sup = std::thread::Builder::new()
         .name("interpose-recv".into())
         .spawn(move || {
@@ -204,20 +230,52 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
             LaunchError::NotExecutable { program, reason }
         }));
     }
-    tx.send(Record::Exit { pid, status });
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    tx.send(Record::Exit { pid, status, realtime_ns: now });
+    if let Some(path) = &opts.report {
+        let command = std::iter::once(&opts.program)
+            .chain(&opts.args)
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let status_text = match status {
+            ExitStatus::Exited(c) => format!("exited with {c}"),
+            ExitStatus::Signaled { signal, .. } => format!("killed by {}", crate::decode::xlat::signal_name(signal)),
+        };
+        let html = output::report::render(
+            &outcomes.stats,
+            &outcomes.threads,
+            &output::report::Meta { command: &command, status: &status_text },
+        );
+        if let Err(e) = std::fs::write(path, html) {
+            let _ = writeln!(
+                io::stderr(),
+                "interpose: cannot write the report to {}: {}",
+                path.display(),
+                crate::error::io_reason(&e)
+            );
+        }
+    }
     if opts.mode != Mode::Log {
         tx.send(Record::Summary(Box::new(outcomes.stats)));
     }
     tx.close();
-    match writer.join() {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => {
-            let path = opts.output.as_ref().map_or_else(|| "stderr".to_string(), |p| p.display().to_string());
-            // The program's status still wins; say what was lost.
-            let _ =
-                writeln!(io::stderr(), "interpose: cannot write the trace to {path}: {}", crate::error::io_reason(&e));
+    let failure = match writer.join() {
+        Ok(Ok(())) => None,
+        Ok(Err(output::Failed::Log(e))) => {
+            Some((opts.output.as_ref().map_or_else(|| "stderr".to_string(), |p| p.display().to_string()), e))
         }
-        Err(_) => tracing::error!("the output thread panicked"),
+        Ok(Err(output::Failed::TraceFile(e))) => {
+            Some((opts.trace_out.as_ref().map_or_else(String::new, |p| p.display().to_string()), e))
+        }
+        Err(_) => {
+            tracing::error!("the output thread panicked");
+            None
+        }
+    };
+    if let Some((path, e)) = failure {
+        // The program's status still wins; say what was lost.
+        let _ = writeln!(io::stderr(), "interpose: cannot write the trace to {path}: {}", crate::error::io_reason(&e));
     }
     Ok(status)
 }

@@ -60,6 +60,17 @@ impl Timing {
         *b = b.saturating_add(1);
     }
 
+    /// Calls per power of two of nanoseconds: bin k counts durations in [2^k, 2^(k+1)).
+    pub fn log2_bins(&self) -> [u64; 45] {
+        let mut bins = [0u64; 45];
+        for (b, &n) in self.hist.iter().enumerate() {
+            let floor = bucket_floor(b).max(1);
+            let k = (63 - floor.leading_zeros()) as usize;
+            bins[k.min(44)] += u64::from(n);
+        }
+        bins
+    }
+
     /// Adds another syscall's record to this one (for the total row).
     pub fn merge(&mut self, o: &Timing) {
         self.completed += o.completed;
@@ -104,6 +115,8 @@ pub struct Stats {
     pub foreign: BTreeMap<(u32, i32), (u64, u64)>,
     /// futex calls by operation (command plus PRIVATE/CLOCK_REALTIME flags).
     pub futex_ops: BTreeMap<u64, u64>,
+    /// Calls per thread (kept only for the report).
+    pub per_thread: std::collections::HashMap<u32, u64>,
 }
 
 impl Default for Stats {
@@ -115,6 +128,7 @@ impl Default for Stats {
             injected: vec![0; NR_LIMIT],
             foreign: BTreeMap::new(),
             futex_ops: BTreeMap::new(),
+            per_thread: Default::default(),
         }
     }
 }
@@ -174,6 +188,9 @@ impl Stats {
         }
         for (k, v) in &o.futex_ops {
             *self.futex_ops.entry(*k).or_default() += v;
+        }
+        for (k, v) in &o.per_thread {
+            *self.per_thread.entry(*k).or_default() += v;
         }
     }
 

@@ -29,10 +29,20 @@ pub fn futex_has_timeout(op: u64) -> bool {
     )
 }
 
-/// Writes `name(args...)` for a native syscall. `exit` holds the output arguments of a call
-/// that completed successfully in the supervisor (what a read returned, an accept's peer):
-/// output arguments are shown from it, or as bare addresses when it is absent.
-pub fn call(out: &mut String, sc: &Syscall, args: &[u64; 6], blobs: &[Blob], exit: Option<&[Blob]>, opts: Options) {
+/// Writes `name(args...)` for a native syscall and returns where each argument's text is in
+/// `out`. `exit` holds the output arguments of a call that completed successfully in the
+/// supervisor (what a read returned, an accept's peer): output arguments are shown from it, or
+/// as bare addresses when it is absent. `fd_desc` (`-y`) decorates the first descriptor:
+/// `read(3</etc/hosts>, ...)`.
+pub fn call(
+    out: &mut String,
+    sc: &Syscall,
+    args: &[u64; 6],
+    blobs: &[Blob],
+    exit: Option<&[Blob]>,
+    fd_desc: Option<&str>,
+    opts: Options,
+) -> Vec<std::ops::Range<usize>> {
     out.push_str(sc.name());
     out.push('(');
     use Decoder::*;
@@ -42,7 +52,7 @@ pub fn call(out: &mut String, sc: &Syscall, args: &[u64; 6], blobs: &[Blob], exi
         (Read | Pread | Readv | Recvfrom | Recvmsg | Accept | Accept4, None) => &[],
         _ => blobs,
     };
-    let mut a = Args { out, first: true, blobs: shown.iter(), opts };
+    let mut a = Args { out, first: true, blobs: shown.iter(), opts, fd_desc, starts: Vec::new() };
     match sc.decoder {
         Generic => {
             for &v in &args[..usize::from(sc.row.nargs)] {
@@ -191,20 +201,43 @@ pub fn call(out: &mut String, sc: &Syscall, args: &[u64; 6], blobs: &[Blob], exi
             a.flags(xlat::AT_FLAGS, args[4] as u32 as u64, "0");
         }
     }
+    let starts = std::mem::take(&mut a.starts);
+    let end = out.len();
     out.push(')');
+    spans(&starts, end)
+}
+
+/// Argument spans from their start offsets: each ends where the next one's ", " begins.
+fn spans(starts: &[usize], end: usize) -> Vec<std::ops::Range<usize>> {
+    let mut v = Vec::with_capacity(starts.len());
+    for (i, &s) in starts.iter().enumerate() {
+        let e = starts.get(i + 1).map_or(end, |&n| n - 2);
+        v.push(s..e);
+    }
+    v
 }
 
 /// `name(0x1, 0x2)` for a syscall known only by number (another ABI, or a number we lack):
 /// `nargs` arguments in hex, each cut to `arg_bits` (32 for i386).
-pub fn raw_call(out: &mut String, name: &str, args: &[u64; 6], nargs: usize, arg_bits: u32) {
+pub fn raw_call(
+    out: &mut String,
+    name: &str,
+    args: &[u64; 6],
+    nargs: usize,
+    arg_bits: u32,
+) -> Vec<std::ops::Range<usize>> {
     out.push_str(name);
     out.push('(');
     let mask = if arg_bits >= 64 { u64::MAX } else { (1u64 << arg_bits) - 1 };
-    let mut a = Args { out, first: true, blobs: [].iter(), opts: Options { strsize: 0 } };
+    let mut a =
+        Args { out, first: true, blobs: [].iter(), opts: Options { strsize: 0 }, fd_desc: None, starts: Vec::new() };
     for &v in &args[..nargs.min(6)] {
         a.hex(v & mask);
     }
+    let starts = std::mem::take(&mut a.starts);
+    let end = out.len();
     out.push(')');
+    spans(&starts, end)
 }
 
 struct Args<'a, 'b> {
@@ -212,6 +245,10 @@ struct Args<'a, 'b> {
     first: bool,
     blobs: std::slice::Iter<'b, Blob>,
     opts: Options,
+    /// `-y` text for the first descriptor argument, used once.
+    fd_desc: Option<&'b str>,
+    /// Where each top-level argument starts in `out`.
+    starts: Vec<usize>,
 }
 
 impl Args<'_, '_> {
@@ -220,6 +257,7 @@ impl Args<'_, '_> {
             self.out.push_str(", ");
         }
         self.first = false;
+        self.starts.push(self.out.len());
     }
 
     fn next_blob(&mut self) -> Option<&Blob> {
@@ -239,6 +277,9 @@ impl Args<'_, '_> {
     fn fd(&mut self, v: u64) {
         self.sep();
         let _ = write!(self.out, "{}", v as i32);
+        if let Some(d) = self.fd_desc.take() {
+            let _ = write!(self.out, "<{d}>");
+        }
     }
 
     fn dirfd(&mut self, v: u64) {
@@ -389,7 +430,14 @@ impl Args<'_, '_> {
             _ => ptr(self.out, name),
         }
         let _ = write!(self.out, ", msg_namelen={namelen}, msg_iov=");
-        let mut inner = Args { out: &mut *self.out, first: true, blobs: self.blobs.clone(), opts: self.opts };
+        let mut inner = Args {
+            out: &mut *self.out,
+            first: true,
+            blobs: self.blobs.clone(),
+            opts: self.opts,
+            fd_desc: None,
+            starts: Vec::new(),
+        };
         inner.iovec(iov);
         self.blobs = inner.blobs;
         let _ = write!(self.out, ", msg_iovlen={iovlen}");

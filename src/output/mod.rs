@@ -1,4 +1,5 @@
-//! Product output: the trace log and the summary, written by one thread, off the receive path.
+//! Product output: the trace log (text or JSON lines), the trace-event file and the summary,
+//! written by one thread, off the receive path.
 //!
 //! The supervisor hands [`Record`]s over through a bounded buffer ([`sink`]). When it is full the
 //! supervisor waits (back-pressure): events are never dropped. The writer takes whatever is
@@ -6,23 +7,30 @@
 //!
 //! The tool's own diagnostics never come here; they go through `tracing`.
 
+pub mod json;
+pub mod perfetto;
+pub mod report;
 pub mod sink;
 pub mod summary;
 pub mod text;
 
-use std::io::{self, Write};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
 use std::thread::JoinHandle;
 
-use crate::event::{Event, ExitStatus};
+use crate::event::{Event, ExitStatus, ThreadInfo};
 use crate::stats::Stats;
 
 /// What the writer is asked to write.
 pub enum Record {
     Call(Event),
-    /// The launched process ended.
+    /// A thread's names, before its first call.
+    Thread(ThreadInfo),
+    /// The launched process ended (`realtime_ns`: when interpose learnt it).
     Exit {
         pid: u32,
         status: ExitStatus,
+        realtime_ns: u64,
     },
     Summary(Box<Stats>),
 }
@@ -37,57 +45,151 @@ pub enum Only {
     Failed,
 }
 
+/// `--format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// strace-style lines.
+    Text,
+    /// One JSON object per line (see [`json`]).
+    Json,
+}
+
+/// `-t`, `-tt`, `-ttt`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timestamps {
+    None,
+    /// `-t`: local time of day, seconds.
+    Seconds,
+    /// `-tt`: with microseconds.
+    Micros,
+    /// `-ttt`: seconds since the epoch, with microseconds.
+    Epoch,
+}
+
 /// What the writer prints.
 #[derive(Clone, Debug)]
 pub struct Config {
     /// One line per call (off with `-c`).
     pub log: bool,
+    pub format: Format,
     /// `-T`: the time spent in each executed call.
     pub syscall_times: bool,
+    pub timestamps: Timestamps,
+    /// `-r`: time since the previous line instead.
+    pub relative: bool,
+    /// `-q` count: `-qq` leaves out the exit line.
+    pub quiet: u8,
     pub only: Only,
     pub summary: summary::Layout,
-    pub format: crate::decode::format::Options,
+    pub decode: crate::decode::format::Options,
     /// True when writing to `-o FILE`: pid prefixes use strace's file style.
     pub to_file: bool,
     pub launch_pid: u32,
 }
 
-/// Starts the writer thread on `dest`.
-pub fn spawn(dest: Box<dyn Write + Send>, cfg: Config) -> io::Result<(sink::Sink, JoinHandle<io::Result<()>>)> {
+/// Which output failed.
+#[derive(Debug)]
+pub enum Failed {
+    /// The log and summary (stderr or `-o`).
+    Log(io::Error),
+    /// The `--trace-out` file.
+    TraceFile(io::Error),
+}
+
+/// Starts the writer thread on `dest` (and on the trace-event file, if any).
+pub fn spawn(
+    dest: Box<dyn Write + Send>,
+    trace_out: Option<File>,
+    cfg: Config,
+) -> io::Result<(sink::Sink, JoinHandle<Result<(), Failed>>)> {
     let (tx, rx) = sink::channel();
-    let handle = std::thread::Builder::new().name("interpose-out".into()).spawn(move || write_loop(rx, dest, cfg))?;
+    let handle =
+        std::thread::Builder::new().name("interpose-out".into()).spawn(move || write_loop(rx, dest, trace_out, cfg))?;
     Ok((tx, handle))
 }
 
-fn write_loop(mut rx: sink::Drain, dest: Box<dyn Write + Send>, cfg: Config) -> io::Result<()> {
-    let mut out = io::BufWriter::with_capacity(1 << 16, dest);
+/// Remembers the first error of a destination and stops writing to it, but keeps draining so
+/// that the supervisor never waits on a dead writer.
+fn keep<T>(failed: &mut Option<io::Error>, r: io::Result<T>) {
+    if failed.is_none()
+        && let Err(e) = r
+    {
+        *failed = Some(e);
+    }
+}
+
+fn write_loop(
+    mut rx: sink::Drain,
+    dest: Box<dyn Write + Send>,
+    trace_out: Option<File>,
+    cfg: Config,
+) -> Result<(), Failed> {
+    let mut out = BufWriter::with_capacity(1 << 16, dest);
+    let mut trace = match trace_out {
+        Some(f) => Some(perfetto::TraceWriter::new(BufWriter::with_capacity(1 << 16, f)).map_err(Failed::TraceFile)?),
+        None => None,
+    };
     let mut text = text::Formatter::new(cfg.clone());
     let mut line = String::with_capacity(256);
     let mut failed: Option<io::Error> = None;
+    let mut trace_failed: Option<io::Error> = None;
+    let json = cfg.format == Format::Json;
     while let Some(mut batch) = rx.next_batch() {
         for rec in batch.drain(..) {
             line.clear();
-            match rec {
-                Record::Call(ev) => text.event(&ev, &mut line),
-                Record::Exit { pid, status } => text.exit(pid, status, &mut line),
-                Record::Summary(stats) => summary::render(&stats, &cfg.summary, &mut line),
+            match &rec {
+                Record::Call(ev) => {
+                    if let Some(t) = trace.as_mut().filter(|_| trace_failed.is_none()) {
+                        keep(&mut trace_failed, t.event(ev, cfg.decode));
+                    }
+                    if !json {
+                        text.event(ev, &mut line);
+                    } else if cfg.log && text::kept(cfg.only, ev.outcome) {
+                        line = json::event(ev, cfg.decode).to_string() + "\n";
+                    }
+                }
+                Record::Thread(t) => {
+                    if let Some(w) = trace.as_mut().filter(|_| trace_failed.is_none()) {
+                        keep(&mut trace_failed, w.thread(t));
+                    }
+                    if json && cfg.log {
+                        line = json::thread(t).to_string() + "\n";
+                    }
+                }
+                Record::Exit { pid, status, realtime_ns } => {
+                    if !json {
+                        text.exit(*pid, *status, *realtime_ns, &mut line);
+                    } else if cfg.log && cfg.quiet < 2 {
+                        line = json::exit(*pid, *status).to_string() + "\n";
+                    }
+                }
+                Record::Summary(stats) => {
+                    if json {
+                        line = json::summary(stats).to_string() + "\n";
+                    } else {
+                        summary::render(stats, &cfg.summary, &mut line);
+                    }
+                }
             }
-            // After a failure, keep draining so that the supervisor never waits on a dead writer.
-            if failed.is_none()
-                && let Err(e) = out.write_all(line.as_bytes())
-            {
-                failed = Some(e);
+            if failed.is_none() && !line.is_empty() {
+                keep(&mut failed, out.write_all(line.as_bytes()));
             }
         }
         rx.recycle(batch);
-        if failed.is_none()
-            && let Err(e) = out.flush()
-        {
-            failed = Some(e);
+        if failed.is_none() {
+            keep(&mut failed, out.flush());
         }
     }
+    if let Some(t) = trace
+        && trace_failed.is_none()
+    {
+        keep(&mut trace_failed, t.finish());
+    }
+    if let Some(e) = trace_failed {
+        return Err(Failed::TraceFile(e));
+    }
     match failed {
-        Some(e) => Err(e),
-        None => out.flush(),
+        Some(e) => Err(Failed::Log(e)),
+        None => out.flush().map_err(Failed::Log),
     }
 }

@@ -1,11 +1,12 @@
 //! strace-style log lines.
 //!
-//! `read(3, 0x7ffd3c1a2b40, 4096)           = ?`: the result column starts at column 40, as in
+//! `read(3, "hello", 4096)                  = 5`: the result column starts at column 40, as in
 //! strace. `= ?` means the kernel ran the call itself after we answered CONTINUE, so its result is
-//! not known to interpose (strace prints the same for calls whose result it never saw).
+//! not known to interpose.
 //!
-//! Pid prefixes: to stderr, `[pid  1234] ` once a second thread or process has made a traced
-//! call; to `-o FILE`, `1234  ` on every line (strace's style for `-f -o`).
+//! Prefixes, in strace's order: the pid (on stderr `[pid  1234] ` once a second thread or process
+//! has made a traced call; with `-o FILE`, `1234  ` on every line), then the time (`-t`, `-tt`,
+//! `-ttt`, or `-r` relative to the previous line).
 
 use std::collections::HashSet;
 use std::fmt::Write;
@@ -13,7 +14,7 @@ use std::fmt::Write;
 use crate::decode::{self, format, xlat};
 use crate::event::{Call, Event, ExitStatus, Outcome};
 
-use super::{Config, Only};
+use super::{Config, Only, Timestamps};
 
 /// Column where ` = result` goes.
 const RESULT_COLUMN: usize = 40;
@@ -21,16 +22,66 @@ const RESULT_COLUMN: usize = 40;
 pub struct Formatter {
     cfg: Config,
     seen: HashSet<u32>,
+    last_ns: Option<u64>,
+}
+
+/// Writes the call itself (`name(args)`) and returns its arguments' spans within `out`.
+pub fn call_text(ev: &Event, out: &mut String, opts: format::Options) -> Vec<std::ops::Range<usize>> {
+    match ev.call {
+        Call::Native(nr) => match decode::registry().get(i64::from(nr)) {
+            Some(sc) => {
+                let exit = match ev.outcome {
+                    Outcome::Completed { ret, .. } if ret >= 0 => Some(ev.exit_blobs.as_slice()),
+                    _ => None,
+                };
+                format::call(out, sc, &ev.args, &ev.blobs, exit, ev.fd_desc.as_deref(), opts)
+            }
+            None => format::raw_call(out, &format!("syscall_{nr:#x}"), &ev.args, 6, 64),
+        },
+        Call::Foreign { arch, nr } => {
+            let name = decode::foreign_name(arch, nr);
+            // The argument count of the native syscall of the same name, when there is one.
+            let bare = name.split_once(':').map_or(name.as_str(), |(_, n)| n);
+            let nargs = decode::registry().by_name(bare).map_or(6, |s| usize::from(s.row.nargs));
+            let bits = if arch == decode::ARCH_I386 { 32 } else { 64 };
+            format::raw_call(out, &name, &ev.args, nargs, bits)
+        }
+    }
+}
+
+/// `= 3`, or `= -1 EAGAIN (Resource temporarily unavailable)`.
+pub fn result(out: &mut String, ret: i64) {
+    if ret >= 0 {
+        let _ = write!(out, "= {ret}");
+    } else if ret >= -4095 {
+        let e = (-ret) as i32;
+        let name = xlat::errno_name(e).map_or_else(|| e.to_string(), str::to_string);
+        let _ = write!(out, "= -1 {name} ({})", crate::error::errno_text(e));
+    } else {
+        // An injected retval below -4095 is a (strange) success value, not an errno.
+        let _ = write!(out, "= {ret}");
+    }
+}
+
+/// Whether `-z`/`-Z` keep this call (a call whose result is unknown is neither successful nor
+/// failed, so both filters leave it out).
+pub fn kept(only: Only, outcome: Outcome) -> bool {
+    match (only, outcome) {
+        (Only::All, _) => true,
+        (Only::Successful, Outcome::Completed { ret, .. } | Outcome::Injected { ret, .. }) => ret >= 0,
+        (Only::Failed, Outcome::Completed { ret, .. } | Outcome::Injected { ret, .. }) => ret < 0,
+        (Only::Successful | Only::Failed, Outcome::Continued | Outcome::Interrupted) => false,
+    }
 }
 
 impl Formatter {
     pub fn new(cfg: Config) -> Self {
         let mut seen = HashSet::new();
         seen.insert(cfg.launch_pid);
-        Self { cfg, seen }
+        Self { cfg, seen, last_ns: None }
     }
 
-    fn prefix(&mut self, tid: u32, out: &mut String) {
+    fn pid_prefix(&mut self, tid: u32, out: &mut String) {
         self.seen.insert(tid);
         if self.cfg.to_file {
             let _ = write!(out, "{tid:<5} ");
@@ -39,52 +90,56 @@ impl Formatter {
         }
     }
 
-    /// Appends the line for `ev` (with its newline) to `out`; nothing when logging is off or
-    /// when `-z`/`-Z` filter it out (a call whose result is unknown is neither successful nor
-    /// failed, so both filters leave it out).
-    pub fn event(&mut self, ev: &Event, out: &mut String) {
-        if !self.cfg.log {
+    fn time_prefix(&mut self, ns: u64, out: &mut String) {
+        if self.cfg.relative {
+            let d = ns.saturating_sub(self.last_ns.unwrap_or(ns));
+            self.last_ns = Some(ns);
+            let _ = write!(out, "{:>6}.{:06} ", d / 1_000_000_000, d % 1_000_000_000 / 1000);
             return;
         }
-        let keep = match (self.cfg.only, ev.outcome) {
-            (Only::All, _) => true,
-            (Only::Successful, Outcome::Completed { ret, .. } | Outcome::Injected { ret, .. }) => ret >= 0,
-            (Only::Failed, Outcome::Completed { ret, .. } | Outcome::Injected { ret, .. }) => ret < 0,
-            (Only::Successful | Only::Failed, Outcome::Continued | Outcome::Interrupted) => false,
-        };
-        if !keep {
-            return;
-        }
-        self.prefix(ev.tid, out);
-        match ev.call {
-            Call::Native(nr) => match decode::registry().get(i64::from(nr)) {
-                Some(sc) => {
-                    let exit = match ev.outcome {
-                        Outcome::Completed { ret, .. } if ret >= 0 => Some(ev.exit_blobs.as_slice()),
-                        _ => None,
-                    };
-                    format::call(out, sc, &ev.args, &ev.blobs, exit, self.cfg.format)
+        let (secs, micros) = ((ns / 1_000_000_000) as i64, ns % 1_000_000_000 / 1000);
+        match self.cfg.timestamps {
+            Timestamps::None => {}
+            Timestamps::Seconds | Timestamps::Micros => {
+                let (h, m, s) = crate::sys::time::local_hms(secs);
+                let _ = write!(out, "{h:02}:{m:02}:{s:02}");
+                if self.cfg.timestamps == Timestamps::Micros {
+                    let _ = write!(out, ".{micros:06}");
                 }
-                None => format::raw_call(out, &format!("syscall_{nr:#x}"), &ev.args, 6, 64),
-            },
-            Call::Foreign { arch, nr } => {
-                let name = decode::foreign_name(arch, nr);
-                // The argument count of the native syscall of the same name, when there is one.
-                let bare = name.split_once(':').map_or(name.as_str(), |(_, n)| n);
-                let nargs = decode::registry().by_name(bare).map_or(6, |s| usize::from(s.row.nargs));
-                let bits = if arch == decode::ARCH_I386 { 32 } else { 64 };
-                format::raw_call(out, &name, &ev.args, nargs, bits);
+                out.push(' ');
+            }
+            Timestamps::Epoch => {
+                let _ = write!(out, "{secs}.{micros:06} ");
             }
         }
+    }
+
+    /// Appends the line for `ev` (with its newline) to `out`; nothing when logging is off or
+    /// `-z`/`-Z` filter it out.
+    pub fn event(&mut self, ev: &Event, out: &mut String) {
+        if !self.cfg.log || !kept(self.cfg.only, ev.outcome) {
+            return;
+        }
+        let line_start = out.len();
+        self.pid_prefix(ev.tid, out);
+        self.time_prefix(ev.realtime_ns, out);
+        call_text(ev, out, self.cfg.decode);
         out.push(' ');
-        let width = out.chars().count();
+        let width = out[line_start..].chars().count();
         if width < RESULT_COLUMN {
             out.extend(std::iter::repeat_n(' ', RESULT_COLUMN - width));
         }
         match ev.outcome {
             Outcome::Continued => out.push_str("= ?"),
             Outcome::Interrupted => out.push_str("= ? <interrupted>"),
-            Outcome::Completed { ret, .. } | Outcome::Injected { ret, .. } => result(out, ret),
+            Outcome::Completed { ret, .. } | Outcome::Injected { ret, .. } => {
+                result(out, ret);
+                if ret >= 0
+                    && let Some(d) = &ev.ret_desc
+                {
+                    let _ = write!(out, "<{d}>");
+                }
+            }
         }
         if matches!(ev.outcome, Outcome::Injected { .. }) {
             out.push_str(" (INJECTED)");
@@ -102,13 +157,15 @@ impl Formatter {
 
     /// `+++ exited with 0 +++` / `+++ killed by SIGKILL (core dumped) +++`. Written once every
     /// traced task is gone, so on stderr it has no pid prefix (strace's, with one task left).
-    pub fn exit(&mut self, pid: u32, status: ExitStatus, out: &mut String) {
-        if !self.cfg.log {
+    /// `-qq` leaves it out, as in strace.
+    pub fn exit(&mut self, pid: u32, status: ExitStatus, realtime_ns: u64, out: &mut String) {
+        if !self.cfg.log || self.cfg.quiet >= 2 {
             return;
         }
         if self.cfg.to_file {
             let _ = write!(out, "{pid:<5} ");
         }
+        self.time_prefix(realtime_ns, out);
         match status {
             ExitStatus::Exited(code) => {
                 let _ = writeln!(out, "+++ exited with {code} +++");
@@ -118,19 +175,5 @@ impl Formatter {
                 let _ = writeln!(out, "+++ killed by {}{core} +++", xlat::signal_name(signal));
             }
         }
-    }
-}
-
-/// `= 3`, or `= -1 EAGAIN (Resource temporarily unavailable)`.
-fn result(out: &mut String, ret: i64) {
-    if ret >= 0 {
-        let _ = write!(out, "= {ret}");
-    } else if ret >= -4095 {
-        let e = (-ret) as i32;
-        let name = xlat::errno_name(e).map_or_else(|| e.to_string(), str::to_string);
-        let _ = write!(out, "= -1 {name} ({})", crate::error::errno_text(e));
-    } else {
-        // An injected retval below -4095 is a (strange) success value, not an errno.
-        let _ = write!(out, "= {ret}");
     }
 }

@@ -151,6 +151,76 @@ impl InjectRule {
     pub fn replaces_result(&self) -> bool {
         self.error.is_some() || self.retval.is_some()
     }
+
+    /// The rule as a `-e inject=` value that parses back to the same rule.
+    pub fn to_expr(&self) -> String {
+        let names: Vec<&str> = self.syscalls.names().collect();
+        let mut s = if names.is_empty() { "none".to_string() } else { names.join(",") };
+        let mut add = |k: &str, v: String| {
+            s.push(':');
+            s.push_str(k);
+            s.push('=');
+            s.push_str(&v);
+        };
+        if let Some(e) = self.error {
+            add("error", xlat::errno_name(e).map_or_else(|| e.to_string(), str::to_string));
+        }
+        if let Some(v) = self.retval {
+            add("retval", v.to_string());
+        }
+        if let Some(sig) = self.signal {
+            add("signal", sig.to_string());
+        }
+        if let Some(d) = self.delay_enter {
+            add("delay_enter", format!("{}ns", d.as_nanos()));
+        }
+        if let Some(d) = self.delay_exit {
+            add("delay_exit", format!("{}ns", d.as_nanos()));
+        }
+        if self.when != When::default() {
+            add("when", self.when.to_string());
+        }
+        if let Some(p) = self.probability {
+            add("probability", p.to_string());
+        }
+        if let Some(v) = self.seed {
+            add("seed", v.to_string());
+        }
+        if let Some(v) = self.max {
+            add("max", v.to_string());
+        }
+        match self.scope.fd {
+            Some(FdScope::Socket) => add("fd", "socket".into()),
+            Some(FdScope::Pipe) => add("fd", "pipe".into()),
+            Some(FdScope::File) => add("fd", "file".into()),
+            Some(FdScope::Tty) => add("fd", "tty".into()),
+            Some(FdScope::Number(n)) => add("fd", n.to_string()),
+            None => {}
+        }
+        if let Some(d) = &self.scope.dest {
+            add("dest", d.to_string());
+        }
+        if let Some(p) = &self.scope.path {
+            add("path", p.clone());
+        }
+        if let Some(c) = &self.scope.comm {
+            add("comm", c.clone());
+        }
+        s
+    }
+}
+
+impl std::fmt::Display for When {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.first)?;
+        match (self.last, self.step) {
+            (l, 1) if l == self.first => Ok(()),
+            (u32::MAX, 1) => write!(f, "+"),
+            (u32::MAX, step) => write!(f, "+{step}"),
+            (l, 1) => write!(f, "..{l}"),
+            (l, step) => write!(f, "..{l}+{step}"),
+        }
+    }
 }
 
 /// `EAGAIN`, `eagain` or `11` (1..4095), as strace accepts them.

@@ -73,6 +73,8 @@ pub struct Done {
     pub blobs: Vec<Blob>,
     /// The answer was already sent (accept: `ADDFD` with `SEND`). `live` says whether it landed.
     pub answered: Option<bool>,
+    /// `-yy`: what the returned descriptor is (accept).
+    pub ret_desc: Option<String>,
 }
 
 /// What the executor decided.
@@ -96,6 +98,8 @@ pub struct Executor {
     scratch: Vec<u8>,
     strsize: usize,
     log: bool,
+    /// `-y` (1) / `-yy` (2): describe the sockets an accept returns.
+    pub describe: u8,
 }
 
 /// Why a descriptor could not be borrowed.
@@ -105,13 +109,18 @@ enum Borrow {
     Decline,
 }
 
+/// An executed call answered the usual way (not already answered by ADDFD).
+fn done(result: SysResult, dur_ns: u64, blobs: Vec<Blob>) -> Option<Done> {
+    Some(Done { result, dur_ns, blobs, answered: None, ret_desc: None })
+}
+
 fn ns_since(t: Instant) -> u64 {
     t.elapsed().as_nanos() as u64
 }
 
 impl Executor {
     pub fn new(strsize: usize, log: bool) -> Self {
-        Self { pidfds: HashMap::new(), scratch: Vec::new(), strsize, log }
+        Self { pidfds: HashMap::new(), scratch: Vec::new(), strsize, log, describe: 0 }
     }
 
     /// Whether `decoder` (for syscall `name`) is one the executor knows.
@@ -219,7 +228,7 @@ impl Executor {
     }
 
     fn bad_fd() -> Option<Done> {
-        Some(Done { result: Err(libc::EBADF), dur_ns: 0, blobs: Vec::new(), answered: None })
+        done(Err(libc::EBADF), 0, Vec::new())
     }
 
     /// The target's iovec array: (base, len) pairs and their total, or None to decline.
@@ -363,7 +372,7 @@ impl Executor {
                 }
             }
         }
-        Some(Done { result, dur_ns, blobs, answered: None })
+        done(result, dur_ns, blobs)
     }
 
     /// Log blobs for data spread over iovecs: Words(pairs) then what landed in each.
@@ -427,7 +436,7 @@ impl Executor {
         if result == Err(libc::EPIPE) && raise_sigpipe {
             self.sigpipe(tid);
         }
-        Some(Done { result, dur_ns, blobs: Vec::new(), answered: None })
+        done(result, dur_ns, Vec::new())
     }
 
     /// The program would have received SIGPIPE from its own write: deliver it to that thread.
@@ -514,7 +523,7 @@ impl Executor {
                     ok &= mem::write(tid, addrlen, &alen.to_ne_bytes()).is_ok_and(|w| w == 4);
                 }
                 if !ok {
-                    return Some(Done { result: Err(libc::EFAULT), dur_ns, blobs, answered: None });
+                    return done(Err(libc::EFAULT), dur_ns, blobs);
                 }
                 if self.log {
                     blobs.push(self.shown(data));
@@ -529,7 +538,7 @@ impl Executor {
             }
             Err(e) => Err(e),
         };
-        Some(Done { result, dur_ns, blobs, answered: None })
+        done(result, dur_ns, blobs)
     }
 
     fn read_u32(&self, tid: u32, addr: u64) -> Option<u32> {
@@ -574,7 +583,7 @@ impl Executor {
         if result == Err(libc::EPIPE) && flags & libc::MSG_NOSIGNAL == 0 {
             self.sigpipe(tid);
         }
-        Some(Done { result, dur_ns, blobs: Vec::new(), answered: None })
+        done(result, dur_ns, Vec::new())
     }
 
     fn recvmsg(&mut self, listener: &Listener, n: &Notification) -> Option<Done> {
@@ -630,7 +639,7 @@ impl Executor {
                 ok &= mem::write(tid, a[1] + 8, &out_namelen.to_ne_bytes()).is_ok_and(|w| w == 4);
                 ok &= mem::write(tid, a[1] + 48, &mflags.to_ne_bytes()).is_ok_and(|w| w == 4);
                 if !ok {
-                    return Some(Done { result: Err(libc::EFAULT), dur_ns, blobs, answered: None });
+                    return done(Err(libc::EFAULT), dur_ns, blobs);
                 }
                 if self.log {
                     h[1] = u64::from(out_namelen);
@@ -647,7 +656,7 @@ impl Executor {
             }
             Err(e) => Err(e),
         };
-        Some(Done { result, dur_ns, blobs, answered: None })
+        done(result, dur_ns, blobs)
     }
 
     fn connect(&mut self, listener: &Listener, n: &Notification) -> Option<Done> {
@@ -667,7 +676,7 @@ impl Executor {
         }
         let t = Instant::now();
         let result = io::connect(l, &addr);
-        Some(Done { result, dur_ns: ns_since(t), blobs: Vec::new(), answered: None })
+        done(result, ns_since(t), Vec::new())
     }
 
     fn accept(&mut self, listener: &Listener, n: &Notification, flags: i32) -> Option<Done> {
@@ -691,7 +700,7 @@ impl Executor {
         let dur_ns = ns_since(t);
         let (conn, alen) = match r {
             Ok(x) => x,
-            Err(e) => return Some(Done { result: Err(e), dur_ns, blobs: Vec::new(), answered: None }),
+            Err(e) => return done(Err(e), dur_ns, Vec::new()),
         };
         let mut blobs = Vec::new();
         if let Some(in_len) = in_len {
@@ -700,7 +709,7 @@ impl Executor {
                 && mem::write(tid, a[2], &alen.to_ne_bytes()).is_ok_and(|w| w == 4);
             if !ok {
                 // As in the kernel: the connection is dropped when the address cannot be stored.
-                return Some(Done { result: Err(libc::EFAULT), dur_ns, blobs, answered: None });
+                return done(Err(libc::EFAULT), dur_ns, blobs);
             }
             if self.log {
                 blobs.push(Blob::Bytes { data: peer[..shown].to_vec(), complete: true });
@@ -708,6 +717,11 @@ impl Executor {
                 blobs.push(Blob::Count(u64::from(alen)));
             }
         }
+        let ret_desc = match self.describe {
+            0 => None,
+            1 => io::inode(conn.as_fd()).ok().map(|i| format!("socket:[{i}]")),
+            _ => describe_socket(conn.as_fd()),
+        };
         // Install the connection in the program and answer with its number, in one step.
         let (result, answered) = match listener.add_fd_and_answer(n.id(), conn.as_fd(), flags & libc::SOCK_CLOEXEC != 0)
         {
@@ -715,7 +729,19 @@ impl Executor {
             Err(libc::ENOENT) => (Err(libc::ENOENT), Some(false)),
             Err(e) => (Err(e), None),
         };
-        Some(Done { result, dur_ns, blobs, answered })
+        Some(Done { result, dur_ns, blobs, answered, ret_desc })
+    }
+
+    /// `-y`/`-yy`: what thread `tid`'s descriptor `fd` is: its path, or for a socket with `-yy`
+    /// its protocol and endpoints.
+    pub fn describe_fd(&mut self, tid: u32, fd: i32, level: u8) -> Option<String> {
+        let link = std::fs::read_link(format!("/proc/{tid}/fd/{fd}")).ok()?;
+        let link = link.to_string_lossy().into_owned();
+        if level >= 2 && link.starts_with("socket:[") {
+            let local = self.borrow(tid, fd as u64).ok()?;
+            return describe_socket(local.as_fd()).or(Some(link));
+        }
+        Some(link)
     }
 }
 
@@ -728,4 +754,46 @@ enum Target {
 enum WriteHow {
     Write,
     Send { flags: i32, addr: Option<Vec<u8>> },
+}
+
+/// strace's `-yy` name for a socket: `TCP:[127.0.0.1:40000->127.0.0.1:8080]`, `UDP:[0.0.0.0:53]`,
+/// `TCPv6:[[::1]:443]`, `UNIX-STREAM:[75886]` (an unbound or unconnected socket shows its inode).
+pub fn describe_socket(fd: BorrowedFd<'_>) -> Option<String> {
+    let domain = io::sockopt_int(fd, libc::SO_DOMAIN).ok()?;
+    let ty = io::sockopt_int(fd, libc::SO_TYPE).ok()?;
+    let proto = io::sockopt_int(fd, libc::SO_PROTOCOL).unwrap_or(0);
+    let inode = io::inode(fd).unwrap_or(0);
+    let kind = match (domain, ty, proto) {
+        (libc::AF_INET, _, libc::IPPROTO_TCP) => "TCP",
+        (libc::AF_INET, _, libc::IPPROTO_UDP) => "UDP",
+        (libc::AF_INET6, _, libc::IPPROTO_TCP) => "TCPv6",
+        (libc::AF_INET6, _, libc::IPPROTO_UDP) => "UDPv6",
+        (libc::AF_UNIX, libc::SOCK_STREAM, _) => "UNIX-STREAM",
+        (libc::AF_UNIX, libc::SOCK_DGRAM, _) => "UNIX-DGRAM",
+        (libc::AF_UNIX, libc::SOCK_SEQPACKET, _) => "UNIX-SEQPACKET",
+        (libc::AF_NETLINK, _, _) => "NETLINK",
+        _ => return Some(format!("socket:[{inode}]")),
+    };
+    let ip = |sa: &[u8]| -> Option<String> {
+        let family = u16::from_ne_bytes([*sa.first()?, *sa.get(1)?]) as i32;
+        let port = u16::from_be_bytes([*sa.get(2)?, *sa.get(3)?]);
+        match family {
+            libc::AF_INET if sa.len() >= 8 => {
+                let a = std::net::Ipv4Addr::new(sa[4], sa[5], sa[6], sa[7]);
+                (port != 0 || !a.is_unspecified()).then(|| format!("{a}:{port}"))
+            }
+            libc::AF_INET6 if sa.len() >= 24 => {
+                let a = std::net::Ipv6Addr::from(<[u8; 16]>::try_from(&sa[8..24]).ok()?);
+                (port != 0 || !a.is_unspecified()).then(|| format!("[{a}]:{port}"))
+            }
+            _ => None,
+        }
+    };
+    let local = io::sockname(fd, false).ok().and_then(|sa| ip(&sa));
+    let peer = io::sockname(fd, true).ok().and_then(|sa| ip(&sa));
+    Some(match (local, peer) {
+        (Some(l), Some(p)) => format!("{kind}:[{l}->{p}]"),
+        (Some(l), None) => format!("{kind}:[{l}]"),
+        _ => format!("{kind}:[{inode}]"),
+    })
 }

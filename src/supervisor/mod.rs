@@ -24,7 +24,7 @@ use std::io::{self, Read};
 use std::time::{Duration, Instant};
 
 use crate::decode::{self, ARCH_X86_64, NR_LIMIT, Syscall, X32_SYSCALL_BIT, capture};
-use crate::event::{Call, Event, Outcome};
+use crate::event::{Call, Event, Outcome, ThreadInfo};
 use crate::output::Record;
 use crate::output::sink::Sink;
 use crate::policy::SyscallSet;
@@ -48,6 +48,10 @@ pub struct Config {
     pub inject: Vec<InjectRule>,
     /// Sync wake-up as set on the listener (`Auto`: on now, turned off at the second thread).
     pub sync_wakeup: crate::run::SyncWakeup,
+    /// `-y` (1) / `-yy` (2): describe the descriptor in the first argument.
+    pub decode_fds: u8,
+    /// Name threads and processes for the output (JSON, trace file, report).
+    pub threads: bool,
 }
 
 /// The launched process, as the handshake left it.
@@ -60,6 +64,8 @@ pub struct LaunchState {
 /// What the run produced.
 pub struct Outcomes {
     pub stats: Stats,
+    /// Every thread seen, named (when `Config::threads`).
+    pub threads: Vec<ThreadInfo>,
     /// Set when the launched program's execve failed (errno).
     pub exec_error: Option<i32>,
 }
@@ -82,7 +88,11 @@ pub struct Pending {
     /// Reported (logged and counted); an untraced call is here only to be injected into.
     traced: bool,
     realtime_ns: u64,
+    /// The thread's process, when the output names threads; else 0.
+    tgid: u32,
     blobs: Vec<capture::Blob>,
+    /// `-y`: the first argument's descriptor, described at entry.
+    fd_desc: Option<String>,
     injection: Option<inject::Injection>,
 }
 
@@ -93,6 +103,7 @@ pub struct Decided {
     /// The outcome if the answer lands.
     outcome: Outcome,
     exit_blobs: Vec<capture::Blob>,
+    ret_desc: Option<String>,
 }
 
 /// Work for the delay thread.
@@ -113,6 +124,8 @@ struct Completer<'a> {
     stats: Stats,
     sink: Option<Sink>,
     delayer: Option<delay::Delayer>,
+    /// Count calls per thread (for the report).
+    per_thread: bool,
 }
 
 fn ns(d: Duration) -> u64 {
@@ -128,6 +141,7 @@ impl Completer<'_> {
         }
         let delay_ns = inj.map_or(0, |i| ns(i.total_delay()));
         let mut exit_blobs = Vec::new();
+        let mut ret_desc = None;
         let (response, outcome) = match inj.and_then(|i| i.result) {
             Some(Ok(v)) => (Response::Value(v), Outcome::Injected { ret: v, dur_ns: delay_ns }),
             Some(Err(e)) => (Response::Error(e), Outcome::Injected { ret: -i64::from(e), dur_ns: delay_ns }),
@@ -137,6 +151,7 @@ impl Completer<'_> {
                         exec::Execution::Declined => (Response::Continue, Outcome::Continued),
                         exec::Execution::Done(done) => {
                             exit_blobs = done.blobs;
+                            ret_desc = done.ret_desc;
                             let ret = match done.result {
                                 Ok(v) => v as i64,
                                 Err(e) => -i64::from(e),
@@ -145,7 +160,7 @@ impl Completer<'_> {
                             if let Some(live) = done.answered {
                                 // accept: already answered (ADDFD with SEND); delay_exit cannot apply.
                                 let outcome = if live { outcome } else { Outcome::Interrupted };
-                                self.record(p, outcome, exit_blobs);
+                                self.record(p, outcome, exit_blobs, ret_desc);
                                 return;
                             }
                             let response = match done.result {
@@ -159,7 +174,7 @@ impl Completer<'_> {
                 }
             }
         };
-        let decided = Decided { p, response, outcome, exit_blobs };
+        let decided = Decided { p, response, outcome, exit_blobs, ret_desc };
         // delay_exit: after the result is known. A call left to the kernel has no exit we can
         // hold, so for it the delay happens before it runs.
         match (inj.and_then(|i| i.delay_exit), &self.delayer) {
@@ -177,21 +192,25 @@ impl Completer<'_> {
             }
         };
         let outcome = if live { d.outcome } else { Outcome::Interrupted };
-        self.record(d.p, outcome, d.exit_blobs);
+        self.record(d.p, outcome, d.exit_blobs, d.ret_desc);
     }
 
-    fn record(&mut self, p: Pending, outcome: Outcome, exit_blobs: Vec<capture::Blob>) {
+    fn record(&mut self, p: Pending, outcome: Outcome, exit_blobs: Vec<capture::Blob>, ret_desc: Option<String>) {
         if !p.traced {
             return;
         }
         let args = p.n.args();
         self.stats.record(p.call, &args, outcome);
+        if self.per_thread && outcome != Outcome::Interrupted {
+            *self.stats.per_thread.entry(p.n.tid()).or_default() += 1;
+        }
         if self.log
             && let Some(sink) = &self.sink
         {
             let delayed = p.injection.is_some_and(|i| !i.total_delay().is_zero());
             let ev = Event {
                 tid: p.n.tid(),
+                tgid: p.tgid,
                 realtime_ns: p.realtime_ns,
                 call: p.call,
                 args,
@@ -199,6 +218,8 @@ impl Completer<'_> {
                 exit_blobs,
                 outcome,
                 delayed,
+                fd_desc: p.fd_desc,
+                ret_desc,
             };
             sink.send(Record::Call(ev));
         }
@@ -215,23 +236,38 @@ pub struct Supervisor<'a> {
     injector: inject::Injector,
     /// With `--sync-wakeup=auto`: the one thread seen so far, until a second one shows up.
     sync_single: Option<Option<u32>>,
+    /// Threads named so far (when `Config::threads`).
+    threads: std::collections::HashMap<u32, ThreadInfo>,
 }
 
 impl<'a> Supervisor<'a> {
     pub fn new(listener: &'a Listener, cfg: Config, launch: LaunchState, sink: Option<Sink>) -> Self {
         let injector = inject::Injector::new(&cfg.inject);
         let needs_delays = cfg.inject.iter().any(|r| r.delay_enter.is_some() || r.delay_exit.is_some());
+        let mut executor = exec::Executor::new(cfg.limits.strsize, cfg.log);
+        executor.describe = cfg.decode_fds;
         let completer = Completer {
             listener,
             execute: cfg.execute,
             log: cfg.log,
-            executor: exec::Executor::new(cfg.limits.strsize, cfg.log),
+            executor,
             stats: Stats::default(),
             sink,
             delayer: needs_delays.then(delay::Delayer::default),
+            per_thread: cfg.threads,
         };
         let sync_single = (cfg.sync_wakeup == crate::run::SyncWakeup::Auto).then_some(None);
-        Self { listener, cfg, launch, phase: Phase::AwaitingExec, exec_error: None, completer, injector, sync_single }
+        Self {
+            listener,
+            cfg,
+            launch,
+            phase: Phase::AwaitingExec,
+            exec_error: None,
+            completer,
+            injector,
+            sync_single,
+            threads: Default::default(),
+        }
     }
 
     /// Serves notifications until every traced task is gone.
@@ -239,14 +275,17 @@ impl<'a> Supervisor<'a> {
         std::thread::scope(|scope| {
             // The delay thread completes delayed calls with its own executor and counters.
             let delay_thread = self.completer.delayer.clone().map(|delayer| {
+                let mut executor = exec::Executor::new(self.cfg.limits.strsize, self.cfg.log);
+                executor.describe = self.cfg.decode_fds;
                 let mut c = Completer {
                     listener: self.listener,
                     execute: self.completer.execute,
                     log: self.completer.log,
-                    executor: exec::Executor::new(self.cfg.limits.strsize, self.cfg.log),
+                    executor,
                     stats: Stats::default(),
                     sink: self.completer.sink.clone(),
                     delayer: Some(delayer.clone()),
+                    per_thread: self.completer.per_thread,
                 };
                 std::thread::Builder::new()
                     .name("interpose-delay".into())
@@ -277,7 +316,9 @@ impl<'a> Supervisor<'a> {
             }
             // The writer must not outlive the senders of this thread's events.
             self.completer.sink = None;
-            Ok(Outcomes { stats: std::mem::take(&mut self.completer.stats), exec_error: self.exec_error })
+            let mut threads: Vec<ThreadInfo> = self.threads.drain().map(|(_, t)| t).collect();
+            threads.sort_by_key(|t| t.tid);
+            Ok(Outcomes { stats: std::mem::take(&mut self.completer.stats), threads, exec_error: self.exec_error })
         })
     }
 
@@ -387,8 +428,10 @@ impl<'a> Supervisor<'a> {
             Call::Native(nr) => decode::registry().get(i64::from(nr)),
             Call::Foreign { .. } => None,
         };
-        if native && is_exec(nr) && !self.injector.is_empty() {
+        if native && is_exec(nr) {
+            // The program image changes: so may the thread's name.
             self.injector.forget_comm(n.tid());
+            self.threads.remove(&n.tid());
         }
         let injection = match (call, sc) {
             (Call::Native(nr), Some(sc)) if self.injector.covers(nr) => {
@@ -412,11 +455,39 @@ impl<'a> Supervisor<'a> {
                 blobs.clear();
             }
         }
-        let p = Pending { n: *n, call, sc, traced, realtime_ns: realtime_ns(), blobs, injection };
+        let tgid = if self.cfg.threads && traced { self.thread(n.tid()) } else { 0 };
+        let fd_desc = match sc {
+            Some(sc) if traced && self.cfg.log && self.cfg.decode_fds > 0 => fd_arg(sc.decoder, &n.args())
+                .and_then(|fd| self.completer.executor.describe_fd(n.tid(), fd, self.cfg.decode_fds)),
+            _ => None,
+        };
+        let p = Pending { n: *n, call, sc, traced, realtime_ns: realtime_ns(), tgid, blobs, fd_desc, injection };
         match (injection.and_then(|i| i.delay_enter), &self.completer.delayer) {
             (Some(d), Some(delayer)) if !d.is_zero() => delayer.schedule(received + d, Job::Resume(p)),
             _ => self.completer.complete(p),
         }
+    }
+
+    /// The process of thread `tid`, naming the thread for the output the first time it is seen.
+    fn thread(&mut self, tid: u32) -> u32 {
+        if let Some(t) = self.threads.get(&tid) {
+            return t.tgid;
+        }
+        let status = std::fs::read_to_string(format!("/proc/{tid}/status")).unwrap_or_default();
+        let field = |name: &str| status.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.trim().to_string());
+        let tgid = field("Tgid:").and_then(|v| v.parse().ok()).unwrap_or(tid);
+        let comm = field("Name:").unwrap_or_default();
+        let process = if tgid == tid {
+            comm.clone()
+        } else {
+            std::fs::read_to_string(format!("/proc/{tgid}/comm")).map(|s| s.trim_end().to_string()).unwrap_or_default()
+        };
+        let info = ThreadInfo { tid, tgid, comm, process };
+        if let Some(sink) = &self.completer.sink {
+            sink.send(Record::Thread(info.clone()));
+        }
+        self.threads.insert(tid, info);
+        tgid
     }
 
     /// Whether a foreign-ABI call is one the policy selects (by name).
@@ -424,6 +495,18 @@ impl<'a> Supervisor<'a> {
         let name = decode::foreign_name(arch, nr);
         let bare = name.split_once(':').map_or(name.as_str(), |(_, n)| n);
         decode::registry().by_name(bare).is_some_and(|sc| self.cfg.traced.contains(sc.nr()))
+    }
+}
+
+/// The descriptor in a call's first argument, for decoders that have one there.
+fn fd_arg(d: decode::Decoder, args: &[u64; 6]) -> Option<i32> {
+    use decode::Decoder::*;
+    match d {
+        Fd | Read | Pread | Write | Pwrite | Readv | Preadv | Writev | Pwritev | Recvfrom | Sendto | Recvmsg
+        | Sendmsg | SockaddrIn | Accept | Accept4 => Some(args[0] as i32).filter(|&fd| fd >= 0),
+        Generic | Socket | Futex | Open | Openat | Execve | Execveat | Path | PathMode | Access | PathRest | AtPath => {
+            None
+        }
     }
 }
 

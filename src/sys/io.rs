@@ -144,3 +144,38 @@ pub fn is_tty(fd: BorrowedFd<'_>) -> bool {
     // SAFETY: isatty takes an integer and only queries the descriptor.
     unsafe { libc::isatty(fd.as_raw_fd()) == 1 }
 }
+
+/// An integer socket option (`SOL_SOCKET`).
+pub fn sockopt_int(fd: BorrowedFd<'_>, opt: i32) -> Result<i32, i32> {
+    let mut v: libc::c_int = 0;
+    let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes into `v`, exclusively borrowed for the call.
+    check(unsafe { libc::getsockopt(fd.as_raw_fd(), libc::SOL_SOCKET, opt, (&raw mut v).cast(), &mut len) } as isize)?;
+    Ok(v)
+}
+
+/// The socket's local (`peer` false) or peer address, as raw sockaddr bytes.
+pub fn sockname(fd: BorrowedFd<'_>, peer: bool) -> Result<Vec<u8>, i32> {
+    let mut buf = [0u8; 128];
+    let mut len: libc::socklen_t = 128;
+    let p = buf.as_mut_ptr().cast::<libc::sockaddr>();
+    // SAFETY: the kernel writes at most `len` (128) bytes into `buf`, exclusively borrowed.
+    let r = unsafe {
+        if peer {
+            libc::getpeername(fd.as_raw_fd(), p, &mut len)
+        } else {
+            libc::getsockname(fd.as_raw_fd(), p, &mut len)
+        }
+    };
+    check(r as isize)?;
+    Ok(buf[..(len as usize).min(128)].to_vec())
+}
+
+/// The inode number of the open file.
+pub fn inode(fd: BorrowedFd<'_>) -> Result<u64, i32> {
+    // SAFETY: fstat fills the stat buffer, which is exclusively borrowed for the call.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    check(unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } as isize)?;
+    Ok(st.st_ino)
+}

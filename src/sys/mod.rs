@@ -11,4 +11,5 @@ pub mod mem;
 pub mod pidfd;
 pub mod seccomp;
 pub mod signals;
+pub mod time;
 pub mod wait;

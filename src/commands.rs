@@ -1,0 +1,69 @@
+//! The small subcommands: `check`, `syscalls`.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use crate::decode;
+use crate::policy::{self, PolicyError};
+
+/// `interpose check POLICY`: what the policy selects and the filter it compiles to.
+pub fn check(path: &Path) -> Result<String, PolicyError> {
+    let p = policy::build(Some(path), &[])?;
+    let mut out = String::new();
+    let _ = writeln!(out, "{}: ok", path.display());
+    let traced: Vec<&str> = p.trace.names().collect();
+    let _ = writeln!(
+        out,
+        "  traces {} syscalls: {}",
+        traced.len(),
+        if traced.is_empty() { "(none)".to_string() } else { traced.join(", ") }
+    );
+    let _ = writeln!(
+        out,
+        "  executes fd-based calls to learn results: {}",
+        if p.execute.unwrap_or(true) { "yes" } else { "no" }
+    );
+    if p.inject.is_empty() {
+        let _ = writeln!(out, "  injects: nothing");
+    }
+    for r in &p.inject {
+        let _ = writeln!(out, "  injects ({}): -e inject={}", r.origin, r.to_expr());
+    }
+    let trapped = crate::filter::trapped_set(&p.trace.union(&p.injected()));
+    match crate::filter::pseudo_code(&trapped) {
+        Ok(pfc) => {
+            let _ = writeln!(out, "  filter (libseccomp's pseudo-code):");
+            for line in pfc.lines() {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+        Err(e) => {
+            let _ = writeln!(out, "  filter: {e}");
+        }
+    }
+    Ok(out)
+}
+
+/// `interpose syscalls [--class CLASS]`.
+pub fn syscalls(class: Option<&str>) -> Result<String, String> {
+    let bit = match class {
+        Some(c) => {
+            let name = c.trim_start_matches('%');
+            Some(decode::Class::bit_by_name(name).ok_or_else(|| {
+                let known: Vec<&str> = decode::class::NAMES.iter().map(|(n, _)| *n).collect();
+                format!("unknown class \"{c}\"; expected one of: {}", known.join(", "))
+            })?)
+        }
+        None => None,
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "{:>4}  {:<24} {:>4}  classes", "nr", "name", "args");
+    for sc in decode::registry().all() {
+        if bit.is_some_and(|b| !sc.row.classes.contains(b)) {
+            continue;
+        }
+        let classes: Vec<String> = sc.row.classes.names().map(|n| format!("%{n}")).collect();
+        let _ = writeln!(out, "{:>4}  {:<24} {:>4}  {}", sc.nr(), sc.name(), sc.row.nargs, classes.join(" "));
+    }
+    Ok(out)
+}

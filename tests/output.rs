@@ -1,0 +1,267 @@
+//! Output for people and tools: JSON lines, the trace-event file, the HTML report, strace's
+//! display flags, and the small subcommands.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+
+use common::*;
+use serde_json::Value;
+
+fn json_lines(text: &str) -> Vec<Value> {
+    text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect()
+}
+
+#[test]
+fn json_lines_carry_the_fields_and_agree_with_text_and_summary() {
+    let p = prog("eagain");
+    let o = run(&["--format", "json", "-C", "-e", "trace=read,write", "--", p.to_str().unwrap(), "5"]);
+    assert!(o.status.success(), "{}", o.stderr);
+    let lines = json_lines(&o.stderr);
+    let calls: Vec<&Value> = lines.iter().filter(|v| v["type"] == "call").collect();
+    for c in &calls {
+        for key in
+            ["pid", "tid", "syscall", "args", "ret", "errno", "duration_ns", "injected", "time", "ts_ns", "status"]
+        {
+            assert!(c.get(key).is_some(), "{key} missing in {c}");
+        }
+        assert!(c["pid"].as_u64().unwrap() > 0 && c["tid"].as_u64().unwrap() > 0);
+    }
+    // The calls as the text log shows them, from a second (deterministic) run.
+    let t = run(&["-e", "trace=read,write", "--", p.to_str().unwrap(), "5"]);
+    let text: Vec<(String, String)> = t
+        .stderr
+        .lines()
+        .filter(|l| !l.starts_with("+++"))
+        .map(|l| {
+            let name = l[..l.find('(').unwrap()].to_string();
+            let result = l.rsplit_once(" = ").unwrap().1;
+            (name, result.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+        })
+        .collect();
+    let from_json: Vec<(String, String)> = calls
+        .iter()
+        .map(|c| {
+            let result = match (c["ret"].as_i64(), c["errno"].as_str()) {
+                (Some(-1), Some(e)) => format!("-1 {e}"),
+                (Some(r), None) => r.to_string(),
+                (None, _) => "?".to_string(),
+                (r, e) => panic!("odd ret/errno {r:?} {e:?}"),
+            };
+            (c["syscall"].as_str().unwrap().to_string(), result)
+        })
+        .collect();
+    assert_eq!(from_json, text);
+    // The JSON summary counts what the JSON lines show.
+    let summary = lines.iter().find(|v| v["type"] == "summary").expect("a summary object");
+    let mut by_name: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    for c in &calls {
+        let e = by_name.entry(c["syscall"].as_str().unwrap()).or_default();
+        e.0 += 1;
+        e.1 += u64::from(!c["errno"].is_null());
+    }
+    for row in summary["syscalls"].as_array().unwrap() {
+        let name = row["syscall"].as_str().unwrap();
+        assert_eq!((row["calls"].as_u64().unwrap(), row["errors"].as_u64().unwrap()), by_name[name], "{name}");
+    }
+    assert!(lines.iter().any(|v| v["type"] == "exit" && v["exit_code"] == 0));
+    assert!(lines.iter().any(|v| v["type"] == "thread"));
+}
+
+#[test]
+fn trace_file_has_a_track_per_thread_and_an_x_event_per_executed_call() {
+    let dir = scratch("trace-out");
+    let tf = dir.join("trace.json");
+    let p = prog("decode_exec");
+    let o = run(&[
+        "--format",
+        "json",
+        "-c",
+        "--trace-out",
+        tf.to_str().unwrap(),
+        "-e",
+        "trace=%net,read,readv",
+        "--",
+        p.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", o.stderr);
+    let trace: Value = serde_json::from_str(&std::fs::read_to_string(&tf).unwrap()).expect("the trace file parses");
+    let events = trace["traceEvents"].as_array().unwrap();
+    let summary = json_lines(&o.stderr).into_iter().find(|v| v["type"] == "summary").unwrap();
+    let executed: u64 = summary["syscalls"].as_array().unwrap().iter().map(|r| r["completed"].as_u64().unwrap()).sum();
+    let x = events.iter().filter(|e| e["ph"] == "X").count() as u64;
+    assert_eq!(x, executed);
+    assert!(executed >= 10);
+    for e in events.iter().filter(|e| e["ph"] == "X") {
+        assert!(e["ts"].as_f64().is_some() && e["dur"].as_f64().is_some() && e["name"].is_string(), "{e}");
+    }
+    let threads = events.iter().filter(|e| e["ph"] == "M" && e["name"] == "thread_name").count();
+    let tids: std::collections::BTreeSet<u64> =
+        events.iter().filter(|e| e["ph"] != "M").map(|e| e["tid"].as_u64().unwrap()).collect();
+    assert_eq!(threads, tids.len(), "one named track per thread");
+
+    // Several threads: one track each.
+    let r = prog("reads");
+    let o = run(&[
+        "-c",
+        "-o",
+        "/dev/null",
+        "--trace-out",
+        tf.to_str().unwrap(),
+        "-e",
+        "trace=read",
+        "--",
+        r.to_str().unwrap(),
+        "4",
+        "10",
+    ]);
+    assert!(o.status.success());
+    let trace: Value = serde_json::from_str(&std::fs::read_to_string(&tf).unwrap()).unwrap();
+    let names = trace["traceEvents"].as_array().unwrap().iter().filter(|e| e["name"] == "thread_name").count();
+    assert_eq!(names, 5, "main thread and four readers");
+}
+
+#[test]
+fn html_report_is_well_formed_with_an_svg_per_syscall() {
+    let dir = scratch("report");
+    let html = dir.join("report.html");
+    let o = run(&[
+        "-c",
+        "-o",
+        "/dev/null",
+        "--report",
+        html.to_str().unwrap(),
+        "-e",
+        "trace=read,write,futex,connect",
+        "--",
+        prog("reads").to_str().unwrap(),
+        "4",
+        "10",
+    ]);
+    assert!(o.status.success(), "{}", o.stderr);
+    let text = std::fs::read_to_string(&html).unwrap();
+    assert!(!text.contains("<script") && !text.contains("<link") && !text.contains("src="), "self-contained");
+    let doc = roxmltree::Document::parse_with_options(
+        &text,
+        roxmltree::ParsingOptions { allow_dtd: true, ..Default::default() },
+    )
+    .expect("well-formed");
+    let rows: Vec<_> =
+        doc.descendants().filter(|n| n.has_tag_name("tr") && n.attribute("class") == Some("syscall")).collect();
+    assert!(rows.len() >= 3, "{text}");
+    for row in &rows {
+        let name = row.first_element_child().unwrap().text().unwrap();
+        let svgs = row.descendants().filter(|n| n.tag_name().name() == "svg").count();
+        assert_eq!(svgs, 1, "one histogram in the row of {name}");
+    }
+    let total_svgs = doc.descendants().filter(|n| n.tag_name().name() == "svg").count();
+    assert_eq!(total_svgs, rows.len());
+}
+
+/// Replaces what differs between runs: times, ports, inodes, addresses.
+fn shape(line: &str) -> String {
+    let mut out = String::new();
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            while chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+                chars.next();
+            }
+            out.push('N');
+        } else {
+            out.push(c);
+        }
+    }
+    out.split_whitespace()
+        .map(|w| {
+            if w.starts_with("0xN") || w.starts_with("N") && w.contains("xN") {
+                "ADDR".to_string()
+            } else {
+                w.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn timestamps_and_descriptor_decoding_have_straces_shape() {
+    let p = prog("decode_exec");
+    for flags in [&["-tt"][..], &["-t"], &["-ttt"], &["-y"], &["-yy"], &["-tt", "-yy"], &["-r"]] {
+        let trace = "trace=recvfrom,recvmsg,readv,connect,accept4,read,sendto,sendmsg";
+        let mut ours_args = flags.to_vec();
+        ours_args.extend(["-e", trace, "--", p.to_str().unwrap()]);
+        let ours = run(&ours_args);
+        assert!(ours.status.success(), "{}", ours.stderr);
+        let theirs =
+            run_bounded(Command::new("strace").args(flags).args(["-e", trace]).arg(&p).stdin(Stdio::null()), LIMIT);
+        let a: Vec<String> = ours.stderr.lines().map(shape).collect();
+        let b: Vec<String> = theirs.stderr.lines().map(shape).collect();
+        assert_eq!(a, b, "with {flags:?}");
+    }
+}
+
+#[test]
+fn quiet_leaves_out_the_exit_line() {
+    let o = run(&["-qq", "-e", "trace=read", "--", "true"]);
+    assert!(!o.stderr.contains("+++"), "{}", o.stderr);
+    let o = run(&["-q", "-e", "trace=read", "--", "true"]);
+    assert!(o.stderr.ends_with("+++ exited with 0 +++\n"), "{}", o.stderr);
+}
+
+#[test]
+fn diagnostics_stay_out_of_the_trace() {
+    let dir = scratch("diag");
+    let log = dir.join("trace.txt");
+    let o = run(&["-vv", "-o", log.to_str().unwrap(), "-e", "trace=read", "--", "true"]);
+    assert!(o.status.success());
+    assert!(o.stderr.contains("DEBUG") && o.stderr.contains("program launched"), "{}", o.stderr);
+    let trace = std::fs::read_to_string(&log).unwrap();
+    assert!(!trace.contains("DEBUG") && trace.contains("+++ exited with 0 +++"), "{trace}");
+}
+
+#[test]
+fn check_passes_every_shipped_policy_and_refuses_a_broken_one() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        let o = run_bounded(interpose().arg("check").arg(&path), LIMIT);
+        assert!(o.status.success(), "{}: {}", path.display(), o.stderr);
+        let out = o.stdout_str();
+        assert!(out.starts_with(&format!("{}: ok\n", path.display())), "{out}");
+        assert!(out.contains("if ($syscall"), "the compiled filter is shown: {out}");
+        n += 1;
+    }
+    assert!(n >= 7);
+    let bad = scratch("check").join("bad.toml");
+    std::fs::write(&bad, "[trace]\nsyscalls = [\"read\",\n \"wirte\"]\n").unwrap();
+    let o = run_bounded(interpose().arg("check").arg(&bad), LIMIT);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        o.stderr,
+        format!(
+            "interpose: {}:3:2: trace.syscalls[1]: unknown syscall \"wirte\", did you mean \"write\"?\n",
+            bad.display()
+        )
+    );
+}
+
+#[test]
+fn syscalls_completions_and_man() {
+    let o = run_bounded(interpose().args(["syscalls", "--class", "net"]), LIMIT);
+    assert!(o.status.success());
+    let out = o.stdout_str();
+    assert!(out.contains(" connect ") && out.contains("%network") && !out.contains(" openat "), "{out}");
+    let all = run_bounded(interpose().arg("syscalls"), LIMIT).stdout_str();
+    assert!(all.lines().count() > 370);
+    let o = run_bounded(interpose().args(["syscalls", "--class", "nett"]), LIMIT);
+    assert_eq!(o.status.code(), Some(2));
+    for shell in ["bash", "zsh", "fish"] {
+        let o = run_bounded(interpose().args(["completions", shell]), LIMIT);
+        assert!(o.status.success() && o.stdout_str().contains("interpose"), "{shell}");
+    }
+    let o = run_bounded(interpose().arg("man"), LIMIT);
+    assert!(o.status.success() && o.stdout_str().contains(".TH interpose"), "{}", o.stdout_str());
+}
