@@ -25,6 +25,9 @@ pub enum Outcome {
     /// A fault injection replaced the call: it did not run, and the program got `ret`
     /// (`-errno` or the injected retval). `dur_ns` is the injected delay, if any.
     Injected { ret: i64, dur_ns: u64 },
+    /// A `[[deny]]` rule refused the call (its destination is not allowed): it did not run, and
+    /// the program got `ret` (`-errno`).
+    Denied { ret: i64 },
     /// The thread left the wait before our answer took effect (killed by a signal): as far as
     /// the program is concerned the call never returned. Not counted as a call.
     Interrupted,
@@ -34,7 +37,9 @@ impl Outcome {
     /// The errno of a failed completed call.
     pub fn errno(&self) -> Option<i32> {
         match *self {
-            Outcome::Completed { ret, .. } | Outcome::Injected { ret, .. } if ret < 0 => Some(-ret as i32),
+            Outcome::Completed { ret, .. } | Outcome::Injected { ret, .. } | Outcome::Denied { ret } if ret < 0 => {
+                Some(-ret as i32)
+            }
             _ => None,
         }
     }

@@ -139,7 +139,12 @@ pub struct Launched {
 }
 
 /// Forks and runs the handshake.
-pub fn launch(program: &Program, filter: &BpfProgram, sigmask: &libc::sigset_t) -> Result<Launched, LaunchError> {
+pub fn launch(
+    program: &Program,
+    filter: &BpfProgram,
+    sigmask: &libc::sigset_t,
+    guarded: bool,
+) -> Result<Launched, LaunchError> {
     let spawn_err =
         |what: &str, e: nix::Error| LaunchError::Spawn(format!("{what}: {}", crate::error::errno_text(e as i32)));
     let (report_r, report_w) =
@@ -160,6 +165,7 @@ pub fn launch(program: &Program, filter: &BpfProgram, sigmask: &libc::sigset_t) 
         report_fd: report_w.as_raw_fd(),
         sigmask,
         no_new_privs,
+        death_signal: if guarded { libc::SIGSTOP } else { libc::SIGKILL },
     };
     let pid = child::spawn(&plan).map_err(|e| LaunchError::Spawn(format!("fork: {}", crate::error::io_reason(&e))))?;
     drop(report_w);
@@ -218,7 +224,11 @@ fn handshake(pid: libc::pid_t, report: &mut File) -> Result<(OwnedFd, Listener),
             }
             Err(e) if e.raw_os_error() == Some(libc::EBADF) => {}
             Err(e) => {
-                return Err(LaunchError::Filter(format!("pidfd_getfd: {}", crate::error::io_reason(&e))));
+                // The child is gone: it said why on the pipe, if it could.
+                return Err(match read_report(report) {
+                    Some(r) => failure(r),
+                    None => LaunchError::Filter(format!("pidfd_getfd: {}", crate::error::io_reason(&e))),
+                });
             }
         }
         // Not loaded yet. A report (failure) or EOF (death) ends the wait; otherwise back off a

@@ -20,3 +20,4 @@ pub mod stats;
 pub mod supervisor;
 #[allow(unsafe_code)]
 pub mod sys;
+pub mod tree;

@@ -121,6 +121,15 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
         drop(open_extra(p)?);
     }
 
+    // The guardian must be forked while interpose is single-threaded.
+    let mut guardian = match crate::sys::guardian::spawn() {
+        Ok(g) => Some(g),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot start the guardian: if interpose is killed, the program's children survive it");
+            None
+        }
+    };
+
     // Signals the main thread handles, blocked before any thread exists so that every thread
     // inherits the mask. The program gets the mask interpose started with.
     let mut handled = SigSet::empty();
@@ -133,8 +142,12 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
         SignalFd::with_flags(&handled, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK).map_err(internal("signalfd"))?;
     nix::sys::prctl::set_child_subreaper(true).map_err(internal("PR_SET_CHILD_SUBREAPER"))?;
 
-    let launched = launch::launch(&program, &bpf, original.as_ref())?;
+    let launched = launch::launch(&program, &bpf, original.as_ref(), guardian.is_some())?;
+    let guardian_pid = guardian.as_ref().map_or(0, |g| g.pid());
     let pid = launched.pid;
+    if let Some(g) = &mut guardian {
+        g.watch(pid);
+    }
     tracing::debug!(pid, insns = bpf.len(), "program launched, listener taken");
     let sync = match opts.sync_wakeup {
         SyncWakeup::Off => SyncWakeup::Off,
@@ -179,6 +192,7 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
         log: events,
         execute: opts.execute,
         inject: opts.policy.inject.clone(),
+        deny: opts.policy.deny.clone(),
         sync_wakeup: sync,
         decode_fds: opts.decode_fds,
         threads: name_threads,
@@ -191,13 +205,13 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
     let sup = std::thread::Builder::new()
         .name("interpose-recv".into())
         .spawn(move || {
-            let r = Supervisor::new(&listener, sup_cfg, launch_state, sink).run();
+            let r = Supervisor::new(&listener, sup_cfg, launch_state, sink, guardian).run();
             drop(done_w);
             r
         })
         .map_err(|e| RunError::Internal(format!("thread: {e}")))?;
 
-    let mut status = main_loop(&mut signals, &done_r, &launched.pidfd, pid);
+    let mut status = main_loop(&mut signals, &done_r, pid, guardian_pid);
     let outcomes = match sup.join() {
         Ok(Ok(o)) => Some(o),
         Ok(Err(e)) => {
@@ -213,12 +227,15 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
         let _ = sys::pidfd::send_signal(launched.pidfd.as_fd(), libc::SIGKILL);
         status = status.or_else(|| sys::wait::wait_pid(pid));
     }
-    let (Some(status), Some(outcomes)) = (status, outcomes) else {
+    let (Some(status), Some(mut outcomes)) = (status, outcomes) else {
         // Write out what was logged before the failure.
         tx.close();
         let _ = writer.join();
         return Err(RunError::Internal("the supervisor failed (see above)".into()));
     };
+    if let Some(g) = outcomes.guardian.take() {
+        g.dismiss();
+    }
     if let Some(errno) = outcomes.exec_error {
         tx.close();
         let _ = writer.join();
@@ -281,7 +298,7 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
 }
 
 /// Serves signals until the supervisor is done. Returns the launched process's status if reaped.
-fn main_loop(signals: &mut SignalFd, done: &OwnedFd, pidfd: &OwnedFd, pid: u32) -> Option<ExitStatus> {
+fn main_loop(signals: &mut SignalFd, done: &OwnedFd, pid: u32, guardian: u32) -> Option<ExitStatus> {
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
     let mut status = None;
     loop {
@@ -301,9 +318,8 @@ fn main_loop(signals: &mut SignalFd, done: &OwnedFd, pidfd: &OwnedFd, pid: u32) 
                 let signo = info.ssi_signo as i32;
                 if signo == libc::SIGCHLD {
                     reap(pid, &mut status);
-                } else if forwardable(&info, pid) && status.is_none() {
-                    tracing::debug!(signo, "forwarding signal to the program");
-                    let _ = sys::pidfd::send_signal(pidfd.as_fd(), signo);
+                } else if forwardable(&info, pid) {
+                    forward(signo, guardian);
                 }
             }
         }
@@ -311,6 +327,20 @@ fn main_loop(signals: &mut SignalFd, done: &OwnedFd, pidfd: &OwnedFd, pid: u32) 
             reap(pid, &mut status);
             return status;
         }
+    }
+}
+
+/// Sends `sig` to the whole program, as a terminal's Ctrl-C reaches a whole process group: every
+/// process below interpose (interpose is a subreaper, so orphans of the program are its
+/// children too), except the guardian.
+fn forward(sig: i32, guardian: u32) {
+    let me = std::process::id();
+    let roots: Vec<u32> = crate::tree::children(me).into_iter().filter(|&p| p != guardian).collect();
+    let Ok(signal) = nix::sys::signal::Signal::try_from(sig) else { return };
+    let all = crate::tree::walk(&roots, |_| {});
+    tracing::debug!(sig, processes = all.len(), "forwarding a signal to the program");
+    for p in all {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(p as i32), signal);
     }
 }
 

@@ -111,6 +111,8 @@ pub struct Stats {
     pub timing: Vec<Option<Box<Timing>>>,
     /// Calls whose result a fault injection replaced, per native number.
     pub injected: Vec<u64>,
+    /// Calls a `[[deny]]` rule refused, per native number.
+    pub denied: Vec<u64>,
     /// Foreign-ABI calls by (arch, nr): (calls, interrupted).
     pub foreign: BTreeMap<(u32, i32), (u64, u64)>,
     /// futex calls by operation (command plus PRIVATE/CLOCK_REALTIME flags).
@@ -126,6 +128,7 @@ impl Default for Stats {
             interrupted: vec![0; NR_LIMIT],
             timing: (0..NR_LIMIT).map(|_| None).collect(),
             injected: vec![0; NR_LIMIT],
+            denied: vec![0; NR_LIMIT],
             foreign: BTreeMap::new(),
             futex_ops: BTreeMap::new(),
             per_thread: Default::default(),
@@ -148,11 +151,17 @@ impl Stats {
                     return;
                 }
                 self.calls[i] += 1;
-                if let Outcome::Completed { ret, dur_ns } | Outcome::Injected { ret, dur_ns } = outcome {
-                    self.timing[i].get_or_insert_with(Default::default).add(dur_ns, ret < 0);
+                match outcome {
+                    Outcome::Completed { ret, dur_ns } | Outcome::Injected { ret, dur_ns } => {
+                        self.timing[i].get_or_insert_with(Default::default).add(dur_ns, ret < 0)
+                    }
+                    Outcome::Denied { ret } => self.timing[i].get_or_insert_with(Default::default).add(0, ret < 0),
+                    Outcome::Continued | Outcome::Interrupted => {}
                 }
-                if let Outcome::Injected { .. } = outcome {
-                    self.injected[i] += 1;
+                match outcome {
+                    Outcome::Injected { .. } => self.injected[i] += 1,
+                    Outcome::Denied { .. } => self.denied[i] += 1,
+                    Outcome::Completed { .. } | Outcome::Continued | Outcome::Interrupted => {}
                 }
                 if nr == FUTEX_NR {
                     *self.futex_ops.entry(args[1] & FUTEX_OP_BITS).or_default() += 1;
@@ -174,6 +183,9 @@ impl Stats {
             *a += b;
         }
         for (a, b) in self.injected.iter_mut().zip(&o.injected) {
+            *a += b;
+        }
+        for (a, b) in self.denied.iter_mut().zip(&o.denied) {
             *a += b;
         }
         for (a, b) in self.timing.iter_mut().zip(&o.timing) {

@@ -77,7 +77,7 @@ const POLICIES: &[(&str, &str)] = &[
         "P:2:1: trace.sycalls: unknown field `sycalls`, expected `syscalls` or `execute`",
     ),
     ("[trace]\n", "P:1:1: trace: missing field `syscalls`"),
-    ("[trac]\nsyscalls = [\"read\"]\n", "P:1:2: trac: unknown field `trac`, expected `trace` or `inject`"),
+    ("[trac]\nsyscalls = [\"read\"]\n", "P:1:2: trac: unknown field `trac`, expected one of `trace`, `inject`, `deny`"),
     ("[trace]\nsyscalls = \"read\"\n", "P:2:12: trace.syscalls: invalid type: string \"read\", expected a sequence"),
     ("[trace]\nsyscalls = [1, 2]\n", "P:2:13: trace.syscalls[0]: invalid type: integer `1`, expected a string"),
     ("[trace]\nsyscalls = [\"read\"]\nsyscalls = [\"write\"]\n", "P:3:1: duplicate key `syscalls`"),

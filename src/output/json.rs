@@ -63,6 +63,7 @@ pub fn event(ev: &Event, opts: decode::format::Options) -> Value {
     let (status, ret, errno, dur) = match ev.outcome {
         Outcome::Completed { ret, dur_ns } => ("completed", Some(ret), ev.outcome.errno(), Some(dur_ns)),
         Outcome::Injected { ret, dur_ns } => ("injected", Some(ret), ev.outcome.errno(), Some(dur_ns)),
+        Outcome::Denied { ret } => ("denied", Some(ret), ev.outcome.errno(), Some(0)),
         Outcome::Continued => ("continued", None, None, None),
         Outcome::Interrupted => ("interrupted", None, None, None),
     };
@@ -139,6 +140,7 @@ pub fn summary(stats: &Stats) -> Value {
         row["syscall"] = json!(reg.get(nr as i64).map_or_else(|| format!("syscall_{nr:#x}"), |s| s.name().to_string()));
         row["calls"] = json!(calls);
         row["injected"] = json!(stats.injected[nr]);
+        row["denied"] = json!(stats.denied[nr]);
         row["interrupted"] = json!(stats.interrupted[nr]);
         rows.push(row);
     }
@@ -147,6 +149,7 @@ pub fn summary(stats: &Stats) -> Value {
         row["syscall"] = json!(decode::foreign_name(arch, nr));
         row["calls"] = json!(calls);
         row["injected"] = json!(0);
+        row["denied"] = json!(0);
         row["interrupted"] = json!(interrupted);
         rows.push(row);
     }

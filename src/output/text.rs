@@ -68,8 +68,13 @@ pub fn result(out: &mut String, ret: i64) {
 pub fn kept(only: Only, outcome: Outcome) -> bool {
     match (only, outcome) {
         (Only::All, _) => true,
-        (Only::Successful, Outcome::Completed { ret, .. } | Outcome::Injected { ret, .. }) => ret >= 0,
-        (Only::Failed, Outcome::Completed { ret, .. } | Outcome::Injected { ret, .. }) => ret < 0,
+        (
+            Only::Successful,
+            Outcome::Completed { ret, .. } | Outcome::Injected { ret, .. } | Outcome::Denied { ret },
+        ) => ret >= 0,
+        (Only::Failed, Outcome::Completed { ret, .. } | Outcome::Injected { ret, .. } | Outcome::Denied { ret }) => {
+            ret < 0
+        }
         (Only::Successful | Only::Failed, Outcome::Continued | Outcome::Interrupted) => false,
     }
 }
@@ -132,7 +137,7 @@ impl Formatter {
         match ev.outcome {
             Outcome::Continued => out.push_str("= ?"),
             Outcome::Interrupted => out.push_str("= ? <interrupted>"),
-            Outcome::Completed { ret, .. } | Outcome::Injected { ret, .. } => {
+            Outcome::Completed { ret, .. } | Outcome::Injected { ret, .. } | Outcome::Denied { ret } => {
                 result(out, ret);
                 if ret >= 0
                     && let Some(d) = &ev.ret_desc
@@ -141,8 +146,10 @@ impl Formatter {
                 }
             }
         }
-        if matches!(ev.outcome, Outcome::Injected { .. }) {
-            out.push_str(" (INJECTED)");
+        match ev.outcome {
+            Outcome::Injected { .. } => out.push_str(" (INJECTED)"),
+            Outcome::Denied { .. } => out.push_str(" (DENIED)"),
+            Outcome::Completed { .. } | Outcome::Continued | Outcome::Interrupted => {}
         }
         if ev.delayed {
             out.push_str(" (DELAYED)");

@@ -22,6 +22,17 @@ struct RawPolicy {
     trace: Option<RawTrace>,
     #[serde(default)]
     inject: Vec<RawInject>,
+    #[serde(default)]
+    deny: Vec<RawDeny>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDeny {
+    syscalls: Spanned<Vec<Spanned<String>>>,
+    error: Option<Spanned<Scalar>>,
+    #[serde(default)]
+    except: Vec<Spanned<String>>,
 }
 
 /// A value written either as a string or as a number (`error = "EAGAIN"` or `error = 11`).
@@ -119,7 +130,37 @@ pub fn parse(name: &str, text: &str) -> Result<Policy, PolicyError> {
         }
         None => SyscallSet::empty(),
     };
-    Ok(Policy { trace, execute, inject, named })
+    let mut deny = Vec::new();
+    for (i, r) in raw.deny.iter().enumerate() {
+        deny.push(deny_rule(name, text, i, r, &at)?);
+    }
+    Ok(Policy { trace, execute, inject, deny, named })
+}
+
+fn deny_rule(
+    name: &str,
+    text: &str,
+    index: usize,
+    r: &RawDeny,
+    at: &dyn Fn(std::ops::Range<usize>, String, String) -> PolicyError,
+) -> Result<super::deny::DenyRule, PolicyError> {
+    let prefix = format!("deny[{index}]");
+    let syscalls = syscall_list(r.syscalls.get_ref(), &format!("{prefix}.syscalls"), at)?;
+    super::deny::check_syscalls(&syscalls).map_err(|m| at(r.syscalls.span(), format!("{prefix}.syscalls"), m))?;
+    let error = match &r.error {
+        Some(e) => {
+            super::inject::parse_errno(&e.get_ref().text()).map_err(|m| at(e.span(), format!("{prefix}.error"), m))?
+        }
+        None => libc::ECONNREFUSED,
+    };
+    let mut except = Vec::new();
+    for (i, e) in r.except.iter().enumerate() {
+        except.push(
+            super::deny::parse_except(e.get_ref()).map_err(|m| at(e.span(), format!("{prefix}.except[{i}]"), m))?,
+        );
+    }
+    let (line, _) = line_col(text, r.syscalls.span().start);
+    Ok(super::deny::DenyRule { syscalls, error, except, origin: format!("{name}:{line}") })
 }
 
 /// A syscall list with `"!name"` exclusions, as in `[trace] syscalls`.
@@ -269,6 +310,7 @@ fn clean_message(m: &str) -> String {
         .replace('\n', "; ")
         .replace("struct RawTrace", "a table ([trace])")
         .replace("struct RawInject", "a table ([[inject]])")
+        .replace("struct RawDeny", "a table ([[deny]])")
         .replace("struct RawPolicy", "a table")
         .replace("data did not match any variant of untagged enum Scalar", "expected a string or a number")
 }
@@ -309,7 +351,10 @@ mod tests {
             err("[trace]\nsyscalls = [1]\n"),
             "p.toml:2:13: trace.syscalls[0]: invalid type: integer `1`, expected a string"
         );
-        assert_eq!(err("[trac]\n"), "p.toml:1:2: trac: unknown field `trac`, expected `trace` or `inject`");
+        assert_eq!(
+            err("[trac]\n"),
+            "p.toml:1:2: trac: unknown field `trac`, expected one of `trace`, `inject`, `deny`"
+        );
         assert!(err("[trace\n").starts_with("p.toml:1:"), "{}", err("[trace\n"));
     }
 }

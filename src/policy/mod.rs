@@ -6,6 +6,7 @@
 //! and key; or the `-e` argument) and what was expected.
 
 pub mod addr;
+pub mod deny;
 mod expr;
 mod file;
 pub mod inject;
@@ -32,15 +33,18 @@ pub struct Policy {
     /// For a given call, the last rule that matches it applies (as a later `-e inject=` for the
     /// same syscall replaces an earlier one in strace).
     pub inject: Vec<inject::InjectRule>,
+    /// Network rules (policy files only).
+    pub deny: Vec<deny::DenyRule>,
     /// Syscalls named one by one (not through a class, regex or `all`): those a user expects to
     /// see, and is warned about when they cannot be trapped.
     pub named: SyscallSet,
 }
 
 impl Policy {
-    /// Every syscall some rule injects into.
+    /// Every syscall some rule injects into or governs: they must reach the supervisor.
     pub fn injected(&self) -> SyscallSet {
-        self.inject.iter().fold(SyscallSet::empty(), |s, r| s.union(&r.syscalls))
+        let s = self.inject.iter().fold(SyscallSet::empty(), |s, r| s.union(&r.syscalls));
+        self.deny.iter().fold(s, |s, r| s.union(&r.syscalls))
     }
 }
 
@@ -100,6 +104,7 @@ pub fn build(file: Option<&Path>, exprs: &[String]) -> Result<Policy, PolicyErro
         named = named.union(&b.named);
     }
     let mut inject = base.as_ref().map(|p| p.inject.clone()).unwrap_or_default();
+    let deny = base.as_ref().map(|p| p.deny.clone()).unwrap_or_default();
     inject.extend(cli_inject);
     let trace = match (base, trace_expr) {
         (Some(p), Some(t)) => p.trace.union(&t),
@@ -107,7 +112,7 @@ pub fn build(file: Option<&Path>, exprs: &[String]) -> Result<Policy, PolicyErro
         (None, Some(t)) => t,
         (None, None) => SyscallSet::empty(),
     };
-    Ok(Policy { trace, execute, inject, named })
+    Ok(Policy { trace, execute, inject, deny, named })
 }
 
 /// Parses policy text (for `interpose check` and tests); `name` is used in messages.

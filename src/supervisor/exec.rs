@@ -745,6 +745,114 @@ impl Executor {
     }
 }
 
+/// A call under a `[[deny]]` rule whose destination was allowed: it must run on the copy of the
+/// address the decision was made on, never be handed back to the kernel (which would re-read
+/// the program's memory, perhaps rewritten since).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Guarded {
+    Connect,
+    Bind,
+    Sendto,
+    Sendmsg,
+}
+
+/// A guarded call that fails as it would have natively (bad descriptor, not a socket, bad
+/// pointer): the program's own error, not the policy's.
+fn fails(errno: i32) -> Forced {
+    Forced::Done(Done { result: Err(errno), dur_ns: 0, blobs: Vec::new(), answered: None, ret_desc: None })
+}
+
+/// What happened to a guarded call.
+pub enum Forced {
+    Done(Done),
+    /// The socket is blocking: run it where waiting is allowed (a worker thread).
+    NeedsWorker,
+    /// It cannot be run on the copy (ancillary data, a chroot...): refuse it with this errno.
+    Refuse(i32),
+}
+
+impl Executor {
+    /// Runs a guarded call on `addr`, the copy its destination was judged on.
+    pub fn execute_guarded(
+        &mut self,
+        listener: &Listener,
+        n: &Notification,
+        call: Guarded,
+        addr: &[u8],
+        may_block: bool,
+    ) -> Forced {
+        let (tid, a) = (n.tid(), n.args());
+        let family = if addr.len() >= 2 { i32::from(u16::from_ne_bytes([addr[0], addr[1]])) } else { 0 };
+        if family == libc::AF_UNIX && addr.get(2).is_some_and(|&b| b != 0) {
+            // A path resolves against the caller's root: ours must be the program's.
+            let root = std::fs::read_link(format!("/proc/{tid}/root")).ok();
+            if root.as_deref() != Some(std::path::Path::new("/")) {
+                return Forced::Refuse(libc::EACCES);
+            }
+        }
+        // What to send, for the sending calls (read before deciding anything else).
+        let mut flags = 0;
+        match call {
+            Guarded::Sendto => {
+                flags = a[3] as i32;
+                if !self.gather(tid, &[(a[1], a[2])]) {
+                    return fails(libc::EFAULT);
+                }
+            }
+            Guarded::Sendmsg => {
+                flags = a[2] as i32;
+                let Some(h) = self.msghdr(tid, a[1]) else { return fails(libc::EFAULT) };
+                if h[5] != 0 {
+                    // Ancillary data would carry our descriptors, not the program's.
+                    return Forced::Refuse(libc::EPERM);
+                }
+                let iov = if h[3] == 0 {
+                    Vec::new()
+                } else {
+                    match self.iovecs(tid, h[2], h[3]) {
+                        Some((iov, _)) => iov,
+                        None => return fails(libc::EFAULT),
+                    }
+                };
+                if !self.gather(tid, &iov) {
+                    return fails(libc::EFAULT);
+                }
+            }
+            Guarded::Connect | Guarded::Bind => {}
+        }
+        let local = match self.borrow(tid, a[0]) {
+            Ok(l) => l,
+            Err(Borrow::BadFd) => return fails(libc::EBADF),
+            Err(Borrow::Decline) => return Forced::Refuse(libc::EACCES),
+        };
+        let l = local.as_fd();
+        if Self::kind(l) != Kind::Socket {
+            return fails(libc::ENOTSOCK);
+        }
+        if call != Guarded::Bind && !may_block && Self::nonblocking(l) != Some(true) {
+            return Forced::NeedsWorker;
+        }
+        if !listener.id_valid(n.id()) {
+            return Forced::Refuse(libc::EINTR);
+        }
+        let t = Instant::now();
+        let result = match call {
+            Guarded::Connect => io::connect(l, addr),
+            Guarded::Bind => io::bind(l, addr),
+            Guarded::Sendto => io::sendto(l, &self.scratch, flags | libc::MSG_NOSIGNAL, Some(addr)),
+            Guarded::Sendmsg => io::sendmsg(l, &self.scratch, Some(addr), flags | libc::MSG_NOSIGNAL),
+        };
+        let dur_ns = ns_since(t);
+        if result == Err(libc::EPIPE)
+            && flags & libc::MSG_NOSIGNAL == 0
+            && matches!(call, Guarded::Sendto | Guarded::Sendmsg)
+        {
+            self.sigpipe(tid);
+        }
+        Forced::Done(Done { result, dur_ns, blobs: Vec::new(), answered: None, ret_desc: None })
+    }
+}
+
 /// Where read data goes in the target.
 enum Target {
     Plain(u64),

@@ -46,6 +46,7 @@ pub struct Config {
     /// when the last task holding the filter goes away.
     pub poll_before_recv: bool,
     pub inject: Vec<InjectRule>,
+    pub deny: Vec<crate::policy::deny::DenyRule>,
     /// Sync wake-up as set on the listener (`Auto`: on now, turned off at the second thread).
     pub sync_wakeup: crate::run::SyncWakeup,
     /// `-y` (1) / `-yy` (2): describe the descriptor in the first argument.
@@ -63,6 +64,9 @@ pub struct LaunchState {
 
 /// What the run produced.
 pub struct Outcomes {
+    /// Handed back to be dismissed (a supervisor that fails drops it, and the guardian then
+    /// kills what it watched).
+    pub guardian: Option<crate::sys::guardian::Guardian>,
     pub stats: Stats,
     /// Every thread seen, named (when `Config::threads`).
     pub threads: Vec<ThreadInfo>,
@@ -94,6 +98,17 @@ pub struct Pending {
     /// `-y`: the first argument's descriptor, described at entry.
     fd_desc: Option<String>,
     injection: Option<inject::Injection>,
+    /// A `[[deny]]` rule's decision, made on a copy of the destination.
+    guard: Option<Guard>,
+}
+
+/// What a `[[deny]]` rule decided about a call.
+#[derive(Clone, Debug)]
+pub enum Guard {
+    /// Allowed: run it on this copy of the address, never hand it back to the kernel.
+    Allow(exec::Guarded, Vec<u8>),
+    /// Refused with this errno.
+    Deny(i32),
 }
 
 /// A call whose answer is decided and only waits for its `delay_exit`.
@@ -126,6 +141,10 @@ struct Completer<'a> {
     delayer: Option<delay::Delayer>,
     /// Count calls per thread (for the report).
     per_thread: bool,
+    /// May wait in a guarded call on a blocking socket (the worker threads).
+    may_block: bool,
+    /// Where guarded calls on blocking sockets go (the receiver and the delay thread).
+    pool: Option<std::sync::mpsc::Sender<Pending>>,
 }
 
 fn ns(d: Duration) -> u64 {
@@ -135,6 +154,16 @@ fn ns(d: Duration) -> u64 {
 impl Completer<'_> {
     fn complete(&mut self, p: Pending) {
         let inj = p.injection;
+        if let Some(Guard::Deny(e)) = p.guard {
+            let decided = Decided {
+                p,
+                response: Response::Error(e),
+                outcome: Outcome::Denied { ret: -i64::from(e) },
+                exit_blobs: Vec::new(),
+                ret_desc: None,
+            };
+            return self.answer(decided);
+        }
         if let Some(sig) = inj.and_then(|i| i.signal) {
             // Delivered on entry, as strace does; it is handled when the call returns.
             self.executor.signal(p.n.tid(), sig);
@@ -145,6 +174,27 @@ impl Completer<'_> {
         let (response, outcome) = match inj.and_then(|i| i.result) {
             Some(Ok(v)) => (Response::Value(v), Outcome::Injected { ret: v, dur_ns: delay_ns }),
             Some(Err(e)) => (Response::Error(e), Outcome::Injected { ret: -i64::from(e), dur_ns: delay_ns }),
+            None if matches!(p.guard, Some(Guard::Allow(..))) => {
+                let Some(Guard::Allow(call, addr)) = &p.guard else { unreachable!() };
+                match self.executor.execute_guarded(self.listener, &p.n, *call, addr, self.may_block) {
+                    exec::Forced::Done(done) => {
+                        let (ret, response) = match done.result {
+                            Ok(v) => (v as i64, Response::Value(v as i64)),
+                            Err(e) => (-i64::from(e), Response::Error(e)),
+                        };
+                        (response, Outcome::Completed { ret, dur_ns: done.dur_ns + delay_ns })
+                    }
+                    exec::Forced::NeedsWorker => match &self.pool {
+                        Some(pool) => {
+                            // A blocking socket: wait on a worker thread, not here.
+                            let _ = pool.send(p);
+                            return;
+                        }
+                        None => (Response::Error(libc::EACCES), Outcome::Denied { ret: -i64::from(libc::EACCES) }),
+                    },
+                    exec::Forced::Refuse(e) => (Response::Error(e), Outcome::Denied { ret: -i64::from(e) }),
+                }
+            }
             None => {
                 match p.sc.filter(|sc| p.traced && self.execute && exec::Executor::handles(sc.decoder, sc.name())) {
                     Some(sc) => match self.executor.execute(self.listener, &p.n, sc.decoder) {
@@ -238,10 +288,21 @@ pub struct Supervisor<'a> {
     sync_single: Option<Option<u32>>,
     /// Threads named so far (when `Config::threads`).
     threads: std::collections::HashMap<u32, ThreadInfo>,
+    /// Told of every process the supervisor sees (see `sys::guardian`).
+    guardian: Option<crate::sys::guardian::Guardian>,
+    /// Threads and processes already reported to the guardian.
+    seen_threads: std::collections::HashSet<u32>,
+    seen_processes: std::collections::HashSet<u32>,
 }
 
 impl<'a> Supervisor<'a> {
-    pub fn new(listener: &'a Listener, cfg: Config, launch: LaunchState, sink: Option<Sink>) -> Self {
+    pub fn new(
+        listener: &'a Listener,
+        cfg: Config,
+        launch: LaunchState,
+        sink: Option<Sink>,
+        guardian: Option<crate::sys::guardian::Guardian>,
+    ) -> Self {
         let injector = inject::Injector::new(&cfg.inject);
         let needs_delays = cfg.inject.iter().any(|r| r.delay_enter.is_some() || r.delay_exit.is_some());
         let mut executor = exec::Executor::new(cfg.limits.strsize, cfg.log);
@@ -255,6 +316,8 @@ impl<'a> Supervisor<'a> {
             sink,
             delayer: needs_delays.then(delay::Delayer::default),
             per_thread: cfg.threads,
+            may_block: false,
+            pool: None,
         };
         let sync_single = (cfg.sync_wakeup == crate::run::SyncWakeup::Auto).then_some(None);
         Self {
@@ -267,12 +330,56 @@ impl<'a> Supervisor<'a> {
             injector,
             sync_single,
             threads: Default::default(),
+            guardian,
+            seen_threads: Default::default(),
+            seen_processes: Default::default(),
         }
     }
 
     /// Serves notifications until every traced task is gone.
     pub fn run(mut self) -> io::Result<Outcomes> {
         std::thread::scope(|scope| {
+            // Workers for guarded calls on blocking sockets (see `Guard`): they may wait.
+            let (pool_tx, workers) = if self.cfg.deny.is_empty() {
+                (None, Vec::new())
+            } else {
+                let (tx, rx) = std::sync::mpsc::channel::<Pending>();
+                let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+                let workers: Vec<_> = (0..BLOCKING_WORKERS)
+                    .map(|i| {
+                        let rx = rx.clone();
+                        let mut executor = exec::Executor::new(self.cfg.limits.strsize, self.cfg.log);
+                        executor.describe = self.cfg.decode_fds;
+                        let mut c = Completer {
+                            listener: self.listener,
+                            execute: self.completer.execute,
+                            log: self.completer.log,
+                            executor,
+                            stats: Stats::default(),
+                            sink: self.completer.sink.clone(),
+                            delayer: None,
+                            per_thread: self.completer.per_thread,
+                            may_block: true,
+                            pool: None,
+                        };
+                        std::thread::Builder::new()
+                            .name(format!("interpose-block{i}"))
+                            .spawn_scoped(scope, move || {
+                                loop {
+                                    let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                                    match next {
+                                        Ok(p) => c.complete(p),
+                                        Err(_) => break,
+                                    }
+                                }
+                                c.stats
+                            })
+                            .expect("spawn a worker thread")
+                    })
+                    .collect();
+                (Some(tx), workers)
+            };
+            self.completer.pool = pool_tx.clone();
             // The delay thread completes delayed calls with its own executor and counters.
             let delay_thread = self.completer.delayer.clone().map(|delayer| {
                 let mut executor = exec::Executor::new(self.cfg.limits.strsize, self.cfg.log);
@@ -286,6 +393,8 @@ impl<'a> Supervisor<'a> {
                     sink: self.completer.sink.clone(),
                     delayer: Some(delayer.clone()),
                     per_thread: self.completer.per_thread,
+                    may_block: false,
+                    pool: pool_tx.clone(),
                 };
                 std::thread::Builder::new()
                     .name("interpose-delay".into())
@@ -310,6 +419,15 @@ impl<'a> Supervisor<'a> {
                     Err(_) => tracing::error!("the delay thread panicked"),
                 }
             }
+            // The last senders go: the workers finish what is queued and stop.
+            self.completer.pool = None;
+            drop(pool_tx);
+            for w in workers {
+                match w.join() {
+                    Ok(stats) => self.completer.stats.merge(&stats),
+                    Err(_) => tracing::error!("a worker thread panicked"),
+                }
+            }
             result?;
             if self.phase != Phase::Running {
                 self.check_exec();
@@ -318,7 +436,12 @@ impl<'a> Supervisor<'a> {
             self.completer.sink = None;
             let mut threads: Vec<ThreadInfo> = self.threads.drain().map(|(_, t)| t).collect();
             threads.sort_by_key(|t| t.tid);
-            Ok(Outcomes { stats: std::mem::take(&mut self.completer.stats), threads, exec_error: self.exec_error })
+            Ok(Outcomes {
+                guardian: self.guardian.take(),
+                stats: std::mem::take(&mut self.completer.stats),
+                threads,
+                exec_error: self.exec_error,
+            })
         })
     }
 
@@ -410,9 +533,26 @@ impl<'a> Supervisor<'a> {
         }
     }
 
+    /// Tells the guardian about a process the first time one of its threads shows up.
+    fn watch(&mut self, tid: u32) {
+        if self.guardian.is_none() || !self.seen_threads.insert(tid) {
+            return;
+        }
+        if self.seen_threads.len() > 1 << 16 {
+            self.seen_threads.clear();
+        }
+        let tgid = crate::sys::pidfd::tgid_of(tid as i32).unwrap_or(tid);
+        if self.seen_processes.insert(tgid)
+            && let Some(g) = &mut self.guardian
+        {
+            g.watch(tgid);
+        }
+    }
+
     fn handle(&mut self, n: &Notification) {
         let received = Instant::now();
         self.adapt_wakeup(n.tid());
+        self.watch(n.tid());
         if self.phase != Phase::Running && !self.launch_phase(n) {
             let _ = self.listener.respond(n.id(), Response::Continue);
             return;
@@ -439,10 +579,6 @@ impl<'a> Supervisor<'a> {
             }
             _ => None,
         };
-        if !traced && injection.is_none() {
-            let _ = self.listener.respond(n.id(), Response::Continue);
-            return;
-        }
         let mut blobs = Vec::new();
         if traced
             && self.cfg.log
@@ -461,10 +597,69 @@ impl<'a> Supervisor<'a> {
                 .and_then(|fd| self.completer.executor.describe_fd(n.tid(), fd, self.cfg.decode_fds)),
             _ => None,
         };
-        let p = Pending { n: *n, call, sc, traced, realtime_ns: realtime_ns(), tgid, blobs, fd_desc, injection };
+        let guard = match sc {
+            Some(sc) if !self.cfg.deny.is_empty() => self.guard(n, sc),
+            _ => None,
+        };
+        if !traced && injection.is_none() && guard.is_none() {
+            let _ = self.listener.respond(n.id(), Response::Continue);
+            return;
+        }
+        let p = Pending { n: *n, call, sc, traced, realtime_ns: realtime_ns(), tgid, blobs, fd_desc, injection, guard };
         match (injection.and_then(|i| i.delay_enter), &self.completer.delayer) {
             (Some(d), Some(delayer)) if !d.is_zero() => delayer.schedule(received + d, Job::Resume(p)),
             _ => self.completer.complete(p),
+        }
+    }
+
+    /// What the `[[deny]]` rules say about a call: None when no rule governs it (another syscall,
+    /// no destination, an address family the rules do not judge). Every rule that governs the
+    /// call must allow its destination. The destination is read once, and that copy is what the
+    /// call will use if allowed.
+    fn guard(&self, n: &Notification, sc: &Syscall) -> Option<Guard> {
+        let nr = sc.nr();
+        let rules: Vec<&crate::policy::deny::DenyRule> =
+            self.cfg.deny.iter().filter(|r| r.syscalls.contains(nr)).collect();
+        if rules.is_empty() {
+            return None;
+        }
+        let (tid, a) = (n.tid(), n.args());
+        let (call, addr, len) = match sc.name() {
+            "connect" => (exec::Guarded::Connect, a[1], a[2]),
+            "bind" => (exec::Guarded::Bind, a[1], a[2]),
+            "sendto" if a[4] != 0 => (exec::Guarded::Sendto, a[4], a[5]),
+            "sendmsg" => {
+                let mut raw = [0u8; 12];
+                if !crate::sys::mem::read(tid, a[1], &mut raw).is_ok_and(|got| got == 12) {
+                    return Some(Guard::Deny(libc::EFAULT));
+                }
+                let name = u64::from_ne_bytes(raw[..8].try_into().expect("8 bytes"));
+                let namelen = u64::from(u32::from_ne_bytes(raw[8..].try_into().expect("4 bytes")));
+                if name == 0 {
+                    return None;
+                }
+                (exec::Guarded::Sendmsg, name, namelen)
+            }
+            _ => return None,
+        };
+        if len > 128 {
+            return Some(Guard::Deny(libc::EINVAL));
+        }
+        let mut copy = vec![0u8; len as usize];
+        if !crate::sys::mem::read(tid, addr, &mut copy).is_ok_and(|got| got == copy.len()) {
+            return Some(Guard::Deny(libc::EFAULT));
+        }
+        let family = if copy.len() >= 2 { i32::from(u16::from_ne_bytes([copy[0], copy[1]])) } else { -1 };
+        if !matches!(family, libc::AF_INET | libc::AF_INET6 | libc::AF_UNIX) {
+            return None;
+        }
+        // The copy is the process's only if the notification is still the same call.
+        if !self.listener.id_valid(n.id()) {
+            return Some(Guard::Deny(libc::EINTR));
+        }
+        match rules.iter().find(|r| !r.allows(&copy)) {
+            Some(r) => Some(Guard::Deny(r.error)),
+            None => Some(Guard::Allow(call, copy)),
         }
     }
 
@@ -509,6 +704,9 @@ fn fd_arg(d: decode::Decoder, args: &[u64; 6]) -> Option<i32> {
         }
     }
 }
+
+/// Worker threads for guarded calls on blocking sockets.
+const BLOCKING_WORKERS: usize = 4;
 
 fn is_exec(nr: i32) -> bool {
     nr == libc::SYS_execve as i32 || nr == libc::SYS_execveat as i32

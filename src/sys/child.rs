@@ -53,6 +53,8 @@ pub struct ChildPlan<'a> {
     /// The signal mask interpose was started with; the target gets it back.
     pub sigmask: &'a libc::sigset_t,
     pub no_new_privs: bool,
+    /// `PR_SET_PDEATHSIG`: SIGSTOP when a guardian will clean up, SIGKILL otherwise.
+    pub death_signal: libc::c_int,
 }
 
 /// Forks; the child follows the handshake above and never returns. Returns the child's pid.
@@ -97,8 +99,10 @@ unsafe fn child_main(plan: &ChildPlan<'_>, parent: libc::pid_t) -> ! {
         libc::pthread_sigmask(libc::SIG_SETMASK, plan.sigmask, std::ptr::null_mut());
 
         // If interpose dies, the target must not run on unobserved (its trapped calls would fail
-        // with ENOSYS): it dies too. Re-check the parent to close the race with an early death.
-        if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
+        // with ENOSYS): it stops at once, and the guardian kills it and its descendants (see
+        // sys::guardian); without a guardian, it dies. Re-check the parent to close the race
+        // with an early death.
+        if libc::prctl(libc::PR_SET_PDEATHSIG, plan.death_signal, 0, 0, 0) != 0 {
             report(fd, Report::FAILED_PRCTL, errno());
             libc::_exit(126);
         }

@@ -179,3 +179,9 @@ pub fn inode(fd: BorrowedFd<'_>) -> Result<u64, i32> {
     check(unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } as isize)?;
     Ok(st.st_ino)
 }
+
+/// `bind` to raw sockaddr bytes.
+pub fn bind(fd: BorrowedFd<'_>, addr: &[u8]) -> SysResult {
+    // SAFETY: the address bytes are borrowed for the call and only read.
+    check(unsafe { libc::bind(fd.as_raw_fd(), addr.as_ptr().cast(), addr.len() as libc::socklen_t) } as isize)
+}

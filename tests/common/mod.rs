@@ -18,14 +18,18 @@ pub fn interpose() -> Command {
 
 /// Compiles `tests/progs/NAME.c` (once per test binary, and only when the source is newer).
 pub fn prog(name: &str) -> PathBuf {
+    compile(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/progs").join(format!("{name}.c")), name)
+}
+
+/// Compiles a C program to the test programs' directory as NAME.
+pub fn compile(src: &Path, name: &str) -> PathBuf {
     static LOCK: Mutex<()> = Mutex::new(());
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/progs").join(format!("{name}.c"));
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("progs");
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join(name);
     let fresh = |o: &Path| {
-        let (Ok(s), Ok(b)) = (std::fs::metadata(&src), std::fs::metadata(o)) else { return false };
+        let (Ok(s), Ok(b)) = (std::fs::metadata(src), std::fs::metadata(o)) else { return false };
         b.modified().unwrap() >= s.modified().unwrap()
     };
     if !fresh(&out) {
@@ -34,7 +38,7 @@ pub fn prog(name: &str) -> PathBuf {
         let st = Command::new("cc")
             .args(["-O2", "-Wall", "-pthread", "-o"])
             .arg(&tmp)
-            .arg(&src)
+            .arg(src)
             .status()
             .expect("a C compiler (cc) is needed for the test programs");
         assert!(st.success(), "compiling {}", src.display());
