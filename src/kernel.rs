@@ -31,9 +31,12 @@ pub fn parse_release(release: &str) -> Option<(u32, u32)> {
 /// Checks the running kernel; the error explains what is missing.
 pub fn check() -> Result<Kernel, String> {
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let release = release.trim();
+    evaluate(release.trim(), &seccomp::probe())
+}
+
+/// The decision of [`check`], from the release string and what the kernel answered.
+pub fn evaluate(release: &str, support: &seccomp::KernelSupport) -> Result<Kernel, String> {
     let version = parse_release(release).ok_or_else(|| format!("cannot tell the kernel version from {release:?}"))?;
-    let support = seccomp::probe();
     if !support.user_notif {
         return Err(format!(
             "this kernel ({release}) does not offer seccomp user notification \
@@ -56,6 +59,21 @@ pub fn check() -> Result<Kernel, String> {
 
 #[cfg(test)]
 mod tests {
+    use crate::sys::seccomp::KernelSupport;
+
+    #[test]
+    fn what_is_missing_is_said() {
+        let full = KernelSupport { user_notif: true, sizes_match: true };
+        assert!(super::evaluate("6.18.44", &full).is_ok());
+        let e = super::evaluate("5.15.0-91-generic", &full).unwrap_err();
+        assert!(e.contains("older than Linux 5.19") && e.contains("WAIT_KILLABLE_RECV"), "{e}");
+        let e = super::evaluate("6.1.0", &KernelSupport { user_notif: false, sizes_match: true }).unwrap_err();
+        assert!(e.contains("does not offer seccomp user notification"), "{e}");
+        let e = super::evaluate("6.1.0", &KernelSupport { user_notif: true, sizes_match: false }).unwrap_err();
+        assert!(e.contains("smaller than expected"), "{e}");
+        assert!(super::evaluate("weird", &full).is_err());
+    }
+
     #[test]
     fn releases() {
         assert_eq!(super::parse_release("6.18.44-fc-v657"), Some((6, 18)));

@@ -14,13 +14,6 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn field(out: &str, key: &str) -> u64 {
-    out.split_whitespace()
-        .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no {key}= in {out:?}"))
-}
-
 #[test]
 fn a_racing_thread_never_reaches_a_denied_port() {
     let racer = prog("racer");

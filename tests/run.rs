@@ -233,14 +233,6 @@ fn sigterm_to_interpose_reaches_the_program() {
     assert_eq!(status.signal(), Some(libc::SIGTERM));
 }
 
-/// Reads `key=value` pairs from a test program's stdout.
-fn field(out: &str, key: &str) -> u64 {
-    out.split_whitespace()
-        .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no {key}= in {out:?}"))
-}
-
 #[test]
 fn signal_storm_neither_loses_nor_double_counts_calls() {
     // A read withdrawn by a signal before interpose received it is restarted by the kernel

@@ -10,6 +10,7 @@ pub mod deny;
 mod expr;
 mod file;
 pub mod inject;
+pub mod print;
 pub mod set;
 
 use std::fmt;

@@ -484,26 +484,11 @@ impl Executor {
             return None;
         }
         let in_len = if addr != 0 { Some(self.read_u32(tid, addrlen)?) } else { None };
-        let local = match self.borrow(tid, fd) {
-            Ok(l) => l,
-            Err(Borrow::BadFd) => return Self::bad_fd(),
-            Err(Borrow::Decline) => return None,
+        let (local, nonblocking) = match self.recv_setup(listener, n, fd, flags, len) {
+            Ok(x) => x,
+            Err(declined_or_failed) => return declined_or_failed,
         };
         let l = local.as_fd();
-        if Self::kind(l) != Kind::Socket {
-            return None;
-        }
-        let waitall = flags & libc::MSG_WAITALL != 0;
-        let mut nonblocking = None;
-        if waitall {
-            nonblocking = Self::nonblocking(l);
-            if nonblocking != Some(true) {
-                return None;
-            }
-        }
-        if !self.prepare_scratch(len) || !listener.id_valid(n.id()) {
-            return None;
-        }
         let mut peer = [0u8; 128];
         let t = Instant::now();
         let r = io::recvfrom(l, &mut self.scratch, flags | libc::MSG_DONTWAIT, in_len.map(|_| &mut peer));
@@ -539,6 +524,41 @@ impl Executor {
             Err(e) => Err(e),
         };
         done(result, dur_ns, blobs)
+    }
+
+    /// What recvfrom and recvmsg share before receiving: the socket, borrowed; whether it is
+    /// known to be non-blocking (checked now only for MSG_WAITALL, which must not be tried
+    /// without waiting on a blocking socket); room for `len` bytes; the thread still waiting.
+    /// `Err(None)`: decline; `Err(Some(done))`: the call fails as it would natively.
+    #[allow(clippy::type_complexity)]
+    fn recv_setup(
+        &mut self,
+        listener: &Listener,
+        n: &Notification,
+        fd: u64,
+        flags: i32,
+        len: u64,
+    ) -> Result<(OwnedFd, Option<bool>), Option<Done>> {
+        let local = match self.borrow(n.tid(), fd) {
+            Ok(l) => l,
+            Err(Borrow::BadFd) => return Err(Self::bad_fd()),
+            Err(Borrow::Decline) => return Err(None),
+        };
+        let l = local.as_fd();
+        if Self::kind(l) != Kind::Socket {
+            return Err(None);
+        }
+        let mut nonblocking = None;
+        if flags & libc::MSG_WAITALL != 0 {
+            nonblocking = Self::nonblocking(l);
+            if nonblocking != Some(true) {
+                return Err(None);
+            }
+        }
+        if !self.prepare_scratch(len) || !listener.id_valid(n.id()) {
+            return Err(None);
+        }
+        Ok((local, nonblocking))
     }
 
     fn read_u32(&self, tid: u32, addr: u64) -> Option<u32> {
@@ -598,25 +618,11 @@ impl Executor {
         }
         let (iov, total) = if h[3] == 0 { (Vec::new(), 0) } else { self.iovecs(tid, h[2], h[3])? };
         let want_name = h[0] != 0;
-        let local = match self.borrow(tid, a[0]) {
-            Ok(l) => l,
-            Err(Borrow::BadFd) => return Self::bad_fd(),
-            Err(Borrow::Decline) => return None,
+        let (local, nonblocking) = match self.recv_setup(listener, n, a[0], flags, total) {
+            Ok(x) => x,
+            Err(declined_or_failed) => return declined_or_failed,
         };
         let l = local.as_fd();
-        if Self::kind(l) != Kind::Socket {
-            return None;
-        }
-        let mut nonblocking = None;
-        if flags & libc::MSG_WAITALL != 0 {
-            nonblocking = Self::nonblocking(l);
-            if nonblocking != Some(true) {
-                return None;
-            }
-        }
-        if !self.prepare_scratch(total) || !listener.id_valid(n.id()) {
-            return None;
-        }
         let mut name = [0u8; 128];
         let t = Instant::now();
         let r = io::recvmsg(l, &mut self.scratch, want_name.then_some(&mut name), flags | libc::MSG_DONTWAIT);

@@ -147,6 +147,26 @@ struct Completer<'a> {
     pool: Option<std::sync::mpsc::Sender<Pending>>,
 }
 
+impl<'a> Completer<'a> {
+    /// A completer for one supervisor thread: its own executor and counters.
+    fn new(listener: &'a Listener, cfg: &Config, sink: Option<Sink>) -> Self {
+        let mut executor = exec::Executor::new(cfg.limits.strsize, cfg.log);
+        executor.describe = cfg.decode_fds;
+        Completer {
+            listener,
+            execute: cfg.execute,
+            log: cfg.log,
+            executor,
+            stats: Stats::default(),
+            sink,
+            delayer: None,
+            per_thread: cfg.threads,
+            may_block: false,
+            pool: None,
+        }
+    }
+}
+
 fn ns(d: Duration) -> u64 {
     d.as_nanos().min(u128::from(u64::MAX)) as u64
 }
@@ -305,20 +325,8 @@ impl<'a> Supervisor<'a> {
     ) -> Self {
         let injector = inject::Injector::new(&cfg.inject);
         let needs_delays = cfg.inject.iter().any(|r| r.delay_enter.is_some() || r.delay_exit.is_some());
-        let mut executor = exec::Executor::new(cfg.limits.strsize, cfg.log);
-        executor.describe = cfg.decode_fds;
-        let completer = Completer {
-            listener,
-            execute: cfg.execute,
-            log: cfg.log,
-            executor,
-            stats: Stats::default(),
-            sink,
-            delayer: needs_delays.then(delay::Delayer::default),
-            per_thread: cfg.threads,
-            may_block: false,
-            pool: None,
-        };
+        let mut completer = Completer::new(listener, &cfg, sink);
+        completer.delayer = needs_delays.then(delay::Delayer::default);
         let sync_single = (cfg.sync_wakeup == crate::run::SyncWakeup::Auto).then_some(None);
         Self {
             listener,
@@ -348,20 +356,8 @@ impl<'a> Supervisor<'a> {
                 let workers: Vec<_> = (0..BLOCKING_WORKERS)
                     .map(|i| {
                         let rx = rx.clone();
-                        let mut executor = exec::Executor::new(self.cfg.limits.strsize, self.cfg.log);
-                        executor.describe = self.cfg.decode_fds;
-                        let mut c = Completer {
-                            listener: self.listener,
-                            execute: self.completer.execute,
-                            log: self.completer.log,
-                            executor,
-                            stats: Stats::default(),
-                            sink: self.completer.sink.clone(),
-                            delayer: None,
-                            per_thread: self.completer.per_thread,
-                            may_block: true,
-                            pool: None,
-                        };
+                        let mut c = Completer::new(self.listener, &self.cfg, self.completer.sink.clone());
+                        c.may_block = true;
                         std::thread::Builder::new()
                             .name(format!("interpose-block{i}"))
                             .spawn_scoped(scope, move || {
@@ -382,20 +378,9 @@ impl<'a> Supervisor<'a> {
             self.completer.pool = pool_tx.clone();
             // The delay thread completes delayed calls with its own executor and counters.
             let delay_thread = self.completer.delayer.clone().map(|delayer| {
-                let mut executor = exec::Executor::new(self.cfg.limits.strsize, self.cfg.log);
-                executor.describe = self.cfg.decode_fds;
-                let mut c = Completer {
-                    listener: self.listener,
-                    execute: self.completer.execute,
-                    log: self.completer.log,
-                    executor,
-                    stats: Stats::default(),
-                    sink: self.completer.sink.clone(),
-                    delayer: Some(delayer.clone()),
-                    per_thread: self.completer.per_thread,
-                    may_block: false,
-                    pool: pool_tx.clone(),
-                };
+                let mut c = Completer::new(self.listener, &self.cfg, self.completer.sink.clone());
+                c.delayer = Some(delayer.clone());
+                c.pool = pool_tx.clone();
                 std::thread::Builder::new()
                     .name("interpose-delay".into())
                     .spawn_scoped(scope, move || {

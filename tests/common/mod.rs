@@ -118,26 +118,17 @@ pub fn run(args: &[&str]) -> Output {
     run_bounded(interpose().arg("run").args(args).stdin(Stdio::null()), LIMIT)
 }
 
-/// Parses a strace-style `-c` table: syscall -> (calls, errors text).
+/// Parses a strace-style `-c` table: syscall -> calls.
 pub fn parse_table(text: &str) -> BTreeMap<String, u64> {
-    let mut rows = BTreeMap::new();
-    let mut in_table = false;
-    for line in text.lines() {
-        if line.starts_with("------") {
-            if in_table {
-                break;
-            }
-            in_table = true;
-            continue;
-        }
-        if in_table {
-            let cols: Vec<&str> = line.split_whitespace().collect();
-            assert!(cols.len() >= 5, "bad summary row {line:?}");
-            rows.insert(cols.last().unwrap().to_string(), cols[3].parse().unwrap());
-        }
-    }
-    assert!(in_table, "no summary table in:\n{text}");
-    rows
+    parse_rows(text).into_iter().map(|(k, (calls, _))| (k, calls)).collect()
+}
+
+/// Reads `key=value` pairs from a test program's stdout.
+pub fn field(out: &str, key: &str) -> u64 {
+    out.split_whitespace()
+        .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {key}= in {out:?}"))
 }
 
 /// Parses a `-c` table in the default column layout: syscall -> (calls, errors), where errors
