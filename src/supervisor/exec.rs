@@ -135,7 +135,23 @@ impl Executor {
         }
     }
 
+    /// A transfer buffer past this size is given back after the call, so that one large
+    /// transfer does not keep its memory for the rest of the run.
+    const SCRATCH_KEEP: usize = 4 << 20;
+
     pub fn execute(&mut self, listener: &Listener, n: &Notification, decoder: Decoder) -> Execution {
+        let r = self.execute_inner(listener, n, decoder);
+        self.trim();
+        r
+    }
+
+    fn trim(&mut self) {
+        if self.scratch.capacity() > Self::SCRATCH_KEEP {
+            self.scratch = Vec::new();
+        }
+    }
+
+    fn execute_inner(&mut self, listener: &Listener, n: &Notification, decoder: Decoder) -> Execution {
         let a = n.args();
         let r = match decoder {
             Decoder::Read => self.read(listener, n, a[0], Target::Plain(a[1]), a[2], None),
