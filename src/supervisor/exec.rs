@@ -109,6 +109,19 @@ enum Borrow {
     Decline,
 }
 
+/// Borrows the program's descriptor, or returns from the calling executor method: the call
+/// fails with EBADF when the program has no such descriptor, and is declined (left to the
+/// kernel) when the descriptor cannot be borrowed.
+macro_rules! borrow_or_return {
+    ($self:ident, $tid:expr, $fd:expr) => {
+        match $self.borrow($tid, $fd) {
+            Ok(l) => l,
+            Err(Borrow::BadFd) => return Self::bad_fd(),
+            Err(Borrow::Decline) => return None,
+        }
+    };
+}
+
 /// An executed call answered the usual way (not already answered by ADDFD).
 fn done(result: SysResult, dur_ns: u64, blobs: Vec<Blob>) -> Option<Done> {
     Some(Done { result, dur_ns, blobs, answered: None, ret_desc: None })
@@ -328,11 +341,7 @@ impl Executor {
         offset: Option<i64>,
     ) -> Option<Done> {
         let tid = n.tid();
-        let local = match self.borrow(tid, fd) {
-            Ok(l) => l,
-            Err(Borrow::BadFd) => return Self::bad_fd(),
-            Err(Borrow::Decline) => return None,
-        };
+        let local = borrow_or_return!(self, tid, fd);
         let l = local.as_fd();
         let kind = Self::kind(l);
         let flags = match (kind, offset) {
@@ -417,11 +426,7 @@ impl Executor {
         how: WriteHow,
     ) -> Option<Done> {
         let tid = n.tid();
-        let local = match self.borrow(tid, fd) {
-            Ok(l) => l,
-            Err(Borrow::BadFd) => return Self::bad_fd(),
-            Err(Borrow::Decline) => return None,
-        };
+        let local = borrow_or_return!(self, tid, fd);
         let l = local.as_fd();
         let kind = Self::kind(l);
         match (kind, &how) {
@@ -600,11 +605,7 @@ impl Executor {
         }
         let name = if h[0] != 0 && h[1] != 0 { Some(self.sockaddr(tid, h[0], h[1])?) } else { None };
         let (iov, _) = if h[3] == 0 { (Vec::new(), 0) } else { self.iovecs(tid, h[2], h[3])? };
-        let local = match self.borrow(tid, a[0]) {
-            Ok(l) => l,
-            Err(Borrow::BadFd) => return Self::bad_fd(),
-            Err(Borrow::Decline) => return None,
-        };
+        let local = borrow_or_return!(self, tid, a[0]);
         let l = local.as_fd();
         if Self::kind(l) != Kind::Socket || Self::nonblocking(l) != Some(true) {
             return None;
@@ -687,11 +688,7 @@ impl Executor {
             return None;
         }
         let addr = self.sockaddr(tid, a[1], a[2])?;
-        let local = match self.borrow(tid, a[0]) {
-            Ok(l) => l,
-            Err(Borrow::BadFd) => return Self::bad_fd(),
-            Err(Borrow::Decline) => return None,
-        };
+        let local = borrow_or_return!(self, tid, a[0]);
         let l = local.as_fd();
         if Self::kind(l) != Kind::Socket || Self::nonblocking(l) != Some(true) || !listener.id_valid(n.id()) {
             return None;
@@ -707,11 +704,7 @@ impl Executor {
             return None;
         }
         let in_len = if a[1] != 0 { Some(self.read_u32(tid, a[2])?) } else { None };
-        let local = match self.borrow(tid, a[0]) {
-            Ok(l) => l,
-            Err(Borrow::BadFd) => return Self::bad_fd(),
-            Err(Borrow::Decline) => return None,
-        };
+        let local = borrow_or_return!(self, tid, a[0]);
         let l = local.as_fd();
         if Self::kind(l) != Kind::Socket || Self::nonblocking(l) != Some(true) || !listener.id_valid(n.id()) {
             return None;
