@@ -120,13 +120,7 @@ impl Capturer {
     }
 
     fn words(&self, addr: u64, count: usize) -> Option<Vec<u64>> {
-        let mut raw = vec![0u8; count * 8];
-        match mem::read(self.tid, addr, &mut raw) {
-            Ok(n) if n == raw.len() => {
-                Some(raw.chunks_exact(8).map(|c| u64::from_ne_bytes(c.try_into().expect("8 bytes"))).collect())
-            }
-            _ => None,
-        }
+        mem::read_words(self.tid, addr, count)
     }
 
     /// An iovec array: Words(base, len pairs) then one Bytes per element shown.
@@ -183,11 +177,10 @@ impl Capturer {
 
     /// sendmsg's msghdr: Words(7 fields), the name, then the iovec as in [`Self::iovec`].
     fn msghdr(&self, addr: u64, out: &mut Vec<Blob>) {
-        // struct msghdr on x86_64: name, namelen(+pad), iov, iovlen, control, controllen, flags.
-        match self.words(addr, 7) {
+        match mem::read_msghdr(self.tid, addr) {
             Some(h) => {
-                let (name, namelen, iov, iovlen) = (h[0], h[1] & 0xffff_ffff, h[2], h[3]);
-                out.push(Blob::Words { data: h, complete: true });
+                let (name, namelen, iov, iovlen) = (h[0], h[1], h[2], h[3]);
+                out.push(Blob::Words { data: h.to_vec(), complete: true });
                 out.push(if name == 0 { Blob::Fault } else { self.sockaddr(name, namelen) });
                 self.iovec(iov, iovlen, out);
             }

@@ -260,10 +260,6 @@ impl Args<'_, '_> {
         self.starts.push(self.out.len());
     }
 
-    fn next_blob(&mut self) -> Option<&Blob> {
-        self.blobs.next()
-    }
-
     fn hex(&mut self, v: u64) {
         self.sep();
         hex(self.out, v);
@@ -475,7 +471,7 @@ impl Args<'_, '_> {
     fn envp(&mut self, addr: u64) {
         self.sep();
         ptr(self.out, addr);
-        if let Some(Blob::Count(n)) = self.next_blob() {
+        if let Some(Blob::Count(n)) = self.blobs.next() {
             let n = *n;
             let _ = write!(self.out, " /* {n} var{} */", if n == 1 { "" } else { "s" });
         }

@@ -147,11 +147,6 @@ pub struct InjectRule {
 }
 
 impl InjectRule {
-    /// Whether the rule changes the call's result (rather than only delaying or signalling).
-    pub fn replaces_result(&self) -> bool {
-        self.error.is_some() || self.retval.is_some()
-    }
-
     /// The rule as a `-e inject=` value that parses back to the same rule.
     pub fn to_expr(&self) -> String {
         let names: Vec<&str> = self.syscalls.names().collect();

@@ -229,11 +229,6 @@ impl Executor {
         Err(Borrow::Decline)
     }
 
-    /// Forgets a thread (after it is known gone).
-    pub fn forget(&mut self, tid: u32) {
-        self.pidfds.remove(&tid);
-    }
-
     fn kind(fd: BorrowedFd<'_>) -> Kind {
         match io::file_type(fd) {
             Ok(libc::S_IFREG) => match io::fs_magic(fd) {
@@ -265,17 +260,8 @@ impl Executor {
         if count == 0 || count > MAX_IOV {
             return None;
         }
-        let mut raw = vec![0u8; count as usize * 16];
-        if mem::read(tid, addr, &mut raw).ok()? != raw.len() {
-            return None;
-        }
-        let iov: Vec<(u64, u64)> = raw
-            .chunks_exact(16)
-            .map(|c| {
-                let w = |i: usize| u64::from_ne_bytes(c[i..i + 8].try_into().expect("8 bytes"));
-                (w(0), w(8))
-            })
-            .collect();
+        let words = mem::read_words(tid, addr, count as usize * 2)?;
+        let iov: Vec<(u64, u64)> = words.chunks_exact(2).map(|p| (p[0], p[1])).collect();
         let total = iov.iter().try_fold(0u64, |t, &(_, l)| t.checked_add(l))?;
         Some((iov, total))
     }
@@ -587,19 +573,9 @@ impl Executor {
         (mem::read(tid, addr, &mut b).ok()? == 4).then(|| u32::from_ne_bytes(b))
     }
 
-    /// The msghdr at `addr`: (name, namelen, iov, iovlen, control, controllen, flags).
-    fn msghdr(&self, tid: u32, addr: u64) -> Option<[u64; 7]> {
-        let mut raw = [0u8; 56];
-        if mem::read(tid, addr, &mut raw).ok()? != 56 {
-            return None;
-        }
-        let w = |i: usize| u64::from_ne_bytes(raw[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
-        Some([w(0), w(1) & 0xffff_ffff, w(2), w(3), w(4), w(5), w(6) & 0xffff_ffff])
-    }
-
     fn sendmsg(&mut self, listener: &Listener, n: &Notification) -> Option<Done> {
         let (tid, a) = (n.tid(), n.args());
-        let h = self.msghdr(tid, a[1])?;
+        let h = mem::read_msghdr(tid, a[1])?;
         if h[5] != 0 {
             return None; // ancillary data (SCM_RIGHTS...) would name our descriptors, not the program's
         }
@@ -629,7 +605,7 @@ impl Executor {
         if flags & libc::MSG_ERRQUEUE != 0 {
             return None;
         }
-        let mut h = self.msghdr(tid, a[1])?;
+        let mut h = mem::read_msghdr(tid, a[1])?;
         if h[5] != 0 {
             return None; // the program wants ancillary data: descriptors would land in our table
         }
@@ -816,7 +792,7 @@ impl Executor {
             }
             Guarded::Sendmsg => {
                 flags = a[2] as i32;
-                let Some(h) = self.msghdr(tid, a[1]) else { return fails(libc::EFAULT) };
+                let Some(h) = mem::read_msghdr(tid, a[1]) else { return fails(libc::EFAULT) };
                 if h[5] != 0 {
                     // Ancillary data would carry our descriptors, not the program's.
                     return Forced::Refuse(libc::EPERM);

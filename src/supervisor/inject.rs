@@ -153,7 +153,7 @@ impl Injector {
             let addr = match (sc.decoder, sc.name()) {
                 (Decoder::SockaddrIn, _) => Some((args[1], args[2])),
                 (Decoder::Sendto, _) if args[4] != 0 => Some((args[4], args[5])),
-                (Decoder::Sendmsg, _) => msg_name(n.tid(), args[1]),
+                (Decoder::Sendmsg, _) => mem::read_msghdr(n.tid(), args[1]).filter(|h| h[0] != 0).map(|h| (h[0], h[1])),
                 _ => None,
             };
             let matched = addr.is_some_and(|(a, len)| {
@@ -189,17 +189,6 @@ impl Injector {
         }
         true
     }
-}
-
-/// sendmsg's msg_name and msg_namelen.
-fn msg_name(tid: u32, msg: u64) -> Option<(u64, u64)> {
-    let mut raw = [0u8; 12];
-    if mem::read(tid, msg, &mut raw).ok()? != 12 {
-        return None;
-    }
-    let name = u64::from_ne_bytes(raw[..8].try_into().ok()?);
-    let len = u64::from(u32::from_ne_bytes(raw[8..12].try_into().ok()?));
-    (name != 0).then_some((name, len))
 }
 
 #[cfg(test)]

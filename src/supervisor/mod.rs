@@ -613,18 +613,11 @@ impl<'a> Supervisor<'a> {
             "connect" => (exec::Guarded::Connect, a[1], a[2]),
             "bind" => (exec::Guarded::Bind, a[1], a[2]),
             "sendto" if a[4] != 0 => (exec::Guarded::Sendto, a[4], a[5]),
-            "sendmsg" => {
-                let mut raw = [0u8; 12];
-                if !crate::sys::mem::read(tid, a[1], &mut raw).is_ok_and(|got| got == 12) {
-                    return Some(Guard::Deny(libc::EFAULT));
-                }
-                let name = u64::from_ne_bytes(raw[..8].try_into().expect("8 bytes"));
-                let namelen = u64::from(u32::from_ne_bytes(raw[8..].try_into().expect("4 bytes")));
-                if name == 0 {
-                    return None;
-                }
-                (exec::Guarded::Sendmsg, name, namelen)
-            }
+            "sendmsg" => match crate::sys::mem::read_msghdr(tid, a[1]) {
+                None => return Some(Guard::Deny(libc::EFAULT)),
+                Some(h) if h[0] == 0 => return None,
+                Some(h) => (exec::Guarded::Sendmsg, h[0], h[1]),
+            },
             _ => return None,
         };
         if len > 128 {

@@ -63,6 +63,23 @@ pub fn read_cstr(tid: u32, addr: u64, max: usize, out: &mut Vec<u8>) -> io::Resu
     Ok(false)
 }
 
+/// `n` native-endian 64-bit words at `addr` (pointer arrays, iovecs, a msghdr), or None when
+/// they are not all readable.
+pub fn read_words(tid: u32, addr: u64, n: usize) -> Option<Vec<u64>> {
+    let mut raw = vec![0u8; n * 8];
+    if read(tid, addr, &mut raw).ok()? != raw.len() {
+        return None;
+    }
+    Some(raw.chunks_exact(8).map(|c| u64::from_ne_bytes(c.try_into().expect("8 bytes"))).collect())
+}
+
+/// The `struct msghdr` at `addr` (x86_64 layout): name, namelen, iov, iovlen, control,
+/// controllen, flags; the two 32-bit fields without their padding.
+pub fn read_msghdr(tid: u32, addr: u64) -> Option<[u64; 7]> {
+    let w = read_words(tid, addr, 7)?;
+    Some([w[0], w[1] & 0xffff_ffff, w[2], w[3], w[4], w[5], w[6] & 0xffff_ffff])
+}
+
 /// Writes `data` at `addr` in thread `tid`'s address space. Returns the count written; a short
 /// count means the rest is not mapped writable.
 pub fn write(tid: u32, addr: u64, data: &[u8]) -> io::Result<usize> {

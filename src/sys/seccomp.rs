@@ -133,9 +133,6 @@ impl Notification {
     pub fn args(&self) -> [u64; 6] {
         self.raw.data.args
     }
-    pub fn instruction_pointer(&self) -> u64 {
-        self.raw.data.instruction_pointer
-    }
 }
 
 /// How to answer a notification.
@@ -166,11 +163,6 @@ pub struct Listener {
 impl Listener {
     pub fn from_owned(fd: OwnedFd) -> Self {
         Self { fd }
-    }
-
-    pub fn as_fd(&self) -> BorrowedFd<'_> {
-        use std::os::fd::AsFd;
-        self.fd.as_fd()
     }
 
     pub fn raw(&self) -> RawFd {
