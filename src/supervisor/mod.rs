@@ -167,6 +167,15 @@ impl<'a> Completer<'a> {
     }
 }
 
+/// What the program gets from a call executed on its behalf: the return value (`-errno` on
+/// failure) and the answer that gives it.
+fn answer_of(result: crate::sys::io::SysResult) -> (i64, Response) {
+    match result {
+        Ok(v) => (v as i64, Response::Value(v as i64)),
+        Err(e) => (-i64::from(e), Response::Error(e)),
+    }
+}
+
 fn ns(d: Duration) -> u64 {
     d.as_nanos().min(u128::from(u64::MAX)) as u64
 }
@@ -189,58 +198,50 @@ impl Completer<'_> {
             self.executor.signal(p.n.tid(), sig);
         }
         let delay_ns = inj.map_or(0, |i| ns(i.total_delay()));
+        let injected = inj.and_then(|i| i.result);
+        // An allowed guarded call runs on the copy its destination was judged on.
+        let forced = match (&p.guard, injected) {
+            (Some(Guard::Allow(call, addr)), None) => {
+                Some(self.executor.execute_guarded(self.listener, &p.n, *call, addr, self.may_block))
+            }
+            _ => None,
+        };
         let mut exit_blobs = Vec::new();
         let mut ret_desc = None;
-        let (response, outcome) = match inj.and_then(|i| i.result) {
-            Some(Ok(v)) => (Response::Value(v), Outcome::Injected { ret: v, dur_ns: delay_ns }),
-            Some(Err(e)) => (Response::Error(e), Outcome::Injected { ret: -i64::from(e), dur_ns: delay_ns }),
-            None if matches!(p.guard, Some(Guard::Allow(..))) => {
-                let Some(Guard::Allow(call, addr)) = &p.guard else { unreachable!() };
-                match self.executor.execute_guarded(self.listener, &p.n, *call, addr, self.may_block) {
-                    exec::Forced::Done(done) => {
-                        let (ret, response) = match done.result {
-                            Ok(v) => (v as i64, Response::Value(v as i64)),
-                            Err(e) => (-i64::from(e), Response::Error(e)),
-                        };
-                        (response, Outcome::Completed { ret, dur_ns: done.dur_ns + delay_ns })
-                    }
-                    exec::Forced::NeedsWorker => match &self.pool {
-                        Some(pool) => {
-                            // A blocking socket: wait on a worker thread, not here.
-                            let _ = pool.send(p);
+        let (response, outcome) = match (injected, forced) {
+            (Some(Ok(v)), _) => (Response::Value(v), Outcome::Injected { ret: v, dur_ns: delay_ns }),
+            (Some(Err(e)), _) => (Response::Error(e), Outcome::Injected { ret: -i64::from(e), dur_ns: delay_ns }),
+            (None, Some(exec::Forced::Done(done))) => {
+                let (ret, response) = answer_of(done.result);
+                (response, Outcome::Completed { ret, dur_ns: done.dur_ns + delay_ns })
+            }
+            (None, Some(exec::Forced::NeedsWorker)) => match &self.pool {
+                Some(pool) => {
+                    // A blocking socket: wait on a worker thread, not here.
+                    let _ = pool.send(p);
+                    return;
+                }
+                None => (Response::Error(libc::EACCES), Outcome::Denied { ret: -i64::from(libc::EACCES) }),
+            },
+            (None, Some(exec::Forced::Refuse(e))) => (Response::Error(e), Outcome::Denied { ret: -i64::from(e) }),
+            (None, None) => {
+                let executable =
+                    p.sc.filter(|sc| p.traced && self.execute && exec::Executor::handles(sc.decoder, sc.name()));
+                match executable.map(|sc| self.executor.execute(self.listener, &p.n, sc.decoder)) {
+                    None | Some(exec::Execution::Declined) => (Response::Continue, Outcome::Continued),
+                    Some(exec::Execution::Done(done)) => {
+                        exit_blobs = done.blobs;
+                        ret_desc = done.ret_desc;
+                        let (ret, response) = answer_of(done.result);
+                        let outcome = Outcome::Completed { ret, dur_ns: done.dur_ns + delay_ns };
+                        if let Some(live) = done.answered {
+                            // accept: already answered (ADDFD with SEND); delay_exit cannot apply.
+                            let outcome = if live { outcome } else { Outcome::Interrupted };
+                            self.record(p, outcome, exit_blobs, ret_desc);
                             return;
                         }
-                        None => (Response::Error(libc::EACCES), Outcome::Denied { ret: -i64::from(libc::EACCES) }),
-                    },
-                    exec::Forced::Refuse(e) => (Response::Error(e), Outcome::Denied { ret: -i64::from(e) }),
-                }
-            }
-            None => {
-                match p.sc.filter(|sc| p.traced && self.execute && exec::Executor::handles(sc.decoder, sc.name())) {
-                    Some(sc) => match self.executor.execute(self.listener, &p.n, sc.decoder) {
-                        exec::Execution::Declined => (Response::Continue, Outcome::Continued),
-                        exec::Execution::Done(done) => {
-                            exit_blobs = done.blobs;
-                            ret_desc = done.ret_desc;
-                            let ret = match done.result {
-                                Ok(v) => v as i64,
-                                Err(e) => -i64::from(e),
-                            };
-                            let outcome = Outcome::Completed { ret, dur_ns: done.dur_ns + delay_ns };
-                            if let Some(live) = done.answered {
-                                // accept: already answered (ADDFD with SEND); delay_exit cannot apply.
-                                let outcome = if live { outcome } else { Outcome::Interrupted };
-                                self.record(p, outcome, exit_blobs, ret_desc);
-                                return;
-                            }
-                            let response = match done.result {
-                                Ok(v) => Response::Value(v as i64),
-                                Err(e) => Response::Error(e),
-                            };
-                            (response, outcome)
-                        }
-                    },
-                    None => (Response::Continue, Outcome::Continued),
+                        (response, outcome)
+                    }
                 }
             }
         };
