@@ -311,8 +311,9 @@ pub struct Supervisor<'a> {
     threads: std::collections::HashMap<u32, ThreadInfo>,
     /// Told of every process the supervisor sees (see `sys::guardian`).
     guardian: Option<crate::sys::guardian::Guardian>,
-    /// Threads and processes already reported to the guardian.
-    seen_threads: std::collections::HashSet<u32>,
+    /// The process of each thread seen (read from /proc once per thread).
+    tgids: std::collections::HashMap<u32, u32>,
+    /// Processes already reported to the guardian.
     seen_processes: std::collections::HashSet<u32>,
 }
 
@@ -340,7 +341,7 @@ impl<'a> Supervisor<'a> {
             sync_single,
             threads: Default::default(),
             guardian,
-            seen_threads: Default::default(),
+            tgids: Default::default(),
             seen_processes: Default::default(),
         }
     }
@@ -519,15 +520,25 @@ impl<'a> Supervisor<'a> {
         }
     }
 
-    /// Tells the guardian about a process the first time one of its threads shows up.
-    fn watch(&mut self, tid: u32) {
-        if self.guardian.is_none() || !self.seen_threads.insert(tid) {
-            return;
+    /// The process of thread `tid`, from /proc the first time the thread shows up.
+    fn tgid(&mut self, tid: u32) -> u32 {
+        if let Some(&t) = self.tgids.get(&tid) {
+            return t;
         }
-        if self.seen_threads.len() > 1 << 16 {
-            self.seen_threads.clear();
+        if self.tgids.len() > 1 << 16 {
+            self.tgids.clear();
         }
         let tgid = crate::sys::pidfd::tgid_of(tid as i32).unwrap_or(tid);
+        self.tgids.insert(tid, tgid);
+        tgid
+    }
+
+    /// Tells the guardian about a process the first time one of its threads shows up.
+    fn watch(&mut self, tid: u32) {
+        if self.guardian.is_none() {
+            return;
+        }
+        let tgid = self.tgid(tid);
         if self.seen_processes.insert(tgid)
             && let Some(g) = &mut self.guardian
         {
@@ -558,6 +569,7 @@ impl<'a> Supervisor<'a> {
             // The program image changes: so may the thread's name.
             self.injector.forget_comm(n.tid());
             self.threads.remove(&n.tid());
+            self.tgids.remove(&n.tid());
         }
         let injection = match (call, sc) {
             (Call::Native(nr), Some(sc)) if self.injector.covers(nr) => {
@@ -647,15 +659,12 @@ impl<'a> Supervisor<'a> {
         if let Some(t) = self.threads.get(&tid) {
             return t.tgid;
         }
-        let status = std::fs::read_to_string(format!("/proc/{tid}/status")).unwrap_or_default();
-        let field = |name: &str| status.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.trim().to_string());
-        let tgid = field("Tgid:").and_then(|v| v.parse().ok()).unwrap_or(tid);
-        let comm = field("Name:").unwrap_or_default();
-        let process = if tgid == tid {
-            comm.clone()
-        } else {
-            std::fs::read_to_string(format!("/proc/{tgid}/comm")).map(|s| s.trim_end().to_string()).unwrap_or_default()
+        let tgid = self.tgid(tid);
+        let comm_of = |id: u32| {
+            std::fs::read_to_string(format!("/proc/{id}/comm")).map(|s| s.trim_end().to_string()).unwrap_or_default()
         };
+        let comm = comm_of(tid);
+        let process = if tgid == tid { comm.clone() } else { comm_of(tgid) };
         let info = ThreadInfo { tid, tgid, comm, process };
         if let Some(sink) = &self.completer.sink {
             sink.send(Record::Thread(info.clone()));
