@@ -140,7 +140,55 @@ const FUTEX_NR: u32 = 202;
 /// The futex command bits (0..127) plus FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME.
 const FUTEX_OP_BITS: u64 = 0x1ff;
 
+/// One syscall's counters, native or foreign, under its name.
+#[derive(Debug)]
+pub struct Row<'a> {
+    pub name: String,
+    /// Answered calls.
+    pub calls: u64,
+    pub interrupted: u64,
+    pub injected: u64,
+    pub denied: u64,
+    /// Results and times of the calls executed or injected into.
+    pub timing: Option<&'a Timing>,
+}
+
 impl Stats {
+    /// Every syscall that was called (or interrupted): native ones by number, then foreign ones.
+    pub fn rows(&self) -> Vec<Row<'_>> {
+        let mut rows: Vec<Row<'_>> = (0..NR_LIMIT)
+            .filter(|&nr| self.calls[nr] > 0 || self.interrupted[nr] > 0)
+            .map(|nr| Row {
+                name: crate::decode::syscall_name(nr as u32),
+                calls: self.calls[nr],
+                interrupted: self.interrupted[nr],
+                injected: self.injected[nr],
+                denied: self.denied[nr],
+                timing: self.timing[nr].as_deref(),
+            })
+            .collect();
+        rows.extend(self.foreign.iter().map(|(&(arch, nr), &(calls, interrupted))| Row {
+            name: crate::decode::foreign_name(arch, nr),
+            calls,
+            interrupted,
+            injected: 0,
+            denied: 0,
+            timing: None,
+        }));
+        rows
+    }
+
+    /// Every executed or injected call's timing merged (the total row), if there was any.
+    pub fn total_timing(&self) -> Option<Timing> {
+        let mut total = Timing::default();
+        let mut any = false;
+        for t in self.timing.iter().flatten() {
+            total.merge(t);
+            any = true;
+        }
+        any.then_some(total)
+    }
+
     pub fn record(&mut self, call: Call, args: &[u64; 6], outcome: Outcome) {
         let done = outcome != Outcome::Interrupted;
         match call {

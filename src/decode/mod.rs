@@ -175,6 +175,11 @@ pub fn registry() -> &'static Registry {
     R.get_or_init(Registry::build)
 }
 
+/// The name of native syscall `nr`, or `syscall_0x..` for a number the table lacks.
+pub fn syscall_name(nr: u32) -> String {
+    registry().get(i64::from(nr)).map_or_else(|| format!("syscall_{nr:#x}"), |s| s.name().to_string())
+}
+
 /// Name of a syscall of a foreign architecture (i386 via `int $0x80`, x32), via libseccomp.
 pub fn foreign_name(arch: u32, nr: i32) -> String {
     let arch_name = match arch {

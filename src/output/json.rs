@@ -123,37 +123,20 @@ fn timing(t: Option<&Timing>) -> Value {
 }
 
 pub fn summary(stats: &Stats) -> Value {
-    let reg = decode::registry();
-    let mut rows = Vec::new();
-    let mut total = Timing::default();
-    let mut any = false;
-    for (nr, &calls) in stats.calls.iter().enumerate() {
-        if calls == 0 && stats.interrupted[nr] == 0 {
-            continue;
-        }
-        let t = stats.timing[nr].as_deref();
-        if let Some(t) = t {
-            total.merge(t);
-            any = true;
-        }
-        let mut row = timing(t);
-        row["syscall"] = json!(reg.get(nr as i64).map_or_else(|| format!("syscall_{nr:#x}"), |s| s.name().to_string()));
-        row["calls"] = json!(calls);
-        row["injected"] = json!(stats.injected[nr]);
-        row["denied"] = json!(stats.denied[nr]);
-        row["interrupted"] = json!(stats.interrupted[nr]);
-        rows.push(row);
-    }
-    for (&(arch, nr), &(calls, interrupted)) in &stats.foreign {
-        let mut row = timing(None);
-        row["syscall"] = json!(decode::foreign_name(arch, nr));
-        row["calls"] = json!(calls);
-        row["injected"] = json!(0);
-        row["denied"] = json!(0);
-        row["interrupted"] = json!(interrupted);
-        rows.push(row);
-    }
-    let mut tot = timing(any.then_some(&total));
+    let rows: Vec<Value> = stats
+        .rows()
+        .iter()
+        .map(|r| {
+            let mut row = timing(r.timing);
+            row["syscall"] = json!(r.name);
+            row["calls"] = json!(r.calls);
+            row["injected"] = json!(r.injected);
+            row["denied"] = json!(r.denied);
+            row["interrupted"] = json!(r.interrupted);
+            row
+        })
+        .collect();
+    let mut tot = timing(stats.total_timing().as_ref());
     tot["calls"] = json!(stats.total_calls());
     let futex: serde_json::Map<String, Value> = stats
         .futex_ops

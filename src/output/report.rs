@@ -6,9 +6,9 @@
 
 use std::fmt::Write;
 
-use crate::decode::{self, xlat};
+use crate::decode::xlat;
 use crate::event::ThreadInfo;
-use crate::stats::{Stats, Timing};
+use crate::stats::{Row, Stats, Timing};
 
 /// What the page says about the run.
 pub struct Meta<'a> {
@@ -71,25 +71,27 @@ fn histogram_svg(name: &str, t: Option<&Timing>) -> String {
     s
 }
 
+/// The errors, seconds, min, p50, p99 and max cells of a row; dashes when no call's result
+/// is known.
+fn timing_cells(tag: &str, t: Option<&Timing>) -> String {
+    let values: [String; 6] = match t {
+        Some(t) => [
+            t.errors.to_string(),
+            format!("{:.6}", t.total_ns as f64 / 1e9),
+            us(t.min_ns),
+            us(t.quantile_ns(0.5)),
+            us(t.quantile_ns(0.99)),
+            us(t.max_ns),
+        ],
+        None => std::array::from_fn(|_| "-".to_string()),
+    };
+    values.iter().map(|v| format!("<{tag}>{v}</{tag}>")).collect()
+}
+
 pub fn render(stats: &Stats, threads: &[ThreadInfo], meta: &Meta<'_>) -> String {
-    let reg = decode::registry();
-    let mut rows: Vec<(String, u64, Option<&Timing>)> = stats
-        .calls
-        .iter()
-        .enumerate()
-        .filter(|&(_, &c)| c > 0)
-        .map(|(nr, &c)| {
-            (
-                reg.get(nr as i64).map_or_else(|| format!("syscall_{nr:#x}"), |s| s.name().to_string()),
-                c,
-                stats.timing[nr].as_deref(),
-            )
-        })
-        .collect();
-    rows.extend(
-        stats.foreign.iter().filter(|(_, v)| v.0 > 0).map(|(&(a, n), v)| (decode::foreign_name(a, n), v.0, None)),
-    );
-    rows.sort_by(|a, b| b.2.map(|t| t.total_ns).cmp(&a.2.map(|t| t.total_ns)).then(b.1.cmp(&a.1)));
+    let all = stats.rows();
+    let mut rows: Vec<&Row<'_>> = all.iter().filter(|r| r.calls > 0).collect();
+    rows.sort_by(|a, b| b.timing.map(|t| t.total_ns).cmp(&a.timing.map(|t| t.total_ns)).then(b.calls.cmp(&a.calls)));
 
     let mut h = String::new();
     h.push_str(
@@ -106,40 +108,22 @@ th{background:#eef} td.name{text-align:left;font-family:monospace}
     );
     let _ = writeln!(h, "<h1>interpose report</h1>\n<p><code>{}</code>: {}</p>", esc(meta.command), esc(meta.status));
     h.push_str("<h2>Syscalls</h2>\n<table>\n<tr><th>syscall</th><th>calls</th><th>errors</th><th>seconds</th><th>min</th><th>p50</th><th>p99</th><th>max</th><th>durations</th></tr>\n");
-    for (name, calls, t) in &rows {
-        let cell = |f: &dyn Fn(&Timing) -> String| t.map_or("-".to_string(), f);
+    for r in &rows {
         let _ = writeln!(
             h,
-            "<tr class=\"syscall\"><td class=\"name\">{}</td><td>{calls}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(name),
-            cell(&|t| t.errors.to_string()),
-            cell(&|t| format!("{:.6}", t.total_ns as f64 / 1e9)),
-            cell(&|t| us(t.min_ns)),
-            cell(&|t| us(t.quantile_ns(0.5))),
-            cell(&|t| us(t.quantile_ns(0.99))),
-            cell(&|t| us(t.max_ns)),
-            histogram_svg(name, *t),
+            "<tr class=\"syscall\"><td class=\"name\">{}</td><td>{}</td>{}<td>{}</td></tr>",
+            esc(&r.name),
+            r.calls,
+            timing_cells("td", r.timing),
+            histogram_svg(&r.name, r.timing),
         );
     }
-    let mut total = Timing::default();
-    let mut known = false;
-    for (_, _, t) in &rows {
-        if let Some(t) = t {
-            total.merge(t);
-            known = true;
-        }
-    }
-    let tot = |f: &dyn Fn(&Timing) -> String| if known { f(&total) } else { "-".to_string() };
+    let total = stats.total_timing();
     let _ = writeln!(
         h,
-        "<tr><th>total</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr>\n</table>",
+        "<tr><th>total</th><th>{}</th>{}<th></th></tr>\n</table>",
         stats.total_calls(),
-        tot(&|t| t.errors.to_string()),
-        tot(&|t| format!("{:.6}", t.total_ns as f64 / 1e9)),
-        tot(&|t| us(t.min_ns)),
-        tot(&|t| us(t.quantile_ns(0.5))),
-        tot(&|t| us(t.quantile_ns(0.99))),
-        tot(&|t| us(t.max_ns)),
+        timing_cells("th", total.as_ref())
     );
     h.push_str("<p class=\"note\">Times and errors are known for the calls interpose executed or injected into; a dash means every call of that syscall was left to the kernel.</p>\n");
 

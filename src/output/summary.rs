@@ -12,8 +12,8 @@
 
 use std::fmt::Write;
 
-use crate::decode::{self, xlat};
-use crate::stats::{Stats, Timing};
+use crate::decode::xlat;
+use crate::stats::{Row, Stats};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Column {
@@ -143,12 +143,6 @@ fn header(c: Column) -> (&'static str, usize) {
     }
 }
 
-struct Row<'a> {
-    name: String,
-    calls: u64,
-    timing: Option<&'a Timing>,
-}
-
 fn secs(ns: u64) -> String {
     format!("{:.6}", ns as f64 / 1e9)
 }
@@ -176,7 +170,7 @@ fn cell(c: Column, r: &Row<'_>, total_ns: u64, any_timing: bool) -> String {
     }
 }
 
-fn sort_rows(rows: &mut [Row<'_>], key: SortKey) {
+fn sort_rows(rows: &mut [&Row<'_>], key: SortKey) {
     match key {
         SortKey::Nothing => {}
         SortKey::Name => rows.sort_by(|a, b| a.name.cmp(&b.name)),
@@ -198,33 +192,21 @@ fn sort_rows(rows: &mut [Row<'_>], key: SortKey) {
 }
 
 pub fn render(stats: &Stats, layout: &Layout, out: &mut String) {
-    let reg = decode::registry();
-    let name_of = |nr: usize| reg.get(nr as i64).map_or_else(|| format!("syscall_{nr:#x}"), |s| s.name().to_string());
-    let mut rows: Vec<Row<'_>> = stats
-        .calls
-        .iter()
-        .enumerate()
-        .filter(|&(_, &c)| c > 0)
-        .map(|(nr, &calls)| Row { name: name_of(nr), calls, timing: stats.timing[nr].as_deref() })
-        .collect();
-    rows.extend(stats.foreign.iter().filter(|(_, v)| v.0 > 0).map(|(&(arch, nr), v)| Row {
-        name: decode::foreign_name(arch, nr),
-        calls: v.0,
-        timing: None,
-    }));
+    let all = stats.rows();
+    let mut rows: Vec<&Row<'_>> = all.iter().filter(|r| r.calls > 0).collect();
     sort_rows(&mut rows, layout.sort);
 
-    // The total row's timing: everything executed, merged.
-    let mut total = Timing::default();
-    let mut any_timing = false;
-    for r in &rows {
-        if let Some(t) = r.timing {
-            total.merge(t);
-            any_timing = true;
-        }
-    }
-    let total_ns = total.total_ns;
-    let total_row = Row { name: "total".into(), calls: stats.total_calls(), timing: any_timing.then_some(&total) };
+    let total = stats.total_timing();
+    let any_timing = total.is_some();
+    let total_ns = total.as_ref().map_or(0, |t| t.total_ns);
+    let total_row = Row {
+        name: "total".into(),
+        calls: stats.total_calls(),
+        interrupted: 0,
+        injected: 0,
+        denied: 0,
+        timing: total.as_ref(),
+    };
 
     let cols = &layout.columns;
     let line = |out: &mut String, cells: Vec<String>| {
@@ -273,13 +255,10 @@ pub fn render(stats: &Stats, layout: &Layout, out: &mut String) {
         let _ = writeln!(out, "\nleft to the kernel, so not in the time and error columns: {}", partial.join(", "));
     }
 
-    let injected: Vec<String> = stats
-        .injected
-        .iter()
-        .enumerate()
-        .filter(|&(_, &c)| c > 0)
-        .map(|(nr, &c)| format!("{} {c}", name_of(nr)))
-        .collect();
+    let listed = |count: fn(&Row<'_>) -> u64| -> Vec<String> {
+        all.iter().filter(|r| count(r) > 0).map(|r| format!("{} {}", r.name, count(r))).collect()
+    };
+    let injected = listed(|r| r.injected);
     if !injected.is_empty() {
         let _ = writeln!(out, "\ninjected (their results are in the table): {}", injected.join(", "));
     }
@@ -297,13 +276,8 @@ pub fn render(stats: &Stats, layout: &Layout, out: &mut String) {
         }
     }
 
-    let mut interrupted: Vec<(String, u64)> =
-        stats.interrupted.iter().enumerate().filter(|&(_, &c)| c > 0).map(|(nr, &c)| (name_of(nr), c)).collect();
-    interrupted.extend(
-        stats.foreign.iter().filter(|(_, v)| v.1 > 0).map(|(&(arch, nr), v)| (decode::foreign_name(arch, nr), v.1)),
-    );
+    let interrupted = listed(|r| r.interrupted);
     if !interrupted.is_empty() {
-        let list: Vec<String> = interrupted.iter().map(|(n, c)| format!("{n} {c}")).collect();
-        let _ = writeln!(out, "\ninterrupted before they returned (not counted above): {}", list.join(", "));
+        let _ = writeln!(out, "\ninterrupted before they returned (not counted above): {}", interrupted.join(", "));
     }
 }

@@ -36,7 +36,7 @@ pub fn call_text(ev: &Event, out: &mut String, opts: format::Options) -> Vec<std
                 };
                 format::call(out, sc, &ev.args, &ev.blobs, exit, ev.fd_desc.as_deref(), opts)
             }
-            None => format::raw_call(out, &format!("syscall_{nr:#x}"), &ev.args, 6, 64),
+            None => format::raw_call(out, &decode::syscall_name(nr), &ev.args, 6, 64),
         },
         Call::Foreign { arch, nr } => {
             let name = decode::foreign_name(arch, nr);
