@@ -64,6 +64,9 @@ fn deny_rules_refuse_and_log_what_is_not_allowed() {
         "{}",
         o.stderr
     );
+    let o = run(&["-c", "-p", policy.to_str().unwrap(), "--", prog("scopes").to_str().unwrap(), d(&dir)]);
+    assert_eq!(parse_rows(&o.stderr)["connect"], (2, Some(1)), "{}", o.stderr);
+    assert!(o.stderr.contains("\ndenied by [[deny]] rules (counted as errors above): connect 1\n"), "{}", o.stderr);
 }
 
 fn d(p: &std::path::Path) -> &str {

@@ -262,6 +262,10 @@ pub fn render(stats: &Stats, layout: &Layout, out: &mut String) {
     if !injected.is_empty() {
         let _ = writeln!(out, "\ninjected (their results are in the table): {}", injected.join(", "));
     }
+    let denied = listed(|r| r.denied);
+    if !denied.is_empty() {
+        let _ = writeln!(out, "\ndenied by [[deny]] rules (counted as errors above): {}", denied.join(", "));
+    }
 
     if !stats.futex_ops.is_empty() {
         let mut ops: Vec<(u64, u64)> = stats.futex_ops.iter().map(|(&op, &n)| (op, n)).collect();
