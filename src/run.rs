@@ -121,6 +121,7 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
         drop(open_extra(p)?);
     }
 
+    sys::signals::ignore_for_executed_writes();
     // The guardian must be forked while interpose is single-threaded.
     let mut guardian = match crate::sys::guardian::spawn() {
         Ok(g) => Some(g),

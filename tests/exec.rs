@@ -158,6 +158,24 @@ fn sigpipe_reaches_the_writer_as_it_would_natively() {
     }
 }
 
+#[test]
+fn a_write_past_the_file_size_limit_raises_sigxfsz_in_the_writer_not_in_interpose() {
+    // interpose runs under `ulimit -f 1` (its limit is what an executed write is checked
+    // against): the program's write fails with EFBIG and the program dies of SIGXFSZ, as it would
+    // natively; interpose reports it and dies of the same signal.
+    let dir = scratch("fsize");
+    let f = dir.join("big");
+    let script = format!(
+        "ulimit -f 1; exec {} run -e trace=write -- dd if=/dev/zero of={} bs=4096 count=2",
+        env!("CARGO_BIN_EXE_interpose"),
+        f.display()
+    );
+    let o = run_bounded(Command::new("sh").args(["-c", &script]).stdin(Stdio::null()), LIMIT);
+    assert_eq!(o.status.signal(), Some(libc::SIGXFSZ), "{}", o.stderr);
+    assert!(o.stderr.contains("= -1 EFBIG (File too large)"), "{}", o.stderr);
+    assert!(o.stderr.contains("+++ killed by SIGXFSZ +++"), "{}", o.stderr);
+}
+
 /// Replaces what differs between two runs of the same program: ports and addresses.
 fn normalize(line: &str) -> String {
     let mut out = String::new();

@@ -443,6 +443,11 @@ impl Executor {
         if result == Err(libc::EPIPE) && raise_sigpipe {
             self.sigpipe(tid);
         }
+        if result == Err(libc::EFBIG) && kind == Kind::Regular {
+            // Past RLIMIT_FSIZE the kernel signals the writer; interpose ignores SIGXFSZ for
+            // itself, so the program gets it here, as it would natively.
+            self.signal(tid, libc::SIGXFSZ);
+        }
         done(result, dur_ns, Vec::new())
     }
 

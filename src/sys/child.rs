@@ -96,6 +96,8 @@ unsafe fn child_main(plan: &ChildPlan<'_>, parent: libc::pid_t) -> ! {
         // Rust sets SIGPIPE to "ignore" for itself; an ignored signal stays ignored across exec,
         // so give the target the default, as std::process::Command does.
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        // interpose ignores SIGXFSZ (see sys::signals::ignore_for_executed_writes).
+        libc::signal(libc::SIGXFSZ, libc::SIG_DFL);
         libc::pthread_sigmask(libc::SIG_SETMASK, plan.sigmask, std::ptr::null_mut());
 
         // If interpose dies, the target must not run on unobserved (its trapped calls would fail

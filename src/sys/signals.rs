@@ -1,5 +1,13 @@
 //! Signal dispositions that only `unsafe` APIs can change.
 
+/// An executed write past RLIMIT_FSIZE would send SIGXFSZ to interpose (its default action kills
+/// the supervisor); ignored, the write fails with EFBIG, and the executor forwards SIGXFSZ to the
+/// writing thread. The launched child restores the default before exec.
+pub fn ignore_for_executed_writes() {
+    // SAFETY: setting a standard signal to SIG_IGN installs no handler and touches no memory.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
+}
+
 /// Ends this process with `sig` as its cause of death, the way the target died, so that the shell
 /// sees the same status (strace does the same). Core dumps of our own are suppressed first: the
 /// target's core (if any) is the one that matters.
