@@ -29,7 +29,7 @@ pub fn check(path: &Path) -> Result<String, PolicyError> {
     for r in &p.inject {
         let _ = writeln!(out, "  injects ({}): -e inject={}", r.origin, r.to_expr());
     }
-    let trapped = crate::filter::trapped_set(&p.trace.union(&p.injected()));
+    let trapped = crate::filter::trapped_set(&p.trace.union(&p.intercepted()));
     match crate::filter::pseudo_code(&trapped) {
         Ok(pfc) => {
             let _ = writeln!(out, "  filter (libseccomp's pseudo-code):");

@@ -97,28 +97,22 @@ fn internal(what: &str) -> impl Fn(nix::Error) -> RunError + '_ {
 /// Runs the program to completion; returns how it ended.
 pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
     let kernel = kernel::check().map_err(RunError::Kernel)?;
-    let trapped = filter::trapped_set(&opts.policy.trace.union(&opts.policy.injected()));
+    let trapped = filter::trapped_set(&opts.policy.trace.union(&opts.policy.intercepted()));
     let bpf = filter::compile(&trapped, &opts.policy.named)?;
     let program = Program::resolve(&opts.program, &opts.args)?;
 
-    let (dest, to_file): (Box<dyn Write + Send>, bool) = match &opts.output {
-        Some(path) => {
-            let f = File::create(path).map_err(|e| RunError::Output {
-                path: path.display().to_string(),
-                reason: crate::error::io_reason(&e),
-            })?;
-            (Box::new(f), true)
-        }
-        None => (Box::new(io::stderr()), false),
-    };
-    let open_extra = |p: &PathBuf| {
+    let create = |p: &PathBuf| {
         File::create(p)
             .map_err(|e| RunError::Output { path: p.display().to_string(), reason: crate::error::io_reason(&e) })
     };
-    let trace_out = opts.trace_out.as_ref().map(open_extra).transpose()?;
+    let (dest, to_file): (Box<dyn Write + Send>, bool) = match &opts.output {
+        Some(path) => (Box::new(create(path)?), true),
+        None => (Box::new(io::stderr()), false),
+    };
+    let trace_out = opts.trace_out.as_ref().map(create).transpose()?;
     if let Some(p) = &opts.report {
         // Fail now rather than after the run; the report is written at the end.
-        drop(open_extra(p)?);
+        drop(create(p)?);
     }
 
     sys::signals::ignore_for_executed_writes();

@@ -43,7 +43,7 @@ pub struct Policy {
 
 impl Policy {
     /// Every syscall some rule injects into or governs: they must reach the supervisor.
-    pub fn injected(&self) -> SyscallSet {
+    pub fn intercepted(&self) -> SyscallSet {
         let s = self.inject.iter().fold(SyscallSet::empty(), |s, r| s.union(&r.syscalls));
         self.deny.iter().fold(s, |s, r| s.union(&r.syscalls))
     }
