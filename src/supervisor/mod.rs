@@ -603,7 +603,9 @@ impl<'a> Supervisor<'a> {
             let _ = self.listener.respond(n.id(), Response::Continue);
             return;
         }
-        let p = Pending { n: *n, call, sc, traced, realtime_ns: realtime_ns(), tgid, blobs, fd_desc, injection, guard };
+        // The wall-clock time is shown only in the log (-tt, JSON); -c never reads it.
+        let realtime_ns = if traced && self.cfg.log { realtime_ns() } else { 0 };
+        let p = Pending { n: *n, call, sc, traced, realtime_ns, tgid, blobs, fd_desc, injection, guard };
         match (injection.and_then(|i| i.delay_enter), &self.completer.delayer) {
             (Some(d), Some(delayer)) if !d.is_zero() => delayer.schedule(received + d, Job::Resume(p)),
             _ => self.completer.complete(p),
