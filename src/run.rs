@@ -187,7 +187,11 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
         log: events,
         execute: opts.execute,
         inject: opts.policy.inject.clone(),
-        deny: opts.policy.deny.clone(),
+        deny: supervisor::guard::Rules {
+            rules: opts.policy.deny.clone(),
+            network: opts.policy.network,
+            x32: crate::sys::io::x32_available(),
+        },
         sync_wakeup: sync,
         decode_fds: opts.decode_fds,
         threads: name_threads,

@@ -77,7 +77,7 @@ const POLICIES: &[(&str, &str)] = &[
         "P:2:1: trace.sycalls: unknown field `sycalls`, expected `syscalls` or `execute`",
     ),
     ("[trace]\n", "P:1:1: trace: missing field `syscalls`"),
-    ("[trac]\nsyscalls = [\"read\"]\n", "P:1:2: trac: unknown field `trac`, expected one of `trace`, `inject`, `deny`"),
+    ("[trac]\nsyscalls = [\"read\"]\n", "P:1:2: trac: unknown field `trac`, expected one of `trace`, `inject`, `deny`, `network`"),
     ("[trace]\nsyscalls = \"read\"\n", "P:2:12: trace.syscalls: invalid type: string \"read\", expected a sequence"),
     ("[trace]\nsyscalls = [1, 2]\n", "P:2:13: trace.syscalls[0]: invalid type: integer `1`, expected a string"),
     ("[trace]\nsyscalls = [\"read\"]\nsyscalls = [\"write\"]\n", "P:3:1: duplicate key `syscalls`"),
@@ -127,11 +127,11 @@ const POLICIES: &[(&str, &str)] = &[
     ),
     (
         "[[deny]]\nsyscalls = [\"read\"]\n",
-        "P:2:12: deny[0].syscalls: a deny rule governs connect, bind, sendto and sendmsg, not read",
+        "P:2:12: deny[0].syscalls: a deny rule governs connect, bind, sendto, sendmsg and sendmmsg, not read",
     ),
     (
         "[[deny]]\nsyscalls = []\n",
-        "P:2:12: deny[0].syscalls: no syscalls; a deny rule governs connect, bind, sendto and sendmsg",
+        "P:2:12: deny[0].syscalls: no syscalls; a deny rule governs connect, bind, sendto, sendmsg and sendmmsg",
     ),
     (
         "[[deny]]\nsyscalls = [\"connect\"]\nexcept = [\"1.2.3.4:99999\"]\n",

@@ -19,6 +19,9 @@ pub enum AddrPattern {
     },
     /// AF_UNIX by path; abstract names are written with a leading `@`.
     Unix(Vec<u8>),
+    /// Any AF_NETLINK address (`netlink`): talking to the kernel, e.g. glibc's getaddrinfo
+    /// asking for the host's addresses.
+    Netlink,
 }
 
 impl fmt::Display for AddrPattern {
@@ -40,11 +43,13 @@ impl fmt::Display for AddrPattern {
             }
             AddrPattern::AnyIp { port } => write!(f, "*:{port}"),
             AddrPattern::Unix(p) => write!(f, "unix:{}", String::from_utf8_lossy(p)),
+            AddrPattern::Netlink => f.write_str("netlink"),
         }
     }
 }
 
-const HINT: &str = "expected ADDR[/PREFIX][:PORT] (e.g. 127.0.0.1:8080, 10.0.0.0/8, [::1]:443, *:443) or unix:PATH";
+const HINT: &str =
+    "expected ADDR[/PREFIX][:PORT] (e.g. 127.0.0.1:8080, 10.0.0.0/8, [::1]:443, *:443), unix:PATH or netlink";
 
 fn port(s: &str) -> Result<u16, String> {
     s.parse::<u16>().ok().filter(|&p| p != 0).ok_or_else(|| format!("invalid port \"{s}\" (1..65535)"))
@@ -52,6 +57,9 @@ fn port(s: &str) -> Result<u16, String> {
 
 impl AddrPattern {
     pub fn parse(s: &str) -> Result<Self, String> {
+        if s == "netlink" {
+            return Ok(AddrPattern::Netlink);
+        }
         if let Some(path) = s.strip_prefix("unix:") {
             if path.is_empty() {
                 return Err("empty unix socket path".into());
@@ -91,6 +99,7 @@ impl AddrPattern {
     pub fn matches(&self, sa: &[u8]) -> bool {
         match (self, parse_sockaddr(sa)) {
             (AddrPattern::Unix(want), Some(Sock::Unix(got))) => *want == got,
+            (AddrPattern::Netlink, Some(Sock::Netlink)) => true,
             (AddrPattern::AnyIp { port }, Some(Sock::Ip(_, p))) => *port == p,
             (AddrPattern::Ip { net, prefix, port }, Some(Sock::Ip(ip, p))) => {
                 port.is_none_or(|want| want == p) && same_family(net, &ip) && mask(ip, *prefix) == *net
@@ -148,6 +157,7 @@ fn mask(ip: IpAddr, prefix: u8) -> IpAddr {
 enum Sock {
     Ip(IpAddr, u16),
     Unix(Vec<u8>),
+    Netlink,
 }
 
 fn parse_sockaddr(sa: &[u8]) -> Option<Sock> {
@@ -177,6 +187,7 @@ fn parse_sockaddr(sa: &[u8]) -> Option<Sock> {
             };
             Some(Sock::Unix(path))
         }
+        libc::AF_NETLINK => Some(Sock::Netlink),
         _ => None,
     }
 }
@@ -226,6 +237,9 @@ mod tests {
         assert!(p.matches(&un));
         let p = AddrPattern::parse("unix:@abs").unwrap();
         assert!(p.matches(&[1, 0, 0, b'a', b'b', b's']));
+        let p = AddrPattern::parse("netlink").unwrap();
+        assert!(p.matches(&[16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]) && !p.matches(&v4([127, 0, 0, 1], 1)));
+        assert_eq!(p.to_string(), "netlink");
         for bad in ["", "1.2.3", "1.2.3.4:0", "1.2.3.4:99999", "1.2.3.4/33", "[::1", "[zz]", "unix:", "*:x"] {
             assert!(AddrPattern::parse(bad).is_err(), "{bad}");
         }

@@ -24,6 +24,14 @@ struct RawPolicy {
     inject: Vec<RawInject>,
     #[serde(default)]
     deny: Vec<RawDeny>,
+    network: Option<Spanned<RawNetwork>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNetwork {
+    allow_raw_sockets: Option<bool>,
+    allow_io_uring: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -134,7 +142,19 @@ pub fn parse(name: &str, text: &str) -> Result<Policy, PolicyError> {
     for (i, r) in raw.deny.iter().enumerate() {
         deny.push(deny_rule(name, text, i, r, &at)?);
     }
-    Ok(Policy { trace, execute, inject, deny, named })
+    let mut network = super::deny::NetworkOptions::default();
+    if let Some(n) = &raw.network {
+        if deny.is_empty() {
+            return Err(at(
+                n.span(),
+                "network".into(),
+                "[network] says what [[deny]] rules also refuse, and this policy has no [[deny]] rule".into(),
+            ));
+        }
+        network.allow_raw_sockets = n.get_ref().allow_raw_sockets.unwrap_or(false);
+        network.allow_io_uring = n.get_ref().allow_io_uring.unwrap_or(false);
+    }
+    Ok(Policy { trace, execute, inject, deny, network, named })
 }
 
 fn deny_rule(
@@ -353,7 +373,7 @@ mod tests {
         );
         assert_eq!(
             err("[trac]\n"),
-            "p.toml:1:2: trac: unknown field `trac`, expected one of `trace`, `inject`, `deny`"
+            "p.toml:1:2: trac: unknown field `trac`, expected one of `trace`, `inject`, `deny`, `network`"
         );
         assert!(err("[trace\n").starts_with("p.toml:1:"), "{}", err("[trace\n"));
     }

@@ -36,16 +36,33 @@ pub struct Policy {
     pub inject: Vec<inject::InjectRule>,
     /// Network rules (policy files only).
     pub deny: Vec<deny::DenyRule>,
+    /// `[network]`: what the network rules also refuse.
+    pub network: deny::NetworkOptions,
     /// Syscalls named one by one (not through a class, regex or `all`): those a user expects to
     /// see, and is warned about when they cannot be trapped.
     pub named: SyscallSet,
 }
 
 impl Policy {
-    /// Every syscall some rule injects into or governs: they must reach the supervisor.
+    /// Every syscall some rule injects into or governs: they must reach the supervisor. Under
+    /// network rules also `listen` (where `bind` is governed), `socket` (raw sockets) and
+    /// `io_uring_setup`, which the rules refuse unless `[network]` allows them.
     pub fn intercepted(&self) -> SyscallSet {
         let s = self.inject.iter().fold(SyscallSet::empty(), |s, r| s.union(&r.syscalls));
-        self.deny.iter().fold(s, |s, r| s.union(&r.syscalls))
+        let mut s = self.deny.iter().fold(s, |s, r| s.union(&r.syscalls));
+        if !self.deny.is_empty() {
+            let mut add = |nr: libc::c_long| s.insert(nr as u32);
+            if self.deny.iter().any(|r| r.syscalls.contains(libc::SYS_bind as u32)) {
+                add(libc::SYS_listen);
+            }
+            if !self.network.allow_raw_sockets {
+                add(libc::SYS_socket);
+            }
+            if !self.network.allow_io_uring {
+                add(libc::SYS_io_uring_setup);
+            }
+        }
+        s
     }
 }
 
@@ -106,6 +123,7 @@ pub fn build(file: Option<&Path>, exprs: &[String]) -> Result<Policy, PolicyErro
     }
     let mut inject = base.as_ref().map(|p| p.inject.clone()).unwrap_or_default();
     let deny = base.as_ref().map(|p| p.deny.clone()).unwrap_or_default();
+    let network = base.as_ref().map(|p| p.network).unwrap_or_default();
     inject.extend(cli_inject);
     let trace = match (base, trace_expr) {
         (Some(p), Some(t)) => p.trace.union(&t),
@@ -113,7 +131,7 @@ pub fn build(file: Option<&Path>, exprs: &[String]) -> Result<Policy, PolicyErro
         (None, Some(t)) => t,
         (None, None) => SyscallSet::empty(),
     };
-    Ok(Policy { trace, execute, inject, deny, named })
+    Ok(Policy { trace, execute, inject, deny, network, named })
 }
 
 /// Parses policy text (for `interpose check` and tests); `name` is used in messages.

@@ -105,6 +105,12 @@ pub fn to_toml(p: &Policy) -> String {
     if !deny.is_empty() {
         root.insert("deny".into(), Value::Array(deny));
     }
+    if p.network != super::deny::NetworkOptions::default() {
+        let mut t = Map::new();
+        t.insert("allow_raw_sockets".into(), Value::Boolean(p.network.allow_raw_sockets));
+        t.insert("allow_io_uring".into(), Value::Boolean(p.network.allow_io_uring));
+        root.insert("network".into(), Value::Table(t));
+    }
     toml::to_string(&Value::Table(root)).unwrap_or_default()
 }
 

@@ -103,7 +103,7 @@ pub struct Executor {
 }
 
 /// Why a descriptor could not be borrowed.
-enum Borrow {
+pub(super) enum Borrow {
     /// The target has no such descriptor: the call fails with EBADF, as it would natively.
     BadFd,
     Decline,
@@ -204,7 +204,7 @@ impl Executor {
     }
 
     /// The target thread's descriptor `fd`, borrowed into our table.
-    fn borrow(&mut self, tid: u32, fd: u64) -> Result<OwnedFd, Borrow> {
+    pub(super) fn borrow(&mut self, tid: u32, fd: u64) -> Result<OwnedFd, Borrow> {
         let fd = fd as i32;
         if fd < 0 {
             return Err(Borrow::BadFd);
@@ -245,6 +245,21 @@ impl Executor {
 
     fn nonblocking(fd: BorrowedFd<'_>) -> Option<bool> {
         io::status_flags(fd).ok().map(|f| f & libc::O_NONBLOCK != 0)
+    }
+
+    /// Whether a send or connect on this socket shows its caller to the peer: on AF_UNIX
+    /// sockets the kernel attaches the sender's pid, uid and gid to every message
+    /// (`SCM_CREDENTIALS`, read by a receiver with SO_PASSCRED) and records the connecting
+    /// process for `SO_PEERCRED`. Executed by interpose they would show interpose, so they are
+    /// left to the kernel.
+    fn carries_identity(fd: BorrowedFd<'_>) -> bool {
+        io::sockopt_int(fd, libc::SO_DOMAIN).map_or(true, |d| d == libc::AF_UNIX)
+    }
+
+    /// Whether a write would clear the file's set-user-ID or set-group-ID bit for an
+    /// unprivileged writer (the kernel's `file_remove_privs`) and might not for interpose.
+    fn clears_privileges(fd: BorrowedFd<'_>) -> bool {
+        io::file_mode(fd).map_or(true, |m| m & (libc::S_ISUID | libc::S_ISGID) != 0)
     }
 
     fn direct(fd: BorrowedFd<'_>) -> bool {
@@ -416,9 +431,10 @@ impl Executor {
         let l = local.as_fd();
         let kind = Self::kind(l);
         match (kind, &how) {
-            (Kind::Regular, WriteHow::Write) if Self::direct(l) => return None,
+            (Kind::Regular, WriteHow::Write) if Self::direct(l) || Self::clears_privileges(l) => return None,
             (Kind::Regular, WriteHow::Write) => {}
             (Kind::Pipe | Kind::Socket, _) if offset.is_some() => {}
+            (Kind::Socket, _) if Self::carries_identity(l) => return None,
             (Kind::Pipe, WriteHow::Write) | (Kind::Socket, _) => {
                 if Self::nonblocking(l) != Some(true) {
                     return None;
@@ -452,7 +468,7 @@ impl Executor {
     }
 
     /// The program would have received SIGPIPE from its own write: deliver it to that thread.
-    fn sigpipe(&mut self, tid: u32) {
+    pub(super) fn sigpipe(&mut self, tid: u32) {
         self.signal(tid, libc::SIGPIPE);
     }
 
@@ -588,7 +604,7 @@ impl Executor {
         let (iov, _) = if h[3] == 0 { (Vec::new(), 0) } else { self.iovecs(tid, h[2], h[3])? };
         let local = borrow_or_return!(self, tid, a[0]);
         let l = local.as_fd();
-        if Self::kind(l) != Kind::Socket || Self::nonblocking(l) != Some(true) {
+        if Self::kind(l) != Kind::Socket || Self::carries_identity(l) || Self::nonblocking(l) != Some(true) {
             return None;
         }
         if !self.gather(tid, &iov) || !listener.id_valid(n.id()) {
@@ -671,7 +687,11 @@ impl Executor {
         let addr = self.sockaddr(tid, a[1], a[2])?;
         let local = borrow_or_return!(self, tid, a[0]);
         let l = local.as_fd();
-        if Self::kind(l) != Kind::Socket || Self::nonblocking(l) != Some(true) || !listener.id_valid(n.id()) {
+        if Self::kind(l) != Kind::Socket
+            || Self::carries_identity(l)
+            || Self::nonblocking(l) != Some(true)
+            || !listener.id_valid(n.id())
+        {
             return None;
         }
         let t = Instant::now();
@@ -738,114 +758,6 @@ impl Executor {
             return describe_socket(local.as_fd()).or(Some(link));
         }
         Some(link)
-    }
-}
-
-/// A call under a `[[deny]]` rule whose destination was allowed: it must run on the copy of the
-/// address the decision was made on, never be handed back to the kernel (which would re-read
-/// the program's memory, perhaps rewritten since).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Guarded {
-    Connect,
-    Bind,
-    Sendto,
-    Sendmsg,
-}
-
-/// A guarded call that fails as it would have natively (bad descriptor, not a socket, bad
-/// pointer): the program's own error, not the policy's.
-fn fails(errno: i32) -> Forced {
-    Forced::Done(Done { result: Err(errno), dur_ns: 0, blobs: Vec::new(), answered: None, ret_desc: None })
-}
-
-/// What happened to a guarded call.
-pub enum Forced {
-    Done(Done),
-    /// The socket is blocking: run it where waiting is allowed (a worker thread).
-    NeedsWorker,
-    /// It cannot be run on the copy (ancillary data, a chroot...): refuse it with this errno.
-    Refuse(i32),
-}
-
-impl Executor {
-    /// Runs a guarded call on `addr`, the copy its destination was judged on.
-    pub fn execute_guarded(
-        &mut self,
-        listener: &Listener,
-        n: &Notification,
-        call: Guarded,
-        addr: &[u8],
-        may_block: bool,
-    ) -> Forced {
-        let (tid, a) = (n.tid(), n.args());
-        let family = if addr.len() >= 2 { i32::from(u16::from_ne_bytes([addr[0], addr[1]])) } else { 0 };
-        if family == libc::AF_UNIX && addr.get(2).is_some_and(|&b| b != 0) {
-            // A path resolves against the caller's root: ours must be the program's.
-            let root = std::fs::read_link(format!("/proc/{tid}/root")).ok();
-            if root.as_deref() != Some(std::path::Path::new("/")) {
-                return Forced::Refuse(libc::EACCES);
-            }
-        }
-        // What to send, for the sending calls (read before deciding anything else).
-        let mut flags = 0;
-        match call {
-            Guarded::Sendto => {
-                flags = a[3] as i32;
-                if !self.gather(tid, &[(a[1], a[2])]) {
-                    return fails(libc::EFAULT);
-                }
-            }
-            Guarded::Sendmsg => {
-                flags = a[2] as i32;
-                let Some(h) = mem::read_msghdr(tid, a[1]) else { return fails(libc::EFAULT) };
-                if h[5] != 0 {
-                    // Ancillary data would carry our descriptors, not the program's.
-                    return Forced::Refuse(libc::EPERM);
-                }
-                let iov = if h[3] == 0 {
-                    Vec::new()
-                } else {
-                    match self.iovecs(tid, h[2], h[3]) {
-                        Some((iov, _)) => iov,
-                        None => return fails(libc::EFAULT),
-                    }
-                };
-                if !self.gather(tid, &iov) {
-                    return fails(libc::EFAULT);
-                }
-            }
-            Guarded::Connect | Guarded::Bind => {}
-        }
-        let local = match self.borrow(tid, a[0]) {
-            Ok(l) => l,
-            Err(Borrow::BadFd) => return fails(libc::EBADF),
-            Err(Borrow::Decline) => return Forced::Refuse(libc::EACCES),
-        };
-        let l = local.as_fd();
-        if Self::kind(l) != Kind::Socket {
-            return fails(libc::ENOTSOCK);
-        }
-        if call != Guarded::Bind && !may_block && Self::nonblocking(l) != Some(true) {
-            return Forced::NeedsWorker;
-        }
-        if !listener.id_valid(n.id()) {
-            return Forced::Refuse(libc::EINTR);
-        }
-        let t = Instant::now();
-        let result = match call {
-            Guarded::Connect => io::connect(l, addr),
-            Guarded::Bind => io::bind(l, addr),
-            Guarded::Sendto => io::sendto(l, &self.scratch, flags | libc::MSG_NOSIGNAL, Some(addr)),
-            Guarded::Sendmsg => io::sendmsg(l, &self.scratch, Some(addr), flags | libc::MSG_NOSIGNAL),
-        };
-        let dur_ns = ns_since(t);
-        if result == Err(libc::EPIPE)
-            && flags & libc::MSG_NOSIGNAL == 0
-            && matches!(call, Guarded::Sendto | Guarded::Sendmsg)
-        {
-            self.sigpipe(tid);
-        }
-        Forced::Done(Done { result, dur_ns, blobs: Vec::new(), answered: None, ret_desc: None })
     }
 }
 

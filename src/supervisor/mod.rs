@@ -17,6 +17,7 @@
 
 pub mod delay;
 pub mod exec;
+pub mod guard;
 pub mod inject;
 
 use std::fs::File;
@@ -46,7 +47,8 @@ pub struct Config {
     /// when the last task holding the filter goes away.
     pub poll_before_recv: bool,
     pub inject: Vec<InjectRule>,
-    pub deny: Vec<crate::policy::deny::DenyRule>,
+    /// `[[deny]]` rules and `[network]` (see [`guard`]).
+    pub deny: guard::Rules,
     /// Sync wake-up as set on the listener (`Auto`: on now, turned off at the second thread).
     pub sync_wakeup: crate::run::SyncWakeup,
     /// `-y` (1) / `-yy` (2): describe the descriptor in the first argument.
@@ -98,17 +100,8 @@ pub struct Pending {
     /// `-y`: the first argument's descriptor, described at entry.
     fd_desc: Option<String>,
     injection: Option<inject::Injection>,
-    /// A `[[deny]]` rule's decision, made on a copy of the destination.
-    guard: Option<Guard>,
-}
-
-/// What a `[[deny]]` rule decided about a call.
-#[derive(Clone, Debug)]
-pub enum Guard {
-    /// Allowed: run it on this copy of the address, never hand it back to the kernel.
-    Allow(exec::Guarded, Vec<u8>),
-    /// Refused with this errno.
-    Deny(i32),
+    /// The `[[deny]]` rules' decision, made on a copy (see [`guard`]).
+    guard: Option<guard::Guard>,
 }
 
 /// A call whose answer is decided and only waits for its `delay_exit`.
@@ -145,6 +138,8 @@ struct Completer<'a> {
     may_block: bool,
     /// Where guarded calls on blocking sockets go (the receiver and the delay thread).
     pool: Option<std::sync::mpsc::Sender<Pending>>,
+    /// Guarded calls being executed, for the watchdog that abandons those of dead threads.
+    inflight: guard::InFlight,
 }
 
 impl<'a> Completer<'a> {
@@ -163,6 +158,7 @@ impl<'a> Completer<'a> {
             per_thread: cfg.threads,
             may_block: false,
             pool: None,
+            inflight: guard::InFlight::default(),
         }
     }
 }
@@ -181,9 +177,9 @@ fn ns(d: Duration) -> u64 {
 }
 
 impl Completer<'_> {
-    fn complete(&mut self, p: Pending) {
+    fn complete(&mut self, mut p: Pending) {
         let inj = p.injection;
-        if let Some(Guard::Deny(e)) = p.guard {
+        if let Some(guard::Guard::Deny(e)) = p.guard {
             let decided = Decided {
                 p,
                 response: Response::Error(e),
@@ -199,10 +195,36 @@ impl Completer<'_> {
         }
         let delay_ns = inj.map_or(0, |i| ns(i.total_delay()));
         let injected = inj.and_then(|i| i.result);
-        // An allowed guarded call runs on the copy its destination was judged on.
-        let forced = match (&p.guard, injected) {
-            (Some(Guard::Allow(call, addr)), None) => {
-                Some(self.executor.execute_guarded(self.listener, &p.n, *call, addr, self.may_block))
+        // A governed call is never handed back to the kernel: it runs on the copy it was judged
+        // on, or fails as it would have natively.
+        let forced = match (p.guard.take(), injected) {
+            (Some(guard::Guard::Allow(prepared)), None) => {
+                if prepared.blocking && !self.may_block {
+                    match &self.pool {
+                        Some(pool) => {
+                            // A blocking socket: wait on a worker thread, not here.
+                            p.guard = Some(guard::Guard::Allow(prepared));
+                            let _ = pool.send(p);
+                            return;
+                        }
+                        None => Some(exec::Done {
+                            result: Err(libc::EACCES),
+                            dur_ns: 0,
+                            blobs: Vec::new(),
+                            answered: None,
+                            ret_desc: None,
+                        }),
+                    }
+                } else {
+                    let (done, sigpipe) = guard::execute(*prepared, p.n.id(), &self.inflight);
+                    if sigpipe {
+                        self.executor.sigpipe(p.n.tid());
+                    }
+                    Some(done)
+                }
+            }
+            (Some(guard::Guard::Fail(e)), None) => {
+                Some(exec::Done { result: Err(e), dur_ns: 0, blobs: Vec::new(), answered: None, ret_desc: None })
             }
             _ => None,
         };
@@ -211,19 +233,10 @@ impl Completer<'_> {
         let (response, outcome) = match (injected, forced) {
             (Some(Ok(v)), _) => (Response::Value(v), Outcome::Injected { ret: v, dur_ns: delay_ns }),
             (Some(Err(e)), _) => (Response::Error(e), Outcome::Injected { ret: -i64::from(e), dur_ns: delay_ns }),
-            (None, Some(exec::Forced::Done(done))) => {
+            (None, Some(done)) => {
                 let (ret, response) = answer_of(done.result);
                 (response, Outcome::Completed { ret, dur_ns: done.dur_ns + delay_ns })
             }
-            (None, Some(exec::Forced::NeedsWorker)) => match &self.pool {
-                Some(pool) => {
-                    // A blocking socket: wait on a worker thread, not here.
-                    let _ = pool.send(p);
-                    return;
-                }
-                None => (Response::Error(libc::EACCES), Outcome::Denied { ret: -i64::from(libc::EACCES) }),
-            },
-            (None, Some(exec::Forced::Refuse(e))) => (Response::Error(e), Outcome::Denied { ret: -i64::from(e) }),
             (None, None) => {
                 let executable =
                     p.sc.filter(|sc| p.traced && self.execute && exec::Executor::handles(sc.decoder, sc.name()));
@@ -267,7 +280,8 @@ impl Completer<'_> {
     }
 
     fn record(&mut self, p: Pending, outcome: Outcome, exit_blobs: Vec<capture::Blob>, ret_desc: Option<String>) {
-        if !p.traced {
+        // Refusals are reported whatever is traced: a deny-only policy still says what it refused.
+        if !p.traced && !matches!(outcome, Outcome::Denied { .. }) {
             return;
         }
         let args = p.n.args();
@@ -350,6 +364,27 @@ impl<'a> Supervisor<'a> {
     pub fn run(mut self) -> io::Result<Outcomes> {
         std::thread::scope(|scope| {
             // Workers for guarded calls on blocking sockets (see `Guard`): they may wait.
+            // The watchdog abandons guarded calls whose program thread has gone (see
+            // `guard::InFlight`), so that nothing the program started outlives it.
+            let (stop_watchdog, watchdog) = if self.cfg.deny.is_empty() {
+                (None, None)
+            } else {
+                crate::sys::signals::install_abandon_handler();
+                let (stop, stopped) = std::sync::mpsc::channel::<()>();
+                let inflight = self.completer.inflight.clone();
+                let listener = self.listener;
+                let t = std::thread::Builder::new()
+                    .name("interpose-watch".into())
+                    .spawn_scoped(scope, move || {
+                        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                            stopped.recv_timeout(Duration::from_millis(100))
+                        {
+                            inflight.sweep(listener);
+                        }
+                    })
+                    .expect("spawn the watchdog thread");
+                (Some(stop), Some(t))
+            };
             let (pool_tx, workers) = if self.cfg.deny.is_empty() {
                 (None, Vec::new())
             } else {
@@ -359,6 +394,7 @@ impl<'a> Supervisor<'a> {
                     .map(|i| {
                         let rx = rx.clone();
                         let mut c = Completer::new(self.listener, &self.cfg, self.completer.sink.clone());
+                        c.inflight = self.completer.inflight.clone();
                         c.may_block = true;
                         std::thread::Builder::new()
                             .name(format!("interpose-block{i}"))
@@ -381,6 +417,7 @@ impl<'a> Supervisor<'a> {
             // The delay thread completes delayed calls with its own executor and counters.
             let delay_thread = self.completer.delayer.clone().map(|delayer| {
                 let mut c = Completer::new(self.listener, &self.cfg, self.completer.sink.clone());
+                c.inflight = self.completer.inflight.clone();
                 c.delayer = Some(delayer.clone());
                 c.pool = pool_tx.clone();
                 std::thread::Builder::new()
@@ -414,6 +451,10 @@ impl<'a> Supervisor<'a> {
                     Ok(stats) => self.completer.stats.merge(&stats),
                     Err(_) => tracing::error!("a worker thread panicked"),
                 }
+            }
+            drop(stop_watchdog);
+            if let Some(t) = watchdog {
+                let _ = t.join();
             }
             result?;
             if self.phase != Phase::Running {
@@ -550,10 +591,14 @@ impl<'a> Supervisor<'a> {
         let received = Instant::now();
         self.adapt_wakeup(n.tid());
         self.watch(n.tid());
+        let phase_before = self.phase;
         if self.phase != Phase::Running && !self.launch_phase(n) {
             let _ = self.listener.respond(n.id(), Response::Continue);
             return;
         }
+        // interpose's own execve of the program: reported, but no rule applies to it (strace
+        // too starts the program before any injection).
+        let launching = phase_before == Phase::AwaitingExec && self.phase == Phase::AwaitingExecResult;
         let (nr, arch) = (n.nr(), n.arch());
         let native = arch == ARCH_X86_64 && nr & X32_SYSCALL_BIT == 0 && (nr as usize) < NR_LIMIT && nr >= 0;
         let (call, traced) = if native {
@@ -572,13 +617,20 @@ impl<'a> Supervisor<'a> {
             self.tgids.remove(&n.tid());
         }
         let injection = match (call, sc) {
-            (Call::Native(nr), Some(sc)) if self.injector.covers(nr) => {
+            (Call::Native(nr), Some(sc)) if self.injector.covers(nr) && !launching => {
                 self.injector.decide(n, sc, &mut self.completer.executor)
             }
             _ => None,
         };
+        // The network rules decide first, on their own copy of the call's memory.
+        let guard = if self.cfg.deny.is_empty() || launching {
+            None
+        } else {
+            self.cfg.deny.decide(n, &mut self.completer.executor, self.listener)
+        };
+        let denied = matches!(guard, Some(guard::Guard::Deny(_)));
         let mut blobs = Vec::new();
-        if traced
+        if (traced || denied)
             && self.cfg.log
             && let Some(sc) = sc
         {
@@ -595,64 +647,16 @@ impl<'a> Supervisor<'a> {
                 .and_then(|fd| self.completer.executor.describe_fd(n.tid(), fd, self.cfg.decode_fds)),
             _ => None,
         };
-        let guard = match sc {
-            Some(sc) if !self.cfg.deny.is_empty() => self.guard(n, sc),
-            _ => None,
-        };
         if !traced && injection.is_none() && guard.is_none() {
             let _ = self.listener.respond(n.id(), Response::Continue);
             return;
         }
         // The wall-clock time is shown only in the log (-tt, JSON); -c never reads it.
-        let realtime_ns = if traced && self.cfg.log { realtime_ns() } else { 0 };
+        let realtime_ns = if (traced || denied) && self.cfg.log { realtime_ns() } else { 0 };
         let p = Pending { n: *n, call, sc, traced, realtime_ns, tgid, blobs, fd_desc, injection, guard };
         match (injection.and_then(|i| i.delay_enter), &self.completer.delayer) {
             (Some(d), Some(delayer)) if !d.is_zero() => delayer.schedule(received + d, Job::Resume(p)),
             _ => self.completer.complete(p),
-        }
-    }
-
-    /// What the `[[deny]]` rules say about a call: None when no rule governs it (another syscall,
-    /// no destination, an address family the rules do not judge). Every rule that governs the
-    /// call must allow its destination. The destination is read once, and that copy is what the
-    /// call will use if allowed.
-    fn guard(&self, n: &Notification, sc: &Syscall) -> Option<Guard> {
-        let nr = sc.nr();
-        let rules: Vec<&crate::policy::deny::DenyRule> =
-            self.cfg.deny.iter().filter(|r| r.syscalls.contains(nr)).collect();
-        if rules.is_empty() {
-            return None;
-        }
-        let (tid, a) = (n.tid(), n.args());
-        let (call, addr, len) = match sc.name() {
-            "connect" => (exec::Guarded::Connect, a[1], a[2]),
-            "bind" => (exec::Guarded::Bind, a[1], a[2]),
-            "sendto" if a[4] != 0 => (exec::Guarded::Sendto, a[4], a[5]),
-            "sendmsg" => match crate::sys::mem::read_msghdr(tid, a[1]) {
-                None => return Some(Guard::Deny(libc::EFAULT)),
-                Some(h) if h[0] == 0 => return None,
-                Some(h) => (exec::Guarded::Sendmsg, h[0], h[1]),
-            },
-            _ => return None,
-        };
-        if len > 128 {
-            return Some(Guard::Deny(libc::EINVAL));
-        }
-        let mut copy = vec![0u8; len as usize];
-        if !crate::sys::mem::read(tid, addr, &mut copy).is_ok_and(|got| got == copy.len()) {
-            return Some(Guard::Deny(libc::EFAULT));
-        }
-        let family = if copy.len() >= 2 { i32::from(u16::from_ne_bytes([copy[0], copy[1]])) } else { -1 };
-        if !matches!(family, libc::AF_INET | libc::AF_INET6 | libc::AF_UNIX) {
-            return None;
-        }
-        // The copy is the process's only if the notification is still the same call.
-        if !self.listener.id_valid(n.id()) {
-            return Some(Guard::Deny(libc::EINTR));
-        }
-        match rules.iter().find(|r| !r.allows(&copy)) {
-            Some(r) => Some(Guard::Deny(r.error)),
-            None => Some(Guard::Allow(call, copy)),
         }
     }
 

@@ -20,6 +20,15 @@ pub fn file_type(fd: BorrowedFd<'_>) -> Result<u32, i32> {
     Ok(st.st_mode & libc::S_IFMT)
 }
 
+/// The file's mode (type and permission bits).
+pub fn file_mode(fd: BorrowedFd<'_>) -> Result<u32, i32> {
+    // SAFETY: fstat fills the stat buffer, which is exclusively borrowed for the call.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    check(unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } as isize)?;
+    Ok(st.st_mode)
+}
+
 /// `statfs.f_type` of the file's filesystem.
 pub fn fs_magic(fd: BorrowedFd<'_>) -> Result<i64, i32> {
     // SAFETY: fstatfs fills the buffer, which is exclusively borrowed for the call.
@@ -184,4 +193,69 @@ pub fn inode(fd: BorrowedFd<'_>) -> Result<u64, i32> {
 pub fn bind(fd: BorrowedFd<'_>, addr: &[u8]) -> SysResult {
     // SAFETY: the address bytes are borrowed for the call and only read.
     check(unsafe { libc::bind(fd.as_raw_fd(), addr.as_ptr().cast(), addr.len() as libc::socklen_t) } as isize)
+}
+
+/// `listen`.
+pub fn listen(fd: BorrowedFd<'_>, backlog: i32) -> SysResult {
+    // SAFETY: listen takes integers only.
+    check(unsafe { libc::listen(fd.as_raw_fd(), backlog) } as isize)
+}
+
+/// `sendmmsg` of whole messages without ancillary data: each an optional destination and its
+/// bytes. Returns the bytes sent of each message sent, as the kernel reports them.
+pub fn sendmmsg(fd: BorrowedFd<'_>, msgs: &[(Option<&[u8]>, &[u8])], flags: i32) -> Result<Vec<u32>, i32> {
+    let mut iovs: Vec<libc::iovec> = msgs
+        .iter()
+        .map(|(_, data)| libc::iovec { iov_base: data.as_ptr() as *mut libc::c_void, iov_len: data.len() })
+        .collect();
+    let mut hdrs: Vec<libc::mmsghdr> = Vec::with_capacity(msgs.len());
+    for (i, (name, _)) in msgs.iter().enumerate() {
+        // SAFETY: mmsghdr is plain data; all-zero is valid (no name, no control).
+        let mut h: libc::mmsghdr = unsafe { std::mem::zeroed() };
+        h.msg_hdr.msg_iov = &raw mut iovs[i];
+        h.msg_hdr.msg_iovlen = 1;
+        if let Some(n) = name {
+            h.msg_hdr.msg_name = n.as_ptr() as *mut libc::c_void;
+            h.msg_hdr.msg_namelen = n.len() as u32;
+        }
+        hdrs.push(h);
+    }
+    // SAFETY: every header points at an iovec in `iovs` and at name and data bytes borrowed from
+    // `msgs` for the call; the kernel reads them and writes only the headers' msg_len fields.
+    let sent = check(unsafe { libc::sendmmsg(fd.as_raw_fd(), hdrs.as_mut_ptr(), hdrs.len() as u32, flags) } as isize)?;
+    Ok(hdrs[..sent].iter().map(|h| h.msg_len).collect())
+}
+
+/// Opens `path` as an `O_PATH` descriptor without following any symbolic link on the way
+/// (`openat2` with `RESOLVE_NO_SYMLINKS`), so that what was judged by name is what gets used.
+pub fn open_path_nofollow(path: &std::ffi::CStr) -> Result<OwnedFd, i32> {
+    #[repr(C)]
+    struct OpenHow {
+        flags: u64,
+        mode: u64,
+        resolve: u64,
+    }
+    const RESOLVE_NO_SYMLINKS: u64 = 0x04;
+    const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+    let how = OpenHow {
+        flags: (libc::O_PATH | libc::O_CLOEXEC) as u64,
+        mode: 0,
+        resolve: RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+    };
+    // SAFETY: the path is a valid C string and `how` a valid open_how of the size passed, both
+    // borrowed for the call and only read.
+    let r = unsafe {
+        libc::syscall(libc::SYS_openat2, libc::AT_FDCWD, path.as_ptr(), &raw const how, size_of::<OpenHow>())
+    };
+    let fd = check(r as isize)?;
+    // SAFETY: openat2 just created this descriptor for us; nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// Whether this kernel runs x32 system calls (`CONFIG_X86_X32_ABI` and not disabled at boot):
+/// an x32 `getpid` either works or fails with ENOSYS.
+pub fn x32_available() -> bool {
+    const X32_GETPID: libc::c_long = 0x4000_0000 | libc::SYS_getpid;
+    // SAFETY: getpid takes no arguments and has no effect, on any ABI.
+    unsafe { libc::syscall(X32_GETPID) >= 0 }
 }

@@ -6,6 +6,7 @@
 //! process. The rest of the crate is `#![deny(unsafe_code)]` and sees only safe functions.
 
 pub mod child;
+pub mod cred;
 pub mod guardian;
 pub mod io;
 pub mod mem;

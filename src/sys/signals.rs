@@ -29,3 +29,32 @@ pub fn die_by(sig: i32) -> ! {
     // safe): fall back to the shell's convention.
     std::process::exit(128 + sig)
 }
+
+/// The signal that interrupts a call interpose performs on a worker thread for a program
+/// thread that has gone (see `supervisor::guard::InFlight`): a real-time signal no library here
+/// uses, whose handler does nothing, installed without `SA_RESTART`, so that a blocking connect
+/// or send in the worker returns EINTR.
+pub fn abandon_signal() -> i32 {
+    libc::SIGRTMIN() + 3
+}
+
+extern "C" fn ignore_signal(_: libc::c_int) {}
+
+/// Installs the do-nothing handler of [`abandon_signal`].
+pub fn install_abandon_handler() {
+    // SAFETY: sigaction with a zeroed struct, an empty mask and a handler that touches nothing
+    // (async-signal-safe); no SA_RESTART, so interrupted calls return EINTR.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = ignore_signal as extern "C" fn(libc::c_int) as usize;
+        libc::sigemptyset(&mut sa.sa_mask);
+        sa.sa_flags = 0;
+        libc::sigaction(abandon_signal(), &sa, std::ptr::null_mut());
+    }
+}
+
+/// This thread's kernel id.
+pub fn gettid() -> u32 {
+    // SAFETY: gettid has no preconditions.
+    unsafe { libc::gettid() as u32 }
+}

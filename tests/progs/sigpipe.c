@@ -1,7 +1,7 @@
 /* sigpipe MODE: writes where no one reads, on a non-blocking descriptor.
  *   pipe           write to a pipe whose read end is closed: killed by SIGPIPE
  *   pipe-ignored   same with SIGPIPE ignored: write fails with EPIPE, exit 0
- *   send           send() on a socket whose peer is closed: killed by SIGPIPE
+ *   send           send() on a TCP socket shut down for writing: killed by SIGPIPE
  *   send-nosignal  send(MSG_NOSIGNAL): fails with EPIPE, exit 0 */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "tcppair.h"
 
 int main(int argc, char **argv)
 {
@@ -17,8 +18,10 @@ int main(int argc, char **argv)
     int fds[2];
     if (strncmp(mode, "pipe", 4) == 0) {
         if (pipe(fds)) return 2;
-    } else if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds)) {
+    } else if (tcp_pair(0, fds)) {
         return 2;
+    } else {
+        shutdown(fds[1], SHUT_WR);
     }
     close(fds[0]);
     fcntl(fds[1], F_SETFL, O_NONBLOCK);

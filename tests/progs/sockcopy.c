@@ -1,4 +1,4 @@
-/* sockcopy [-n]: copies stdin to stdout through a socketpair inside the process: one thread
+/* sockcopy [-n]: copies stdin to stdout through a loopback TCP connection inside the process: one thread
  * sends with sendmsg (two iovecs) and sendto, the main thread receives with recvmsg, recvfrom
  * and recv, in turns. With -n both socket ends are non-blocking (poll on EAGAIN). */
 #include <errno.h>
@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include "tcppair.h"
 #include <unistd.h>
 
 static int sv[2], nonblock;
@@ -50,7 +51,7 @@ static void *sender(void *arg)
 int main(int argc, char **argv)
 {
     nonblock = argc > 1 && strcmp(argv[1], "-n") == 0;
-    if (socketpair(AF_UNIX, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0, sv)) return 1;
+    if (tcp_pair(nonblock ? SOCK_NONBLOCK : 0, sv)) return 1;
     pthread_t t;
     pthread_create(&t, 0, sender, 0);
     static char buf[50000];

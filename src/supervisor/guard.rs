@@ -1,0 +1,641 @@
+//! `[[deny]]` enforcement: decide on a copy, then execute that copy or refuse.
+//!
+//! After "continue" the kernel reads the program's memory again (design notes, fact 10), where
+//! another thread may have rewritten the address since it was judged; and it looks the
+//! descriptor number up again, which another thread may have pointed at another socket with
+//! `dup2`. So a call a rule governs is never handed back to the kernel once anything it depends
+//! on was read from memory: [`Rules::decide`] copies every byte the decision reads (the
+//! address, the msghdr, the iovec array, `socketcall`'s argument block), borrows the descriptor
+//! once (`pidfd_getfd`) and judges that socket and that copy; [`execute`] then performs the call
+//! on the same socket and the same copy, with the program thread's credentials. Whatever the
+//! decision finds (an unknown family, no name, a zero length), it is executed or refused.
+//!
+//! The only calls answered "continue" are those decided on registers alone: `sendto` without an
+//! address, `socket` (its family and type are registers), calls of syscalls no rule governs.
+//!
+//! Every ABI the filter traps goes through the same decision: x86_64, i386 (`int $0x80`, with
+//! its direct socket calls and the `socketcall` multiplexer, whose arguments are in memory and
+//! are copied first) and x32 (refused where the kernel runs x32 calls, which interpose does not
+//! decode; where it does not, the kernel fails them with ENOSYS and they are let through to it).
+
+use std::collections::HashMap;
+use std::ffi::CString;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use super::exec::{Borrow, Done, Executor};
+use crate::decode::{ARCH_I386, ARCH_X86_64, X32_SYSCALL_BIT};
+use crate::policy::deny::{self, DenyRule, NetworkOptions, Use};
+use crate::sys::cred::{self, Creds};
+use crate::sys::io::{self, SysResult};
+use crate::sys::mem;
+use crate::sys::seccomp::{Listener, Notification};
+
+/// The kernel's limits, as the socket calls apply them.
+const SOCKADDR_MAX: i32 = 128;
+const UIO_MAXIOV: u64 = 1024;
+/// `MAX_RW_COUNT`: the most one call transfers.
+const MAX_RW: u64 = 0x7fff_f000;
+/// How much of a send is copied at a time.
+const CHUNK: u64 = 16 << 20;
+/// Largest datagram (or sendmmsg batch) copied whole; larger ones fail EMSGSIZE (no datagram
+/// socket takes more than 64 KiB, nor an AF_UNIX one more than its send buffer).
+const MAX_DATAGRAMS: u64 = 64 << 20;
+
+/// i386 syscall numbers and `socketcall` sub-calls (`linux/net.h`).
+mod i386 {
+    pub const SOCKETCALL: i32 = 102;
+    pub const SOCKET: i32 = 359;
+    pub const BIND: i32 = 361;
+    pub const CONNECT: i32 = 362;
+    pub const LISTEN: i32 = 363;
+    pub const SENDTO: i32 = 369;
+    pub const SENDMSG: i32 = 370;
+    pub const SENDMMSG: i32 = 345;
+    pub const IO_URING_SETUP: i32 = 425;
+    pub const SYS_SOCKET: u64 = 1;
+    pub const SYS_BIND: u64 = 2;
+    pub const SYS_CONNECT: u64 = 3;
+    pub const SYS_LISTEN: u64 = 4;
+    pub const SYS_SENDTO: u64 = 11;
+    pub const SYS_SENDMSG: u64 = 16;
+    pub const SYS_SENDMMSG: u64 = 20;
+    /// Argument count of each sub-call, 1..=20 (the kernel's `nargs`).
+    pub const NARGS: [usize; 21] = [0, 3, 3, 3, 2, 3, 3, 3, 4, 4, 4, 6, 6, 2, 5, 5, 3, 3, 4, 5, 4];
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Op {
+    Socket,
+    Connect,
+    Bind,
+    Listen,
+    Sendto,
+    Sendmsg,
+    Sendmmsg,
+    IoUringSetup,
+}
+
+impl Op {
+    /// The native syscall a rule names for this operation (`listen` is governed as `bind`).
+    fn governed_as(self) -> libc::c_long {
+        match self {
+            Op::Connect => libc::SYS_connect,
+            Op::Bind | Op::Listen => libc::SYS_bind,
+            Op::Sendto => libc::SYS_sendto,
+            Op::Sendmsg => libc::SYS_sendmsg,
+            Op::Sendmmsg => libc::SYS_sendmmsg,
+            Op::Socket => libc::SYS_socket,
+            Op::IoUringSetup => libc::SYS_io_uring_setup,
+        }
+    }
+
+    fn native(nr: i32) -> Option<Op> {
+        Some(match i64::from(nr) {
+            libc::SYS_socket => Op::Socket,
+            libc::SYS_connect => Op::Connect,
+            libc::SYS_bind => Op::Bind,
+            libc::SYS_listen => Op::Listen,
+            libc::SYS_sendto => Op::Sendto,
+            libc::SYS_sendmsg => Op::Sendmsg,
+            libc::SYS_sendmmsg => Op::Sendmmsg,
+            libc::SYS_io_uring_setup => Op::IoUringSetup,
+            _ => return None,
+        })
+    }
+
+    fn i386(nr: i32) -> Option<Op> {
+        Some(match nr {
+            i386::SOCKET => Op::Socket,
+            i386::CONNECT => Op::Connect,
+            i386::BIND => Op::Bind,
+            i386::LISTEN => Op::Listen,
+            i386::SENDTO => Op::Sendto,
+            i386::SENDMSG => Op::Sendmsg,
+            i386::SENDMMSG => Op::Sendmmsg,
+            i386::IO_URING_SETUP => Op::IoUringSetup,
+            _ => return None,
+        })
+    }
+
+    fn socketcall(call: u64) -> Option<Op> {
+        Some(match call {
+            i386::SYS_SOCKET => Op::Socket,
+            i386::SYS_CONNECT => Op::Connect,
+            i386::SYS_BIND => Op::Bind,
+            i386::SYS_LISTEN => Op::Listen,
+            i386::SYS_SENDTO => Op::Sendto,
+            i386::SYS_SENDMSG => Op::Sendmsg,
+            i386::SYS_SENDMMSG => Op::Sendmmsg,
+            _ => return None,
+        })
+    }
+}
+
+/// What the rules decided.
+pub enum Guard {
+    /// Refused by policy with this errno (logged `(DENIED)`).
+    Deny(i32),
+    /// Fails as it would natively, without running (EFAULT, EBADF, EINVAL...).
+    Fail(i32),
+    /// Allowed: run this copy.
+    Allow(Box<Prepared>),
+}
+
+/// An allowed call, with every byte it depends on copied and its socket borrowed.
+pub struct Prepared {
+    fd: OwnedFd,
+    tid: u32,
+    action: Action,
+    /// The socket waits (a blocking connect or send): run it on a worker thread.
+    pub blocking: bool,
+    creds: Creds,
+}
+
+/// One message of a send: where its bytes are in the program (read when sending: they are
+/// data, not part of the decision) and its destination, copied.
+struct Msg {
+    name: Option<Vec<u8>>,
+    iov: Vec<(u64, u64)>,
+    total: u64,
+}
+
+enum Action {
+    Connect(Vec<u8>),
+    Bind(Vec<u8>),
+    Listen(i32),
+    Send { msg: Msg, flags: i32, stream: bool },
+    Sendmmsg { msgs: Vec<Msg>, flags: i32, vec: u64, compat: bool },
+}
+
+/// The network rules as the supervisor applies them.
+pub struct Rules {
+    pub rules: Vec<DenyRule>,
+    pub network: NetworkOptions,
+    /// The kernel runs x32 calls (see the module notes).
+    pub x32: bool,
+}
+
+/// A call's arguments as the native ABI would carry them, and its structures' layout.
+struct Args {
+    a: [u64; 6],
+    /// 32-bit pointers and sizes in structures (i386).
+    compat: bool,
+}
+
+impl Rules {
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// The decision for a call: `None` when the rules have nothing to say about it (the
+    /// kernel runs it), else what to do.
+    pub fn decide(&self, n: &Notification, ex: &mut Executor, listener: &Listener) -> Option<Guard> {
+        let (arch, nr) = (n.arch(), n.nr());
+        let (op, args) = if arch == ARCH_X86_64 && nr & X32_SYSCALL_BIT == 0 {
+            (Op::native(nr)?, Args { a: n.args(), compat: false })
+        } else if arch == ARCH_X86_64 {
+            // x32. Its numbers are the native ones for these calls but sendmsg (518) and
+            // sendmmsg (538).
+            let op = Op::native(nr & !X32_SYSCALL_BIT).or(match nr & !X32_SYSCALL_BIT {
+                518 => Some(Op::Sendmsg),
+                538 => Some(Op::Sendmmsg),
+                _ => None,
+            })?;
+            if !self.governs(op) {
+                return None;
+            }
+            // Where the kernel has no x32 it fails the call (ENOSYS) without reading anything.
+            return self.x32.then_some(Guard::Deny(libc::EPERM));
+        } else if arch == ARCH_I386 {
+            let lo = n.args().map(|v| v & 0xffff_ffff);
+            if nr == i386::SOCKETCALL {
+                let op = Op::socketcall(lo[0])?;
+                if !self.governs(op) {
+                    return None;
+                }
+                // The sub-call's arguments are in memory: copy them once, decide on the copy.
+                let count = i386::NARGS[lo[0] as usize];
+                let mut raw = [0u8; 24];
+                if !mem::read(n.tid(), lo[1], &mut raw[..count * 4]).is_ok_and(|got| got == count * 4) {
+                    return Some(Guard::Fail(libc::EFAULT));
+                }
+                let mut a = [0u64; 6];
+                for (i, w) in raw.chunks_exact(4).enumerate() {
+                    a[i] = u64::from(u32::from_ne_bytes(w.try_into().expect("4 bytes")));
+                }
+                (op, Args { a, compat: true })
+            } else {
+                (Op::i386(nr)?, Args { a: lo, compat: true })
+            }
+        } else {
+            return None;
+        };
+        if !self.governs(op) {
+            return None;
+        }
+        let g = self.decide_op(n, op, &args, ex);
+        // The copies are the program's only while the call is still the same one.
+        if matches!(g, Some(Guard::Allow(_))) && !listener.id_valid(n.id()) {
+            return Some(Guard::Deny(libc::EINTR));
+        }
+        g
+    }
+
+    fn governs(&self, op: Op) -> bool {
+        match op {
+            Op::Socket => !self.rules.is_empty() && !self.network.allow_raw_sockets,
+            Op::IoUringSetup => !self.rules.is_empty() && !self.network.allow_io_uring,
+            _ => self.rules.iter().any(|r| r.syscalls.contains(op.governed_as() as u32)),
+        }
+    }
+
+    fn decide_op(&self, n: &Notification, op: Op, args: &Args, ex: &mut Executor) -> Option<Guard> {
+        let (tid, a) = (n.tid(), args.a);
+        match op {
+            // Registers only (for socketcall, the copy): the kernel creates what was judged, and
+            // a raw socket obtained by racing socketcall's memory is still refused at use.
+            Op::Socket => return deny::is_raw(a[0] as i32, a[1] as i32).then_some(Guard::Deny(libc::EPERM)),
+            Op::IoUringSetup => return Some(Guard::Deny(libc::EPERM)),
+            // No address: a send on a connected socket, decided on registers alone.
+            Op::Sendto if a[4] == 0 => return None,
+            _ => {}
+        }
+        let rules: Vec<&DenyRule> =
+            self.rules.iter().filter(|r| r.syscalls.contains(op.governed_as() as u32)).collect();
+        let action = match copy_action(tid, op, args) {
+            Ok(action) => action,
+            Err(g) => return Some(g),
+        };
+        let fd = match ex.borrow(tid, a[0]) {
+            Ok(fd) => fd,
+            Err(Borrow::BadFd) => return Some(Guard::Fail(libc::EBADF)),
+            Err(Borrow::Decline) => return Some(Guard::Deny(libc::EACCES)),
+        };
+        let domain = match io::sockopt_int(fd.as_fd(), libc::SO_DOMAIN) {
+            Ok(d) => d,
+            Err(e) => return Some(Guard::Fail(e)),
+        };
+        let ty = io::sockopt_int(fd.as_fd(), libc::SO_TYPE).unwrap_or(0);
+        if !self.network.allow_raw_sockets && deny::is_raw(domain, ty) {
+            // However it was obtained (passed in, or socketcall raced): its payload names the
+            // destination, which no address check can judge.
+            return Some(Guard::Deny(libc::EPERM));
+        }
+        let judge = |how: Use, addr: &[u8]| deny::judge(&rules, how, addr, domain);
+        let verdict = match &action {
+            Action::Connect(addr) => judge(Use::Connect, addr),
+            Action::Bind(addr) => judge(Use::Bind, addr),
+            Action::Listen(_) => match io::sockname(fd.as_fd(), false) {
+                // Unbound (port 0): listen binds it to any address and a port of the kernel's.
+                Ok(local) if matches!(domain, libc::AF_INET | libc::AF_INET6) && local.get(2..4) == Some(&[0, 0]) => {
+                    deny::autobind_address(domain).map_or(Ok(()), |any| judge(Use::Bind, &any))
+                }
+                _ => Ok(()),
+            },
+            Action::Send { msg, .. } => msg.name.as_deref().map_or(Ok(()), |name| judge(Use::Send, name)),
+            Action::Sendmmsg { msgs, .. } => {
+                msgs.iter().filter_map(|m| m.name.as_deref()).try_for_each(|name| judge(Use::Send, name))
+            }
+        };
+        if let Err(e) = verdict {
+            return Some(Guard::Deny(e));
+        }
+        // A unix path resolves against the caller's root and mounts: they must be ours.
+        if action.names_unix_path() && !same_filesystem_view(tid) {
+            return Some(Guard::Deny(libc::EACCES));
+        }
+        let Ok(creds) = Creds::of_thread(tid) else { return Some(Guard::Deny(libc::EACCES)) };
+        let nonblocking = io::status_flags(fd.as_fd()).is_ok_and(|f| f & libc::O_NONBLOCK != 0);
+        let blocking = !nonblocking
+            && match &action {
+                Action::Connect(_) => true,
+                Action::Send { flags, .. } | Action::Sendmmsg { flags, .. } => flags & libc::MSG_DONTWAIT == 0,
+                Action::Bind(_) | Action::Listen(_) => false,
+            };
+        let action = match action {
+            Action::Send { msg, flags, .. } => Action::Send { msg, flags, stream: ty == libc::SOCK_STREAM },
+            other => other,
+        };
+        Some(Guard::Allow(Box::new(Prepared { fd, tid, action, blocking, creds })))
+    }
+}
+
+impl Action {
+    fn names_unix_path(&self) -> bool {
+        let path = |a: &[u8]| is_unix_path(a);
+        match self {
+            Action::Connect(a) | Action::Bind(a) => path(a),
+            Action::Send { msg, .. } => msg.name.as_deref().is_some_and(path),
+            Action::Sendmmsg { msgs, .. } => msgs.iter().any(|m| m.name.as_deref().is_some_and(path)),
+            Action::Listen(_) => false,
+        }
+    }
+}
+
+fn is_unix_path(addr: &[u8]) -> bool {
+    addr.len() > 2 && u16::from_ne_bytes([addr[0], addr[1]]) == libc::AF_UNIX as u16 && addr[2] != 0
+}
+
+/// Whether thread `tid` sees the filesystem as interpose does: the same root and mount
+/// namespace.
+fn same_filesystem_view(tid: u32) -> bool {
+    let link = |p: String| std::fs::read_link(p).ok();
+    link(format!("/proc/{tid}/root")).as_deref() == Some(std::path::Path::new("/"))
+        && link(format!("/proc/{tid}/ns/mnt")).is_some()
+        && link(format!("/proc/{tid}/ns/mnt")) == link("/proc/self/ns/mnt".into())
+}
+
+/// An address argument, as the kernel's `move_addr_to_kernel` takes it: the length is an `int`
+/// (the low 32 bits of the register), negative or above 128 is EINVAL, and the bytes must be
+/// readable (EFAULT).
+fn copy_addr(tid: u32, addr: u64, len: u64) -> Result<Vec<u8>, Guard> {
+    let len = len as u32 as i32;
+    if !(0..=SOCKADDR_MAX).contains(&len) {
+        return Err(Guard::Fail(libc::EINVAL));
+    }
+    let mut buf = vec![0u8; len as usize];
+    if len > 0 && !mem::read(tid, addr, &mut buf).is_ok_and(|got| got == buf.len()) {
+        return Err(Guard::Fail(libc::EFAULT));
+    }
+    Ok(buf)
+}
+
+/// The iovec array at `addr` (native 16-byte or compat 8-byte entries), capped as the kernel
+/// caps a transfer.
+fn copy_iovecs(tid: u32, addr: u64, count: u64, compat: bool) -> Result<(Vec<(u64, u64)>, u64), Guard> {
+    if count > UIO_MAXIOV {
+        return Err(Guard::Fail(libc::EMSGSIZE));
+    }
+    let size = if compat { 8 } else { 16 };
+    let mut raw = vec![0u8; count as usize * size];
+    if !raw.is_empty() && !mem::read(tid, addr, &mut raw).is_ok_and(|got| got == raw.len()) {
+        return Err(Guard::Fail(libc::EFAULT));
+    }
+    let mut iov = Vec::with_capacity(count as usize);
+    let mut total = 0u64;
+    for e in raw.chunks_exact(size) {
+        let (base, len) = if compat {
+            (u64::from(u32::from_ne_bytes(e[..4].try_into().expect("4"))), u64::from(u32::from_ne_bytes(e[4..].try_into().expect("4"))))
+        } else {
+            (u64::from_ne_bytes(e[..8].try_into().expect("8")), u64::from_ne_bytes(e[8..].try_into().expect("8")))
+        };
+        // A length that is negative as an ssize_t is EINVAL.
+        if (!compat && (len as i64) < 0) || (compat && (len as u32 as i32) < 0) {
+            return Err(Guard::Fail(libc::EINVAL));
+        }
+        // The kernel stops counting at MAX_RW_COUNT.
+        let len = len.min(MAX_RW - total);
+        total += len;
+        iov.push((base, len));
+    }
+    Ok((iov, total))
+}
+
+/// A msghdr (native or compat layout), as the kernel's `__copy_msghdr` reads it: a NULL name
+/// means no name; a negative length is EINVAL; one above 128 is cut to 128; ancillary data is
+/// refused (descriptors and credentials in it would be interpose's, not the program's).
+fn copy_msghdr(tid: u32, addr: u64, compat: bool) -> Result<Msg, Guard> {
+    let mut raw = [0u8; 56];
+    let size = if compat { 28 } else { 56 };
+    if !mem::read(tid, addr, &mut raw[..size]).is_ok_and(|got| got == size) {
+        return Err(Guard::Fail(libc::EFAULT));
+    }
+    let u32_at = |o: usize| u64::from(u32::from_ne_bytes(raw[o..o + 4].try_into().expect("4")));
+    let u64_at = |o: usize| u64::from_ne_bytes(raw[o..o + 8].try_into().expect("8"));
+    // name, namelen, iov, iovlen, control, controllen
+    let f = if compat {
+        [u32_at(0), u32_at(4), u32_at(8), u32_at(12), u32_at(16), u32_at(20)]
+    } else {
+        [u64_at(0), u32_at(8), u64_at(16), u64_at(24), u64_at(32), u64_at(40)]
+    };
+    let namelen = if f[0] == 0 { 0 } else { f[1] as u32 as i32 };
+    if namelen < 0 {
+        return Err(Guard::Fail(libc::EINVAL));
+    }
+    let namelen = namelen.min(SOCKADDR_MAX) as u64;
+    if f[5] != 0 {
+        return Err(Guard::Deny(libc::EPERM));
+    }
+    let (iov, total) = copy_iovecs(tid, f[2], f[3], compat)?;
+    let name = if namelen > 0 { Some(copy_addr(tid, f[0], namelen)?) } else { None };
+    Ok(Msg { name, iov, total })
+}
+
+/// Copies what a governed call's decision and execution depend on.
+fn copy_action(tid: u32, op: Op, args: &Args) -> Result<Action, Guard> {
+    let a = args.a;
+    Ok(match op {
+        Op::Connect => Action::Connect(copy_addr(tid, a[1], a[2])?),
+        Op::Bind => Action::Bind(copy_addr(tid, a[1], a[2])?),
+        Op::Listen => Action::Listen(a[1] as i32),
+        Op::Sendto => {
+            let name = copy_addr(tid, a[4], a[5])?;
+            let len = if args.compat { a[2] & 0xffff_ffff } else { a[2] }.min(MAX_RW);
+            Action::Send { msg: Msg { name: Some(name), iov: vec![(a[1], len)], total: len }, flags: a[3] as i32, stream: false }
+        }
+        Op::Sendmsg => Action::Send { msg: copy_msghdr(tid, a[1], args.compat)?, flags: a[2] as i32, stream: false },
+        Op::Sendmmsg => {
+            let vlen = (a[2] & 0xffff_ffff).min(UIO_MAXIOV);
+            let stride = if args.compat { 32 } else { 64 };
+            let mut msgs = Vec::new();
+            for i in 0..vlen {
+                match copy_msghdr(tid, a[1] + i * stride, args.compat) {
+                    Ok(m) => msgs.push(m),
+                    // The kernel sends the messages before a bad one and returns their count.
+                    Err(g) if msgs.is_empty() => return Err(g),
+                    Err(Guard::Deny(e)) => return Err(Guard::Deny(e)),
+                    Err(_) => break,
+                }
+            }
+            Action::Sendmmsg { msgs, flags: a[3] as i32, vec: a[1], compat: args.compat }
+        }
+        Op::Socket | Op::IoUringSetup => unreachable!("decided on registers"),
+    })
+}
+
+/// Calls being executed on a thread of interpose for a program thread that may die meanwhile:
+/// notification id -> the executing thread. A watchdog ([`InFlight::sweep`]) interrupts the
+/// executing thread with [`crate::sys::signals::abandon_signal`] once the notification is no
+/// longer valid (the program thread is gone), so that a connect or send that would wait for a
+/// peer is abandoned at once and the borrowed socket is closed.
+#[derive(Clone, Default)]
+pub struct InFlight(Arc<Mutex<HashMap<u64, u32>>>);
+
+/// Removes its entry when the call is over.
+pub struct InFlightEntry<'a> {
+    map: &'a InFlight,
+    id: u64,
+}
+
+impl Drop for InFlightEntry<'_> {
+    fn drop(&mut self) {
+        self.map.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.id);
+    }
+}
+
+impl InFlight {
+    fn enter(&self, id: u64) -> InFlightEntry<'_> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(id, crate::sys::signals::gettid());
+        InFlightEntry { map: self, id }
+    }
+
+    /// Interrupts every executing thread whose program thread has gone.
+    pub fn sweep(&self, listener: &Listener) {
+        let stale: Vec<u32> = {
+            let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            map.iter().filter(|(id, _)| !listener.id_valid(**id)).map(|(_, tid)| *tid).collect()
+        };
+        for tid in stale {
+            let _ = io::tgkill(std::process::id(), tid, crate::sys::signals::abandon_signal());
+        }
+    }
+}
+
+/// Performs an allowed call on its copy, as the program thread's credentials, registered in
+/// `inflight` while it runs. Also says whether the program thread must get SIGPIPE (a send
+/// on a closed connection without MSG_NOSIGNAL, which interpose always passes).
+pub fn execute(p: Prepared, id: u64, inflight: &InFlight) -> (Done, bool) {
+    let Prepared { fd, tid, action, creds, .. } = p;
+    let t = Instant::now();
+    let run = || {
+        let _entry = inflight.enter(id);
+        perform(fd.as_fd(), tid, &action)
+    };
+    let result = cred::run_as(&creds, run).unwrap_or_else(Err);
+    let dur_ns = t.elapsed().as_nanos() as u64;
+    let flags = match &action {
+        Action::Send { flags, .. } | Action::Sendmmsg { flags, .. } => Some(*flags),
+        _ => None,
+    };
+    let sigpipe = result == Err(libc::EPIPE) && flags.is_some_and(|f| f & libc::MSG_NOSIGNAL == 0);
+    (Done { result, dur_ns, blobs: Vec::new(), answered: None, ret_desc: None }, sigpipe)
+}
+
+/// A unix path address, rewritten so that the kernel uses exactly the file judged by name: the
+/// path is opened without following symbolic links (in the program's credentials, so that
+/// search permission is the program's), and the call names that open file through
+/// `/proc/self/fd/N`. The peer sees no difference (names recorded on sockets are the bound
+/// ones). Returns the descriptor to keep open for the call and the address.
+fn pinned_unix_path(addr: &[u8]) -> Result<(OwnedFd, Vec<u8>), i32> {
+    let path = &addr[2..];
+    let path = &path[..path.iter().position(|&b| b == 0).unwrap_or(path.len())];
+    let c = CString::new(path).map_err(|_| libc::EINVAL)?;
+    let file = io::open_path_nofollow(&c)?;
+    let mut out = (libc::AF_UNIX as u16).to_ne_bytes().to_vec();
+    out.extend_from_slice(format!("/proc/self/fd/{}", file.as_raw_fd()).as_bytes());
+    out.push(0);
+    Ok((file, out))
+}
+
+/// The address to pass: unix paths pinned (connect and send; a bind creates the file by its
+/// name, which is what the socket will be known by).
+fn usable(addr: &[u8]) -> Result<(Option<OwnedFd>, Vec<u8>), i32> {
+    if is_unix_path(addr) {
+        let (f, a) = pinned_unix_path(addr)?;
+        Ok((Some(f), a))
+    } else {
+        Ok((None, addr.to_vec()))
+    }
+}
+
+/// Reads a message's bytes `[from, from + len)` from the program.
+fn gather(tid: u32, iov: &[(u64, u64)], from: u64, len: u64) -> Result<Vec<u8>, i32> {
+    let mut out = vec![0u8; len as usize];
+    let (mut at, mut skip) = (0usize, from);
+    for &(base, l) in iov {
+        if at == out.len() {
+            break;
+        }
+        if skip >= l {
+            skip -= l;
+            continue;
+        }
+        let n = ((l - skip) as usize).min(out.len() - at);
+        if !mem::read(tid, base + skip, &mut out[at..at + n]).is_ok_and(|got| got == n) {
+            return Err(libc::EFAULT);
+        }
+        at += n;
+        skip = 0;
+    }
+    Ok(out)
+}
+
+fn perform(fd: std::os::fd::BorrowedFd<'_>, tid: u32, action: &Action) -> SysResult {
+    match action {
+        Action::Connect(addr) => {
+            let (_pin, addr) = usable(addr)?;
+            io::connect(fd, &addr)
+        }
+        Action::Bind(addr) => io::bind(fd, addr),
+        Action::Listen(backlog) => io::listen(fd, *backlog),
+        Action::Send { msg, flags, stream } => {
+            let (_pin, name) = match &msg.name {
+                Some(n) => {
+                    let (p, a) = usable(n)?;
+                    (p, Some(a))
+                }
+                None => (None, None),
+            };
+            let flags = flags | libc::MSG_NOSIGNAL;
+            if !stream {
+                if msg.total > MAX_DATAGRAMS {
+                    return Err(libc::EMSGSIZE);
+                }
+                let data = gather(tid, &msg.iov, 0, msg.total)?;
+                return io::sendmsg(fd, &data, name.as_deref(), flags);
+            }
+            // A stream: sent a chunk at a time, stopping where the kernel would (a short send,
+            // an error after some bytes went: their count).
+            let mut sent = 0u64;
+            loop {
+                let len = (msg.total - sent).min(CHUNK);
+                let data = match gather(tid, &msg.iov, sent, len) {
+                    Ok(d) => d,
+                    Err(e) if sent == 0 => return Err(e),
+                    Err(_) => break,
+                };
+                match io::sendmsg(fd, &data, if sent == 0 { name.as_deref() } else { None }, flags) {
+                    Ok(n) => {
+                        sent += n as u64;
+                        if (n as u64) < len || sent >= msg.total {
+                            break;
+                        }
+                    }
+                    Err(e) if sent == 0 => return Err(e),
+                    Err(_) => break,
+                }
+            }
+            Ok(sent as usize)
+        }
+        Action::Sendmmsg { msgs, flags, vec, compat } => {
+            if msgs.iter().map(|m| m.total).sum::<u64>() > MAX_DATAGRAMS {
+                return Err(libc::EMSGSIZE);
+            }
+            let mut pins = Vec::new();
+            let mut names = Vec::new();
+            let mut datas = Vec::new();
+            for m in msgs {
+                names.push(match &m.name {
+                    Some(n) => {
+                        let (p, a) = usable(n)?;
+                        pins.push(p);
+                        Some(a)
+                    }
+                    None => None,
+                });
+                datas.push(gather(tid, &m.iov, 0, m.total)?);
+            }
+            let list: Vec<(Option<&[u8]>, &[u8])> =
+                names.iter().zip(&datas).map(|(n, d)| (n.as_deref(), d.as_slice())).collect();
+            let lens = io::sendmmsg(fd, &list, flags | libc::MSG_NOSIGNAL)?;
+            // msg_len of each message sent, where the kernel writes it.
+            let (stride, off) = if *compat { (32, 28) } else { (64, 56) };
+            for (i, len) in lens.iter().enumerate() {
+                let _ = mem::write(tid, vec + i as u64 * stride + off, &len.to_ne_bytes());
+            }
+            Ok(lens.len())
+        }
+    }
+}

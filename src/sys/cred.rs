@@ -1,0 +1,149 @@
+//! Acting as the program: a thread of interpose that takes a program thread's credentials
+//! before it performs a call whose effect carries them (a bind to a privileged port, an AF_UNIX
+//! connect whose peer reads `SO_PEERCRED`, a path checked for permission).
+//!
+//! Credentials are per thread in the kernel: the raw `setresuid`, `setresgid`, `setgroups`,
+//! `setfsuid`, `setfsgid` and `capset` system calls change only the calling thread (glibc's
+//! wrappers of the first three broadcast the change to every thread, so they are not used). A
+//! thread that gave up root cannot take it back, so each such call runs on a thread of its own
+//! that ends with it.
+
+use std::io;
+
+/// A thread's credentials, as `/proc/TID/status` shows them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Creds {
+    /// Real, effective, saved, filesystem.
+    uid: [u32; 4],
+    gid: [u32; 4],
+    groups: Vec<u32>,
+    cap_inh: u64,
+    cap_prm: u64,
+    cap_eff: u64,
+}
+
+impl Creds {
+    /// The credentials of thread `tid`.
+    pub fn of_thread(tid: u32) -> io::Result<Creds> {
+        Self::parse(&std::fs::read_to_string(format!("/proc/{tid}/status"))?)
+    }
+
+    /// The calling thread's.
+    pub fn current() -> io::Result<Creds> {
+        Self::parse(&std::fs::read_to_string("/proc/thread-self/status")?)
+    }
+
+    fn parse(status: &str) -> io::Result<Creds> {
+        let bad = || io::Error::new(io::ErrorKind::InvalidData, "unexpected /proc/PID/status");
+        let field = |name: &str| status.lines().find_map(|l| l.strip_prefix(name)).map(str::trim);
+        let ids = |name: &str| -> io::Result<[u32; 4]> {
+            let v: Vec<u32> = field(name).ok_or_else(bad)?.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+            v.try_into().map_err(|_| bad())
+        };
+        let cap = |name: &str| -> io::Result<u64> {
+            u64::from_str_radix(field(name).ok_or_else(bad)?, 16).map_err(|_| bad())
+        };
+        let groups =
+            field("Groups:").unwrap_or("").split_whitespace().map(|g| g.parse().map_err(|_| bad())).collect::<Result<
+                Vec<u32>,
+                _,
+            >>()?;
+        Ok(Creds {
+            uid: ids("Uid:")?,
+            gid: ids("Gid:")?,
+            groups,
+            cap_inh: cap("CapInh:")?,
+            cap_prm: cap("CapPrm:")?,
+            cap_eff: cap("CapEff:")?,
+        })
+    }
+
+    /// Makes the calling thread's credentials these. Only for a thread that ends after its one
+    /// call (see the module notes).
+    fn take(&self) -> Result<(), i32> {
+        let err = || io::Error::last_os_error().raw_os_error().unwrap_or(libc::EPERM);
+        let [ru, eu, su, fu] = self.uid;
+        let [rg, eg, sg, fg] = self.gid;
+        // SAFETY: raw credential system calls on integers and on `self.groups`, a live slice whose
+        // length is passed with it; they change this thread's credentials only.
+        unsafe {
+            // Keep the permitted set across the uid change, so that capset below can set the
+            // program's sets exactly (a uid change away from 0 would clear them).
+            if libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0 {
+                return Err(err());
+            }
+            if libc::syscall(libc::SYS_setgroups, self.groups.len(), self.groups.as_ptr()) != 0 {
+                return Err(err());
+            }
+            if libc::syscall(libc::SYS_setresgid, rg, eg, sg) != 0 {
+                return Err(err());
+            }
+            libc::syscall(libc::SYS_setfsgid, fg);
+            if libc::syscall(libc::SYS_setresuid, ru, eu, su) != 0 {
+                return Err(err());
+            }
+            libc::syscall(libc::SYS_setfsuid, fu);
+        }
+        set_caps(self.cap_eff, self.cap_prm, self.cap_inh)?;
+        // What the kernel now says this thread is must be exactly the program's.
+        match Creds::current() {
+            Ok(now) if now == *self => Ok(()),
+            _ => Err(libc::EPERM),
+        }
+    }
+}
+
+fn set_caps(eff: u64, prm: u64, inh: u64) -> Result<(), i32> {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: libc::c_int,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+    let mut header = Header { version: LINUX_CAPABILITY_VERSION_3, pid: 0 };
+    let word = |v: u64, i: u32| (v >> (32 * i)) as u32;
+    let data = [0, 1].map(|i| Data { effective: word(eff, i), permitted: word(prm, i), inheritable: word(inh, i) });
+    // SAFETY: capset with a version-3 header reads two `Data` records, which `data` holds; both
+    // are live locals borrowed for the call. It changes this thread's capabilities only.
+    let r = unsafe { libc::syscall(libc::SYS_capset, &raw mut header, data.as_ptr()) };
+    if r == 0 { Ok(()) } else { Err(io::Error::last_os_error().raw_os_error().unwrap_or(libc::EPERM)) }
+}
+
+/// Runs `f` with `creds`: on the calling thread when it already has them, else on a new thread
+/// that takes them first. `Err(errno)` when they cannot be taken (interpose lacks the privilege
+/// to become the program): the call must then not run at all.
+pub fn run_as<T: Send>(creds: &Creds, f: impl FnOnce() -> T + Send) -> Result<T, i32> {
+    if Creds::current().is_ok_and(|c| c == *creds) {
+        return Ok(f());
+    }
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("interpose-as".into())
+            .spawn_scoped(s, || {
+                creds.take()?;
+                Ok(f())
+            })
+            .map_err(|_| libc::EAGAIN)?
+            .join()
+            .unwrap_or(Err(libc::EIO))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_proc_status() {
+        let c = Creds::current().unwrap();
+        assert_eq!(c.uid[0], nix::unistd::getuid().as_raw());
+        assert_eq!(run_as(&c, || 7), Ok(7));
+    }
+}
