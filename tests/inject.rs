@@ -372,3 +372,17 @@ fn shipped_example_policies_load() {
         assert!(o.status.success(), "{}: {}", path.display(), o.stderr);
     }
 }
+
+/// interpose's own execve of the program is not the program's: an execve rule applies from the
+/// program's first execve on, as in strace (whose injection starts once the program runs).
+#[test]
+fn the_launch_execve_is_not_injected_into() {
+    let script = "/bin/true; echo status=$?";
+    let expr = "inject=execve:error=EPERM";
+    let theirs =
+        run_bounded(Command::new("strace").args(["-f", "-o", "/dev/null", "-e", expr, "sh", "-c", script]), LIMIT);
+    let ours = run_bounded(interpose().args(["run", "-qq", "-o", "/dev/null", "-e", expr, "sh", "-c", script]), LIMIT);
+    assert_eq!(ours.stdout_str(), theirs.stdout_str(), "{}", ours.stderr);
+    assert_eq!(ours.status.code(), theirs.status.code(), "{}", ours.stderr);
+    assert!(ours.stdout_str().contains("status=126"), "the shell's child was refused: {}", ours.stdout_str());
+}
