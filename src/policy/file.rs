@@ -91,9 +91,9 @@ struct RawTrace {
 
 pub fn load(path: &Path) -> Result<Policy, PolicyError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| PolicyError {
+    let text = super::source::read(path).map_err(|message| PolicyError {
         location: Location::File { path: name.clone(), line: 0, column: 0, key: None },
-        message: format!("cannot read the policy file: {}", crate::error::io_reason(&e)),
+        message,
     })?;
     parse(&name, &text)
 }

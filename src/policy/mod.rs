@@ -12,6 +12,7 @@ mod file;
 pub mod inject;
 pub mod print;
 pub mod set;
+mod source;
 
 use std::fmt;
 use std::path::Path;

@@ -1,0 +1,76 @@
+//! Launching: what interpose reads and checks before the program runs (the policy file, the
+//! program and its interpreter, its own privileges) and what it guards once the program runs
+//! (its descriptors). The sections follow the items of issue 11.
+
+mod common;
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::*;
+
+/// Every command here is quick; one that is not has hung.
+const QUICK: Duration = Duration::from_secs(10);
+
+fn interpose_quick(args: &[&str]) -> Output {
+    run_bounded(interpose().args(args).stdin(Stdio::null()), QUICK)
+}
+
+// ---- Item 10: policy files are read bounded, and only when they are regular files ----
+
+#[test]
+fn policy_files_must_be_regular_files() {
+    let dir = scratch("policy-kinds");
+    let fifo = dir.join("fifo.toml");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let link = dir.join("zero.toml");
+    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+    let cases: [(&Path, &str); 4] = [
+        (Path::new("/dev/zero"), "a character device"),
+        (&fifo, "a FIFO"),
+        (&dir, "a directory"),
+        (&link, "a character device"),
+    ];
+    for (path, what) in cases {
+        let p = path.to_str().unwrap();
+        let want = format!("interpose: {p}: not a regular file ({what})\n");
+        // Bounded by QUICK: /dev/zero used to be read without end, a FIFO to wait for a writer.
+        let o = interpose_quick(&["run", "-p", p, "--", "true"]);
+        assert_eq!(o.status.code(), Some(2), "run -p {p}: {}", o.stderr);
+        assert_eq!(o.stderr, want, "run -p {p}");
+        let o = interpose_quick(&["check", p]);
+        assert_eq!(o.status.code(), Some(2), "check {p}: {}", o.stderr);
+        assert_eq!(o.stderr, want, "check {p}");
+        assert!(o.stdout.is_empty());
+    }
+}
+
+#[test]
+fn policy_files_larger_than_1_mib_are_refused() {
+    let dir = scratch("policy-size");
+    let policy = "[trace]\nsyscalls = [\"read\"]\n";
+    // Exactly 1 MiB: accepted.
+    let mut text = policy.as_bytes().to_vec();
+    text.push(b'#');
+    text.resize((1 << 20) - 1, b'x');
+    text.push(b'\n');
+    assert_eq!(text.len(), 1 << 20);
+    let fits = dir.join("fits.toml");
+    std::fs::write(&fits, &text).unwrap();
+    let o = interpose_quick(&["check", fits.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", o.stderr);
+    assert!(o.stdout_str().contains("traces 1 syscalls: read"), "{}", o.stdout_str());
+    // One byte more: refused, by run -p and by check alike.
+    text.push(b'\n');
+    let big = dir.join("big.toml");
+    std::fs::write(&big, &text).unwrap();
+    let p = big.to_str().unwrap();
+    let want = format!("interpose: {p}: policy file larger than 1 MiB\n");
+    let o = interpose_quick(&["run", "-p", p, "--", "true"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.stderr, want);
+    let o = interpose_quick(&["check", p]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.stderr, want);
+}
