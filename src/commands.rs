@@ -29,6 +29,25 @@ pub fn check(path: &Path) -> Result<String, PolicyError> {
     for r in &p.inject {
         let _ = writeln!(out, "  injects ({}): -e inject={}", r.origin, r.to_expr());
     }
+    if p.deny.is_empty() {
+        let _ = writeln!(out, "  denies: nothing");
+    }
+    for r in &p.deny {
+        let syscalls: Vec<&str> = r.syscalls.names().collect();
+        let error = decode::xlat::errno_name(r.error).map_or_else(|| r.error.to_string(), str::to_string);
+        let except: Vec<String> = r.except.iter().map(ToString::to_string).collect();
+        let _ = writeln!(
+            out,
+            "  denies ({}): {} with {error}, {}",
+            r.origin,
+            syscalls.join(", "),
+            if except.is_empty() {
+                "to every destination".to_string()
+            } else {
+                format!("except to {}", except.join(", "))
+            }
+        );
+    }
     let trapped = crate::filter::trapped_set(&p.trace.union(&p.intercepted()));
     match crate::filter::pseudo_code(&trapped) {
         Ok(pfc) => {

@@ -74,3 +74,30 @@ fn policy_files_larger_than_1_mib_are_refused() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(o.stderr, want);
 }
+
+// ---- Item 11 (part): check shows [[deny]] rules ----
+
+#[test]
+fn check_shows_deny_rules_with_their_origin() {
+    let dir = scratch("check-deny");
+    let path = dir.join("deny.toml");
+    std::fs::write(
+        &path,
+        "[trace]\nsyscalls = [\"read\"]\n\n[[deny]]\nsyscalls = [\"connect\", \"sendto\"]\n\
+         except = [\"127.0.0.1:8080\", \"unix:/run/app.sock\"]\n\n[[deny]]\nsyscalls = [\"bind\"]\nerror = \"EACCES\"\n",
+    )
+    .unwrap();
+    let p = path.to_str().unwrap();
+    let o = interpose_quick(&["check", p]);
+    assert_eq!(o.status.code(), Some(0), "{}", o.stderr);
+    let out = o.stdout_str();
+    let want = [
+        format!("  denies ({p}:5): connect, sendto with ECONNREFUSED, except to 127.0.0.1:8080, unix:/run/app.sock\n"),
+        format!("  denies ({p}:9): bind with EACCES, to every destination\n"),
+    ];
+    for line in &want {
+        assert!(out.contains(line.as_str()), "no {line:?} in:\n{out}");
+    }
+    let o = interpose_quick(&["check", &format!("{}/policies/default.toml", env!("CARGO_MANIFEST_DIR"))]);
+    assert!(o.stdout_str().contains("\n  denies: nothing\n"), "{}", o.stdout_str());
+}
