@@ -80,6 +80,13 @@ impl Program {
     }
 }
 
+/// Whether interpose must set no_new_privs to load its filter: Linux requires it of a process
+/// without CAP_SYS_ADMIN (in its user namespace). Root in a default container lacks that
+/// capability; root with it keeps set-uid programs their usual behaviour.
+pub fn needs_no_new_privs() -> bool {
+    !crate::sys::caps::effective(crate::sys::caps::CAP_SYS_ADMIN)
+}
+
 fn find(program: &OsStr, display: &str) -> Result<PathBuf, LaunchError> {
     let not_found = |reason: &str| LaunchError::NotFound { program: display.into(), reason: reason.into() };
     let refused = |reason: String| LaunchError::NotExecutable { program: display.into(), reason };
@@ -154,9 +161,10 @@ pub fn launch(
         program.argv.iter().map(|a| a.as_ptr()).chain(std::iter::once(std::ptr::null())).collect();
     let envp: Vec<*const libc::c_char> =
         program.envp.iter().map(|a| a.as_ptr()).chain(std::iter::once(std::ptr::null())).collect();
-    // Seccomp without CAP_SYS_ADMIN requires no_new_privs; with it (root) we leave set-uid
-    // programs their usual behaviour.
-    let no_new_privs = !nix::unistd::geteuid().is_root();
+    // Seccomp without CAP_SYS_ADMIN requires no_new_privs; with it we leave set-uid programs
+    // their usual behaviour.
+    let no_new_privs = needs_no_new_privs();
+    tracing::debug!(no_new_privs, "loading the filter");
     let plan = ChildPlan {
         path: &program.path,
         argv: &argv,

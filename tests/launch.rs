@@ -1,11 +1,14 @@
 //! Launching: what interpose reads and checks before the program runs (the policy file, the
 //! program and its interpreter, its own privileges) and what it guards once the program runs
 //! (its descriptors). The sections follow the items of issue 11.
+//!
+//! Some tests need root, to run interpose as an unprivileged user or without CAP_SYS_ADMIN
+//! (through `setpriv`); without root or setpriv they say why and pass without checking.
 
 mod common;
 
 use std::path::Path;
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
@@ -100,4 +103,57 @@ fn check_shows_deny_rules_with_their_origin() {
     }
     let o = interpose_quick(&["check", &format!("{}/policies/default.toml", env!("CARGO_MANIFEST_DIR"))]);
     assert!(o.stdout_str().contains("\n  denies: nothing\n"), "{}", o.stdout_str());
+}
+
+// ---- Item 12: root without CAP_SYS_ADMIN, as in a default container ----
+
+fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+fn have(tool: &str) -> bool {
+    Command::new(tool).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
+}
+
+fn skip(test: &str, why: &str) {
+    println!("{test}: skipped: {why}");
+}
+
+/// The effective capability set of a process started by `prefix`, from /proc/self/status.
+fn cap_eff(prefix: &mut Command) -> Option<u64> {
+    let o = prefix.args(["grep", "^CapEff:", "/proc/self/status"]).output().ok()?;
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    u64::from_str_radix(text.split_whitespace().nth(1)?, 16).ok()
+}
+
+fn without_sys_admin() -> Command {
+    let mut c = Command::new("setpriv");
+    c.args(["--inh-caps=-sys_admin", "--bounding-set=-sys_admin", "--"]);
+    c
+}
+
+#[test]
+fn root_without_cap_sys_admin_can_trace() {
+    const TEST: &str = "root_without_cap_sys_admin_can_trace";
+    if !is_root() {
+        return skip(TEST, "not root (the test drops CAP_SYS_ADMIN from root)");
+    }
+    if !have("setpriv") {
+        return skip(TEST, "setpriv (util-linux) is not installed");
+    }
+    match cap_eff(&mut without_sys_admin()) {
+        Some(caps) if caps & (1 << 21) == 0 => {}
+        other => return skip(TEST, &format!("setpriv could not drop CAP_SYS_ADMIN (CapEff {other:x?})")),
+    }
+    let o = run_bounded(
+        without_sys_admin()
+            .arg(env!("CARGO_BIN_EXE_interpose"))
+            .args(["run", "-e", "trace=write", "--", "/bin/echo", "hi"])
+            .stdin(Stdio::null()),
+        QUICK,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", o.stderr);
+    assert_eq!(o.stdout_str(), "hi\n");
+    assert!(o.stderr.contains("write(1, \"hi\\n\", 3)"), "the traced write is not in:\n{}", o.stderr);
+    assert!(!o.stderr.contains("warning"), "{}", o.stderr);
 }

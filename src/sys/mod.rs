@@ -5,6 +5,7 @@
 //! before bytes read on its behalf are trusted, a file descriptor number that belongs to *another*
 //! process. The rest of the crate is `#![deny(unsafe_code)]` and sees only safe functions.
 
+pub mod caps;
 pub mod child;
 pub mod cred;
 pub mod guardian;
