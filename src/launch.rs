@@ -1,8 +1,8 @@
 //! Starting the program under the filter: path resolution, fork, the handshake, the listener.
 //!
 //! The child's side is in `sys::child` (it must be async-signal-safe); this is the parent's:
-//! 1. resolve the program as execvp would, so that "not found" (127) and "cannot execute" (126)
-//!    are reported before anything is forked;
+//! 1. resolve the program as execvp would, so that "not found" (127), "cannot execute" (126) and a
+//!    script's missing `#!` interpreter are reported before anything is forked;
 //! 2. fork; read the listener's descriptor number N from the report pipe (the child wrote it
 //!    before loading the filter);
 //! 3. take N from the child with `pidfd_getfd`, retrying until the child has loaded the filter.
@@ -13,6 +13,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -29,6 +30,10 @@ pub enum LaunchError {
     NotFound { program: String, reason: String },
     #[error("{program}: {reason}")]
     NotExecutable { program: String, reason: String },
+    /// The program exists, but the interpreter its `#!` line (or, for an ELF program, its
+    /// PT_INTERP, the dynamic loader) names is missing or cannot be executed.
+    #[error("{program}: bad {}interpreter {interpreter}: {reason}", if *elf { "ELF " } else { "" })]
+    BadInterpreter { program: String, interpreter: String, elf: bool, reason: String, missing: bool },
     #[error("cannot start the program: {0}")]
     Spawn(String),
     #[error("cannot install the seccomp filter: {0}")]
@@ -36,11 +41,14 @@ pub enum LaunchError {
 }
 
 impl LaunchError {
-    /// Exit status, by the shell's convention: 127 not found, 126 found but not runnable.
+    /// Exit status, by the shell's convention: 127 not found, 126 found but not runnable. A
+    /// missing interpreter is 127, as bash (5.1 and later) and dash return when execve fails with
+    /// ENOENT; an interpreter that exists but cannot be executed is 126, as in bash.
     pub fn exit_code(&self) -> u8 {
         match self {
             LaunchError::NotFound { .. } => 127,
-            LaunchError::NotExecutable { .. } => 126,
+            LaunchError::BadInterpreter { missing: true, .. } => 127,
+            LaunchError::NotExecutable { .. } | LaunchError::BadInterpreter { .. } => 126,
             LaunchError::Spawn(_) | LaunchError::Filter(_) => 1,
         }
     }
@@ -56,10 +64,13 @@ pub struct Program {
 
 impl Program {
     /// Resolves `program` like execvp (PATH search when it has no slash) and checks that it can
-    /// be executed.
+    /// be executed, and that a script's `#!` interpreter exists.
     pub fn resolve(program: &OsStr, args: &[OsString]) -> Result<Self, LaunchError> {
         let display = program.to_string_lossy().into_owned();
         let path = find(program, &display)?;
+        if let Some(bad) = bad_interpreter(&path, false, 0) {
+            return Err(bad.error(&display));
+        }
         let cstr = |s: &OsStr| {
             CString::new(s.as_bytes())
                 .map_err(|_| LaunchError::Spawn(format!("argument {:?} contains a NUL byte", s.to_string_lossy())))
@@ -78,6 +89,31 @@ impl Program {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self { display, path: cstr(path.as_os_str())?, argv, envp })
     }
+
+    fn path(&self) -> &Path {
+        Path::new(OsStr::from_bytes(self.path.to_bytes()))
+    }
+
+    /// What the program's failed execve (after it was resolved) means for the user. ENOENT of a
+    /// file that exists is a missing interpreter or dynamic loader, never "no such file".
+    pub fn exec_failed(&self, errno: i32) -> LaunchError {
+        let program = self.display.clone();
+        if (errno == libc::ENOENT || errno == libc::EACCES)
+            && let Some(bad) = bad_interpreter(self.path(), true, 0)
+        {
+            return bad.error(&self.display);
+        }
+        if errno != libc::ENOENT {
+            return LaunchError::NotExecutable { program, reason: crate::error::errno_text(errno) };
+        }
+        let reason = if self.path().exists() {
+            // bash's words for an ENOENT it cannot explain either.
+            "cannot execute: required file not found".to_string()
+        } else {
+            crate::error::errno_text(errno)
+        };
+        LaunchError::NotFound { program, reason }
+    }
 }
 
 /// Whether interpose must set no_new_privs to load its filter: Linux requires it of a process
@@ -85,6 +121,147 @@ impl Program {
 /// capability; root with it keeps set-uid programs their usual behaviour.
 pub fn needs_no_new_privs() -> bool {
     !crate::sys::caps::effective(crate::sys::caps::CAP_SYS_ADMIN)
+}
+
+/// The first bytes of a regular file, as many as the kernel looks at for `#!` (BINPRM_BUF_SIZE).
+fn head(path: &Path) -> Option<Vec<u8>> {
+    let file = open_regular(path)?;
+    let mut buf = vec![0u8; 256];
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read_at(&mut buf[n..], n as u64) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    buf.truncate(n);
+    Some(buf)
+}
+
+/// `path` opened for reading if it is a regular file. Anything else is not opened at all (opening
+/// a device can have effects), and what was opened is checked again.
+fn open_regular(path: &Path) -> Option<File> {
+    if !std::fs::metadata(path).ok()?.is_file() {
+        return None;
+    }
+    let file =
+        std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY).open(path).ok()?;
+    file.metadata().ok()?.is_file().then_some(file)
+}
+
+/// The interpreter a `#!` line names, parsed as the kernel does (binfmt_script): after `#!` and
+/// blanks, up to a blank, a NUL or the end of the line.
+fn shebang(head: &[u8]) -> Option<&[u8]> {
+    let line = head.strip_prefix(b"#!")?;
+    let line = &line[..line.iter().position(|&b| b == b'\n').unwrap_or(line.len())];
+    let start = line.iter().position(|&b| b != b' ' && b != b'\t')?;
+    let rest = &line[start..];
+    Some(&rest[..rest.iter().position(|&b| b == b' ' || b == b'\t' || b == 0).unwrap_or(rest.len())])
+}
+
+/// The ELF interpreter (PT_INTERP, the dynamic loader) of an ELF file, if it names one.
+fn elf_interpreter(path: &Path) -> Option<Vec<u8>> {
+    let file = open_regular(path)?;
+    let mut eh = [0u8; 64];
+    file.read_exact_at(&mut eh, 0).ok()?;
+    if &eh[..4] != b"\x7fELF" {
+        return None;
+    }
+    let big = match eh[5] {
+        1 => false,
+        2 => true,
+        _ => return None,
+    };
+    let u16_at = |b: &[u8], o: usize| {
+        let a = [b[o], b[o + 1]];
+        u64::from(if big { u16::from_be_bytes(a) } else { u16::from_le_bytes(a) })
+    };
+    let u32_at = |b: &[u8], o: usize| {
+        let a = [b[o], b[o + 1], b[o + 2], b[o + 3]];
+        u64::from(if big { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) })
+    };
+    let u64_at = |b: &[u8], o: usize| {
+        let a: [u8; 8] = b[o..o + 8].try_into().unwrap_or_default();
+        if big { u64::from_be_bytes(a) } else { u64::from_le_bytes(a) }
+    };
+    // ELFCLASS32 or ELFCLASS64: where the program header table is, and its entries' size.
+    let (wide, phoff, phentsize, phnum) = match eh[4] {
+        1 => (false, u32_at(&eh, 0x1c), u16_at(&eh, 0x2a), u16_at(&eh, 0x2c)),
+        2 => (true, u64_at(&eh, 0x20), u16_at(&eh, 0x36), u16_at(&eh, 0x38)),
+        _ => return None,
+    };
+    let entry = if wide { 56 } else { 32 };
+    if phentsize < entry as u64 {
+        return None;
+    }
+    const PT_INTERP: u64 = 3;
+    let mut buf = [0u8; 56];
+    let ph = &mut buf[..entry];
+    for i in 0..phnum {
+        file.read_exact_at(ph, phoff.checked_add(i * phentsize)?).ok()?;
+        if u32_at(ph, 0) != PT_INTERP {
+            continue;
+        }
+        let (offset, size) = if wide { (u64_at(ph, 8), u64_at(ph, 32)) } else { (u32_at(ph, 4), u32_at(ph, 16)) };
+        if size == 0 || size > 4096 {
+            return None;
+        }
+        let mut name = vec![0u8; size as usize];
+        file.read_exact_at(&mut name, offset).ok()?;
+        let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+        name.truncate(end);
+        return Some(name);
+    }
+    None
+}
+
+/// An interpreter that makes exec fail.
+struct BadInterpreter {
+    interpreter: String,
+    elf: bool,
+    missing: bool,
+    reason: String,
+}
+
+impl BadInterpreter {
+    fn error(self, program: &str) -> LaunchError {
+        LaunchError::BadInterpreter {
+            program: program.to_string(),
+            interpreter: self.interpreter,
+            elf: self.elf,
+            reason: self.reason,
+            missing: self.missing,
+        }
+    }
+}
+
+/// The interpreter that would make exec of `path` fail, following `#!` lines as the kernel does
+/// (a script's interpreter may itself be a script, a few levels deep) and, with `elf`, ELF
+/// programs' dynamic loaders. None when every interpreter on the way is there (or `path` cannot
+/// be read: the kernel will say what it finds).
+fn bad_interpreter(path: &Path, elf: bool, depth: u32) -> Option<BadInterpreter> {
+    let head = head(path)?;
+    let (interp, is_elf) = match shebang(&head) {
+        Some(i) => (i.to_vec(), false),
+        None if elf => (elf_interpreter(path)?, true),
+        None => return None,
+    };
+    if interp.is_empty() {
+        return None;
+    }
+    let interp_path = PathBuf::from(OsStr::from_bytes(&interp));
+    let bad = |missing: bool, reason: String| {
+        Some(BadInterpreter { interpreter: interp_path.display().to_string(), elf: is_elf, missing, reason })
+    };
+    match check_executable(&interp_path) {
+        Err(Missing) => bad(true, crate::error::errno_text(libc::ENOENT)),
+        Err(Refused(reason)) => bad(false, reason),
+        // The kernel follows a few levels of interpreters (then fails with ELOOP).
+        Ok(()) if depth < 4 => bad_interpreter(&interp_path, elf, depth + 1),
+        Ok(()) => None,
+    }
 }
 
 fn find(program: &OsStr, display: &str) -> Result<PathBuf, LaunchError> {
@@ -179,7 +356,7 @@ pub fn launch(
     drop(report_w);
     let mut report = File::from(report_r);
 
-    let result = handshake(pid, &mut report);
+    let result = handshake(pid, &mut report, program);
     if result.is_err() {
         // Whatever state the child is in, it must not run on: kill and reap it.
         let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
@@ -196,7 +373,7 @@ fn read_report(report: &mut File) -> Option<Report> {
     report.read_exact(&mut buf).ok().map(|()| Report::from_bytes(buf))
 }
 
-fn failure(r: Report) -> LaunchError {
+fn failure(r: Report, program: &Program) -> LaunchError {
     let text = crate::error::errno_text(r.value);
     match r.kind {
         Report::FAILED_SECCOMP => LaunchError::Filter(match r.value {
@@ -209,17 +386,17 @@ fn failure(r: Report) -> LaunchError {
         }),
         Report::FAILED_PRCTL => LaunchError::Spawn(format!("prctl in the child: {text}")),
         Report::FAILED_FD_GUESS => LaunchError::Filter(format!("the listener did not land on the expected descriptor ({})", r.value)),
-        Report::FAILED_EXEC => LaunchError::NotExecutable { program: String::new(), reason: text },
+        Report::FAILED_EXEC => program.exec_failed(r.value),
         _ => LaunchError::Spawn(format!("unexpected report {r:?} from the child")),
     }
 }
 
-fn handshake(pid: libc::pid_t, report: &mut File) -> Result<(OwnedFd, Listener), LaunchError> {
+fn handshake(pid: libc::pid_t, report: &mut File, program: &Program) -> Result<(OwnedFd, Listener), LaunchError> {
     let pidfd =
         pidfd::open(pid).map_err(|e| LaunchError::Spawn(format!("pidfd_open: {}", crate::error::io_reason(&e))))?;
     let first = read_report(report).ok_or_else(|| LaunchError::Spawn("the child died during set-up".into()))?;
     if first.kind != Report::LISTENER_FD {
-        return Err(failure(first));
+        return Err(failure(first, program));
     }
     let n = RemoteFd(first.value);
     let deadline = Instant::now() + HANDSHAKE_TIMEOUT;
@@ -234,7 +411,7 @@ fn handshake(pid: libc::pid_t, report: &mut File) -> Result<(OwnedFd, Listener),
             Err(e) => {
                 // The child is gone: it said why on the pipe, if it could.
                 return Err(match read_report(report) {
-                    Some(r) => failure(r),
+                    Some(r) => failure(r, program),
                     None => LaunchError::Filter(format!("pidfd_getfd: {}", crate::error::io_reason(&e))),
                 });
             }
@@ -246,7 +423,7 @@ fn handshake(pid: libc::pid_t, report: &mut File) -> Result<(OwnedFd, Listener),
         let mut p = [nix::poll::PollFd::new(report.as_fd(), nix::poll::PollFlags::POLLIN)];
         if nix::poll::poll(&mut p, nix::poll::PollTimeout::from(timeout as u8)).unwrap_or(0) > 0 {
             return Err(match read_report(report) {
-                Some(r) => failure(r),
+                Some(r) => failure(r, program),
                 None => LaunchError::Spawn("the child died before loading the filter".into()),
             });
         }

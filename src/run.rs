@@ -238,13 +238,7 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
     if let Some(errno) = outcomes.exec_error {
         tx.close();
         let _ = writer.join();
-        let reason = crate::error::errno_text(errno);
-        let program = program.display;
-        return Err(RunError::Launch(if errno == libc::ENOENT {
-            LaunchError::NotFound { program, reason }
-        } else {
-            LaunchError::NotExecutable { program, reason }
-        }));
+        return Err(RunError::Launch(program.exec_failed(errno)));
     }
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
     tx.send(Record::Exit { pid, status, realtime_ns: now });

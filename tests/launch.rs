@@ -7,7 +7,8 @@
 
 mod common;
 
-use std::path::Path;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -156,4 +157,78 @@ fn root_without_cap_sys_admin_can_trace() {
     assert_eq!(o.stdout_str(), "hi\n");
     assert!(o.stderr.contains("write(1, \"hi\\n\", 3)"), "the traced write is not in:\n{}", o.stderr);
     assert!(!o.stderr.contains("warning"), "{}", o.stderr);
+}
+
+// ---- Item 14: a missing #! interpreter is named as such ----
+
+fn script(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    p
+}
+
+#[test]
+fn missing_script_interpreter_is_reported_before_fork() {
+    let dir = scratch("bad-interpreter");
+    script(&dir, "bad.sh", "#!/nonexistent/sh\necho never\n");
+    // By path, relative to the working directory, as a user types it.
+    let o = run_bounded(interpose().current_dir(&dir).args(["run", "--", "./bad.sh"]).stdin(Stdio::null()), QUICK);
+    assert_eq!(o.stderr, "interpose: ./bad.sh: bad interpreter /nonexistent/sh: No such file or directory\n");
+    // 127, as bash (5.1 and later) and dash exit when execve fails with ENOENT.
+    assert_eq!(o.status.code(), Some(127));
+    // Found through PATH.
+    let o = run_bounded(interpose().env("PATH", &dir).args(["run", "--", "bad.sh"]).stdin(Stdio::null()), QUICK);
+    assert_eq!(o.stderr, "interpose: bad.sh: bad interpreter /nonexistent/sh: No such file or directory\n");
+    assert_eq!(o.status.code(), Some(127));
+    // The interpreter of an interpreter, as the kernel follows them.
+    let outer = format!("#!{}\n", dir.join("bad.sh").display());
+    script(&dir, "outer.sh", &outer);
+    let o = run_bounded(interpose().current_dir(&dir).args(["run", "--", "./outer.sh"]).stdin(Stdio::null()), QUICK);
+    assert_eq!(o.stderr, "interpose: ./outer.sh: bad interpreter /nonexistent/sh: No such file or directory\n");
+    assert_eq!(o.status.code(), Some(127));
+}
+
+#[test]
+fn script_interpreter_that_cannot_run_exits_126() {
+    let dir = scratch("noexec-interpreter");
+    let interp = dir.join("not-executable");
+    std::fs::write(&interp, "").unwrap();
+    std::fs::set_permissions(&interp, std::fs::Permissions::from_mode(0o644)).unwrap();
+    script(&dir, "s.sh", &format!("#!{} -x\n", interp.display()));
+    let o = run_bounded(interpose().current_dir(&dir).args(["run", "--", "./s.sh"]).stdin(Stdio::null()), QUICK);
+    assert_eq!(o.stderr, format!("interpose: ./s.sh: bad interpreter {}: Permission denied\n", interp.display()));
+    assert_eq!(o.status.code(), Some(126));
+}
+
+#[test]
+fn scripts_whose_interpreter_exists_still_run() {
+    let dir = scratch("good-interpreter");
+    // Blanks after #! and an argument, as the kernel parses them.
+    script(&dir, "good.sh", "#!  /bin/sh -e\nexit 7\n");
+    let o = run_bounded(
+        interpose().current_dir(&dir).args(["run", "-qq", "-e", "trace=none", "--", "./good.sh"]).stdin(Stdio::null()),
+        QUICK,
+    );
+    assert_eq!(o.status.code(), Some(7), "{}", o.stderr);
+    assert_eq!(o.stderr, "");
+}
+
+#[test]
+fn missing_elf_interpreter_is_reported_after_execve() {
+    // An ELF program whose dynamic loader is missing: not detected before fork (only `#!` is),
+    // so this is the kernel's ENOENT from the program's execve, explained after the fact.
+    let dir = scratch("bad-loader");
+    let exe = dir.join("noloader");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/progs/ids.c");
+    let st = Command::new("cc")
+        .args(["-O2", "-Wl,--dynamic-linker=/nonexistent/ld.so", "-o"])
+        .arg(&exe)
+        .arg(&src)
+        .status()
+        .expect("a C compiler (cc) is needed for the test programs");
+    assert!(st.success());
+    let o = run_bounded(interpose().current_dir(&dir).args(["run", "--", "./noloader"]).stdin(Stdio::null()), QUICK);
+    assert_eq!(o.stderr, "interpose: ./noloader: bad ELF interpreter /nonexistent/ld.so: No such file or directory\n");
+    assert_eq!(o.status.code(), Some(127));
 }
