@@ -10,10 +10,10 @@
 
 use std::ffi::{CString, OsStr, OsString};
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -60,6 +60,9 @@ pub struct Program {
     path: CString,
     argv: Vec<CString>,
     envp: Vec<CString>,
+    /// `set-uid root`, `set-gid shadow`: what exec would give the program that no_new_privs
+    /// takes away.
+    set_id: Option<String>,
 }
 
 impl Program {
@@ -87,7 +90,8 @@ impl Program {
                 CString::new(kv).map_err(|_| LaunchError::Spawn("an environment variable contains a NUL byte".into()))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { display, path: cstr(path.as_os_str())?, argv, envp })
+        let set_id = set_id(&path);
+        Ok(Self { display, path: cstr(path.as_os_str())?, argv, envp, set_id })
     }
 
     fn path(&self) -> &Path {
@@ -121,6 +125,32 @@ impl Program {
 /// capability; root with it keeps set-uid programs their usual behaviour.
 pub fn needs_no_new_privs() -> bool {
     !crate::sys::caps::effective(crate::sys::caps::CAP_SYS_ADMIN)
+}
+
+/// `set-uid root` / `set-gid shadow` / both, when executing `path` would change the process's
+/// effective user or group; None when it would not (no such bit, already that user or group, a
+/// script, whose set-id bits Linux ignores, or a `nosuid` mount).
+fn set_id(path: &Path) -> Option<String> {
+    let meta = std::fs::metadata(path).ok()?;
+    let mode = meta.mode();
+    let mut what = Vec::new();
+    if mode & libc::S_ISUID != 0 && meta.uid() != nix::unistd::geteuid().as_raw() {
+        let uid = nix::unistd::Uid::from_raw(meta.uid());
+        let name = nix::unistd::User::from_uid(uid).ok().flatten().map_or_else(|| uid.to_string(), |u| u.name);
+        what.push(format!("set-uid {name}"));
+    }
+    // Set-gid without group execute is mandatory locking, not a privilege.
+    if mode & libc::S_ISGID != 0 && mode & libc::S_IXGRP != 0 && meta.gid() != nix::unistd::getegid().as_raw() {
+        let gid = nix::unistd::Gid::from_raw(meta.gid());
+        let name = nix::unistd::Group::from_gid(gid).ok().flatten().map_or_else(|| gid.to_string(), |g| g.name);
+        what.push(format!("set-gid {name}"));
+    }
+    if what.is_empty() || head(path).is_some_and(|h| h.starts_with(b"#!")) {
+        return None;
+    }
+    let nosuid =
+        nix::sys::statvfs::statvfs(path).is_ok_and(|v| v.flags().contains(nix::sys::statvfs::FsFlags::ST_NOSUID));
+    (!nosuid).then(|| what.join(" and "))
 }
 
 /// The first bytes of a regular file, as many as the kernel looks at for `#!` (BINPRM_BUF_SIZE).
@@ -342,6 +372,14 @@ pub fn launch(
     // their usual behaviour.
     let no_new_privs = needs_no_new_privs();
     tracing::debug!(no_new_privs, "loading the filter");
+    if no_new_privs && let Some(what) = &program.set_id {
+        let n = if what.contains(" and ") { "those privileges" } else { "that privilege" };
+        let _ = writeln!(
+            io::stderr(),
+            "interpose: warning: {} is {what}; under interpose (no_new_privs, needed without CAP_SYS_ADMIN) it runs without {n}",
+            program.display
+        );
+    }
     let plan = ChildPlan {
         path: &program.path,
         argv: &argv,

@@ -116,8 +116,11 @@ fn have(tool: &str) -> bool {
     Command::new(tool).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
 }
 
+/// Says why a test checks nothing here, on stderr itself (println! would be captured and shown
+/// only for a failure).
 fn skip(test: &str, why: &str) {
-    println!("{test}: skipped: {why}");
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{test}: skipped: {why}");
 }
 
 /// The effective capability set of a process started by `prefix`, from /proc/self/status.
@@ -231,4 +234,93 @@ fn missing_elf_interpreter_is_reported_after_execve() {
     let o = run_bounded(interpose().current_dir(&dir).args(["run", "--", "./noloader"]).stdin(Stdio::null()), QUICK);
     assert_eq!(o.stderr, "interpose: ./noloader: bad ELF interpreter /nonexistent/ld.so: No such file or directory\n");
     assert_eq!(o.status.code(), Some(127));
+}
+
+// ---- Item 16: a set-uid program interpose cannot honour is named at launch ----
+
+/// `setpriv` as user and group `nobody` (65534), no supplementary groups.
+fn as_nobody() -> Command {
+    let mut c = Command::new("setpriv");
+    c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
+    c
+}
+
+/// Why the unprivileged-user tests cannot run here, if they cannot.
+fn no_nobody(needs: &[&Path]) -> Option<String> {
+    if !is_root() {
+        return Some("not root: cannot switch to another user".into());
+    }
+    if !have("setpriv") {
+        return Some("setpriv (util-linux) is not installed".into());
+    }
+    for p in needs.iter().copied().chain([Path::new(env!("CARGO_BIN_EXE_interpose"))]) {
+        let ok = as_nobody().arg("test").arg("-x").arg(p).status().is_ok_and(|s| s.success());
+        if !ok {
+            return Some(format!("user nobody cannot execute {}", p.display()));
+        }
+    }
+    None
+}
+
+#[test]
+fn set_uid_program_run_by_a_user_is_warned_about() {
+    const TEST: &str = "set_uid_program_run_by_a_user_is_warned_about";
+    let ids = prog("ids");
+    let dir = scratch("setuid");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let copy = |name: &str, mode: u32| {
+        let p = dir.join(name);
+        std::fs::copy(&ids, &p).unwrap();
+        // After the copy: chown and copy would clear the set-id bits.
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        p
+    };
+    let suid = copy("ids-suid", 0o4755);
+    let both = copy("ids-both", 0o6755);
+    let plain = copy("ids-plain", 0o755);
+    let shebang = script(&dir, "suid.sh", "#!/bin/sh\nexit 0\n");
+    std::fs::set_permissions(&shebang, std::fs::Permissions::from_mode(0o4755)).unwrap();
+    if let Some(why) = no_nobody(&[&suid]) {
+        return skip(TEST, &why);
+    }
+    let run_as_nobody = |p: &Path| {
+        run_bounded(
+            as_nobody()
+                .arg(env!("CARGO_BIN_EXE_interpose"))
+                .args(["run", "-qq", "-e", "trace=none", "--"])
+                .arg(p)
+                .stdin(Stdio::null()),
+            QUICK,
+        )
+    };
+    let o = run_as_nobody(&suid);
+    assert_eq!(o.status.code(), Some(0), "{}", o.stderr);
+    assert_eq!(
+        o.stderr,
+        format!(
+            "interpose: warning: {} is set-uid root; under interpose (no_new_privs, needed without CAP_SYS_ADMIN) it runs without that privilege\n",
+            suid.display()
+        )
+    );
+    // What the warning says: the program did not become root.
+    assert_eq!(o.stdout_str(), "euid=65534 egid=65534\n");
+    let o = run_as_nobody(&both);
+    assert_eq!(
+        o.stderr,
+        format!(
+            "interpose: warning: {} is set-uid root and set-gid root; under interpose (no_new_privs, needed without CAP_SYS_ADMIN) it runs without those privileges\n",
+            both.display()
+        )
+    );
+    // Nothing to say: no set-id bit, or a script (Linux ignores set-id bits on scripts).
+    for p in [&plain, &shebang] {
+        let o = run_as_nobody(p);
+        assert_eq!(o.status.code(), Some(0), "{}: {}", p.display(), o.stderr);
+        assert_eq!(o.stderr, "", "{}", p.display());
+    }
+    // Root with CAP_SYS_ADMIN sets no no_new_privs: set-uid works, nothing to warn about.
+    let o =
+        run_bounded(interpose().args(["run", "-qq", "-e", "trace=none", "--"]).arg(&suid).stdin(Stdio::null()), QUICK);
+    assert_eq!(o.stderr, "");
+    assert_eq!(o.stdout_str(), "euid=0 egid=0\n");
 }
