@@ -143,6 +143,16 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
     if let Some(g) = &mut guardian {
         g.watch(pid);
     }
+    // The listener is ours now. From here on no process of the same user (the program above all,
+    // through pidfd_getfd or ptrace) may take it, or anything else, from interpose. Not before:
+    // the child was forked from interpose, and a non-dumpable child would refuse the
+    // pidfd_getfd that took the listener. The program is parked in its execve until the
+    // supervisor answers, so it has run nothing of its own yet.
+    if let Err(e) = nix::sys::prctl::set_dumpable(false) {
+        let _ = sys::pidfd::send_signal(launched.pidfd.as_fd(), libc::SIGKILL);
+        let _ = sys::wait::wait_pid(pid);
+        return Err(internal("PR_SET_DUMPABLE")(e));
+    }
     tracing::debug!(pid, insns = bpf.len(), "program launched, listener taken");
     let sync = match opts.sync_wakeup {
         SyncWakeup::Off => SyncWakeup::Off,

@@ -324,3 +324,31 @@ fn set_uid_program_run_by_a_user_is_warned_about() {
     assert_eq!(o.stderr, "");
     assert_eq!(o.stdout_str(), "euid=0 egid=0\n");
 }
+
+// ---- Item 5 (part): the program cannot take interpose's descriptors ----
+
+#[test]
+fn program_cannot_take_descriptors_from_interpose_or_the_guardian() {
+    const TEST: &str = "program_cannot_take_descriptors_from_interpose_or_the_guardian";
+    let takefds = prog("takefds");
+    // As root the program has CAP_SYS_PTRACE, which overrides non-dumpable: the hostile case is
+    // interpose and the program running as the same ordinary user.
+    let mut cmd = if is_root() {
+        if let Some(why) = no_nobody(&[&takefds]) {
+            return skip(TEST, &why);
+        }
+        let mut c = as_nobody();
+        c.arg(env!("CARGO_BIN_EXE_interpose"));
+        c
+    } else {
+        interpose()
+    };
+    let o = run_bounded(cmd.args(["run", "-qq", "-e", "trace=none", "--"]).arg(&takefds).stdin(Stdio::null()), QUICK);
+    assert_eq!(o.status.code(), Some(0), "{}", o.stderr);
+    let out = o.stdout_str();
+    assert_eq!(field(&out, "parent_taken"), 0, "the program took descriptors from interpose: {out}");
+    assert_eq!(field(&out, "parent_errno"), libc::EPERM as u64, "{out}");
+    assert_eq!(field(&out, "guard"), 1, "the guardian was not found: {out}");
+    assert_eq!(field(&out, "guard_taken"), 0, "the program took descriptors from the guardian: {out}");
+    assert_eq!(field(&out, "guard_errno"), libc::EPERM as u64, "{out}");
+}

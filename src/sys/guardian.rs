@@ -73,6 +73,10 @@ impl Guardian {
 }
 
 fn guard(pipe: OwnedFd) -> ! {
+    // Like interpose after the launch, the guardian lets no process of the same user (the
+    // program) ptrace it or take its descriptors: the program could otherwise stop or steer the
+    // process that is to kill it if interpose dies.
+    let _ = nix::sys::prctl::set_dumpable(false);
     // SAFETY: plain libc calls in the freshly forked, single-threaded guardian: stay alive
     // through the terminal's signals (they are for the program and interpose), keep no
     // descriptor but the pipe, and name the process.
