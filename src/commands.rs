@@ -48,6 +48,22 @@ pub fn check(path: &Path) -> Result<String, PolicyError> {
             }
         );
     }
+    if !p.deny.is_empty() {
+        let n = p.network;
+        let refused: Vec<&str> = [
+            (!n.allow_raw_sockets).then_some("raw and packet sockets"),
+            (!n.allow_io_uring).then_some("io_uring_setup"),
+            (!n.allow_bpf).then_some("bpf"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if refused.is_empty() {
+            let _ = writeln!(out, "  also refuses: nothing ([network] allows it all)");
+        } else {
+            let _ = writeln!(out, "  also refuses (EPERM, see [network]): {}", refused.join(", "));
+        }
+    }
     let trapped = crate::filter::trapped_set(&p.trace.union(&p.intercepted()));
     match crate::filter::pseudo_code(&trapped) {
         Ok(pfc) => {

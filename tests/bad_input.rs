@@ -77,7 +77,10 @@ const POLICIES: &[(&str, &str)] = &[
         "P:2:1: trace.sycalls: unknown field `sycalls`, expected `syscalls` or `execute`",
     ),
     ("[trace]\n", "P:1:1: trace: missing field `syscalls`"),
-    ("[trac]\nsyscalls = [\"read\"]\n", "P:1:2: trac: unknown field `trac`, expected one of `trace`, `inject`, `deny`, `network`"),
+    (
+        "[trac]\nsyscalls = [\"read\"]\n",
+        "P:1:2: trac: unknown field `trac`, expected one of `trace`, `inject`, `deny`, `network`",
+    ),
     ("[trace]\nsyscalls = \"read\"\n", "P:2:12: trace.syscalls: invalid type: string \"read\", expected a sequence"),
     ("[trace]\nsyscalls = [1, 2]\n", "P:2:13: trace.syscalls[0]: invalid type: integer `1`, expected a string"),
     ("[trace]\nsyscalls = [\"read\"]\nsyscalls = [\"write\"]\n", "P:3:1: duplicate key `syscalls`"),
@@ -124,6 +127,14 @@ const POLICIES: &[(&str, &str)] = &[
     (
         "[[inject]]\nsyscalls = [\"read\"]\nerror = \"EIO\"\n[[inject]]\nsyscalls = [\"read\"]\nerror = []\n",
         "P:6:9: inject[1].error: expected a string or a number",
+    ),
+    (
+        "[network]\nallow_bpf = true\n",
+        "P:1:1: network: [network] says what [[deny]] rules also refuse, and this policy has no [[deny]] rule",
+    ),
+    (
+        "[[deny]]\nsyscalls = [\"connect\"]\n[network]\nallow_raw = true\n",
+        "P:4:1: network.allow_raw: unknown field `allow_raw`, expected one of `allow_raw_sockets`, `allow_io_uring`, `allow_bpf`",
     ),
     (
         "[[deny]]\nsyscalls = [\"read\"]\n",

@@ -46,6 +46,9 @@ pub struct NetworkOptions {
     pub allow_raw_sockets: bool,
     /// Let the program set up io_uring, whose `IORING_OP_CONNECT`/`SENDMSG` interpose never sees.
     pub allow_io_uring: bool,
+    /// Let the program call `bpf()`: a cgroup BPF program (`BPF_CGROUP_INET4_CONNECT`...) can
+    /// rewrite a destination inside the kernel after it was judged.
+    pub allow_bpf: bool,
 }
 
 /// Checks that a deny rule's syscalls are ones it can govern.
@@ -190,7 +193,10 @@ mod tests {
         let packet = [17u8, 0, 8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
         assert_eq!(judge(&[&r], Use::Send, &packet, libc::AF_PACKET), Err(libc::ECONNREFUSED));
         // Too short for its family: matches nothing.
-        assert_eq!(judge(&[&r], Use::Connect, &v4(2, [127, 0, 0, 1], 8080)[..6], libc::AF_INET), Err(libc::ECONNREFUSED));
+        assert_eq!(
+            judge(&[&r], Use::Connect, &v4(2, [127, 0, 0, 1], 8080)[..6], libc::AF_INET),
+            Err(libc::ECONNREFUSED)
+        );
         // No family at all: not a destination (the kernel fails the call).
         assert_eq!(judge(&[&r], Use::Connect, &[2], libc::AF_INET), Ok(()));
     }

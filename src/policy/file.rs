@@ -32,6 +32,7 @@ struct RawPolicy {
 struct RawNetwork {
     allow_raw_sockets: Option<bool>,
     allow_io_uring: Option<bool>,
+    allow_bpf: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -153,6 +154,7 @@ pub fn parse(name: &str, text: &str) -> Result<Policy, PolicyError> {
         }
         network.allow_raw_sockets = n.get_ref().allow_raw_sockets.unwrap_or(false);
         network.allow_io_uring = n.get_ref().allow_io_uring.unwrap_or(false);
+        network.allow_bpf = n.get_ref().allow_bpf.unwrap_or(false);
     }
     Ok(Policy { trace, execute, inject, deny, network, named })
 }

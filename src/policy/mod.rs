@@ -46,8 +46,9 @@ pub struct Policy {
 
 impl Policy {
     /// Every syscall some rule injects into or governs: they must reach the supervisor. Under
-    /// network rules also `listen` (where `bind` is governed), `socket` (raw sockets) and
-    /// `io_uring_setup`, which the rules refuse unless `[network]` allows them.
+    /// network rules also `listen` (where `bind` is governed), the sends (where `connect` is: a
+    /// TCP Fast Open send connects), `socket` (raw sockets), `io_uring_setup` and `bpf`, which
+    /// the rules refuse unless `[network]` allows them.
     pub fn intercepted(&self) -> SyscallSet {
         let s = self.inject.iter().fold(SyscallSet::empty(), |s, r| s.union(&r.syscalls));
         let mut s = self.deny.iter().fold(s, |s, r| s.union(&r.syscalls));
@@ -56,11 +57,19 @@ impl Policy {
             if self.deny.iter().any(|r| r.syscalls.contains(libc::SYS_bind as u32)) {
                 add(libc::SYS_listen);
             }
+            if self.deny.iter().any(|r| r.syscalls.contains(libc::SYS_connect as u32)) {
+                add(libc::SYS_sendto);
+                add(libc::SYS_sendmsg);
+                add(libc::SYS_sendmmsg);
+            }
             if !self.network.allow_raw_sockets {
                 add(libc::SYS_socket);
             }
             if !self.network.allow_io_uring {
                 add(libc::SYS_io_uring_setup);
+            }
+            if !self.network.allow_bpf {
+                add(libc::SYS_bpf);
             }
         }
         s

@@ -109,6 +109,7 @@ pub fn to_toml(p: &Policy) -> String {
         let mut t = Map::new();
         t.insert("allow_raw_sockets".into(), Value::Boolean(p.network.allow_raw_sockets));
         t.insert("allow_io_uring".into(), Value::Boolean(p.network.allow_io_uring));
+        t.insert("allow_bpf".into(), Value::Boolean(p.network.allow_bpf));
         root.insert("network".into(), Value::Table(t));
     }
     toml::to_string(&Value::Table(root)).unwrap_or_default()

@@ -54,6 +54,7 @@ mod i386 {
     pub const SENDMSG: i32 = 370;
     pub const SENDMMSG: i32 = 345;
     pub const IO_URING_SETUP: i32 = 425;
+    pub const BPF: i32 = 357;
     pub const SYS_SOCKET: u64 = 1;
     pub const SYS_BIND: u64 = 2;
     pub const SYS_CONNECT: u64 = 3;
@@ -75,6 +76,7 @@ enum Op {
     Sendmsg,
     Sendmmsg,
     IoUringSetup,
+    Bpf,
 }
 
 impl Op {
@@ -88,6 +90,7 @@ impl Op {
             Op::Sendmmsg => libc::SYS_sendmmsg,
             Op::Socket => libc::SYS_socket,
             Op::IoUringSetup => libc::SYS_io_uring_setup,
+            Op::Bpf => libc::SYS_bpf,
         }
     }
 
@@ -101,6 +104,7 @@ impl Op {
             libc::SYS_sendmsg => Op::Sendmsg,
             libc::SYS_sendmmsg => Op::Sendmmsg,
             libc::SYS_io_uring_setup => Op::IoUringSetup,
+            libc::SYS_bpf => Op::Bpf,
             _ => return None,
         })
     }
@@ -115,6 +119,7 @@ impl Op {
             i386::SENDMSG => Op::Sendmsg,
             i386::SENDMMSG => Op::Sendmmsg,
             i386::IO_URING_SETUP => Op::IoUringSetup,
+            i386::BPF => Op::Bpf,
             _ => return None,
         })
     }
@@ -145,7 +150,8 @@ pub enum Guard {
 
 /// An allowed call, with every byte it depends on copied and its socket borrowed.
 pub struct Prepared {
-    fd: OwnedFd,
+    /// The program's socket, borrowed (none for a socket to create).
+    fd: Option<OwnedFd>,
     tid: u32,
     action: Action,
     /// The socket waits (a blocking connect or send): run it on a worker thread.
@@ -162,11 +168,27 @@ struct Msg {
 }
 
 enum Action {
+    /// i386 `socketcall(SYS_SOCKET)`: its arguments were read from memory, so the socket is
+    /// created by interpose, as the program, and installed in it.
+    Socket {
+        domain: i32,
+        ty: i32,
+        proto: i32,
+    },
     Connect(Vec<u8>),
     Bind(Vec<u8>),
     Listen(i32),
-    Send { msg: Msg, flags: i32, stream: bool },
-    Sendmmsg { msgs: Vec<Msg>, flags: i32, vec: u64, compat: bool },
+    Send {
+        msg: Msg,
+        flags: i32,
+        stream: bool,
+    },
+    Sendmmsg {
+        msgs: Vec<Msg>,
+        flags: i32,
+        vec: u64,
+        compat: bool,
+    },
 }
 
 /// The network rules as the supervisor applies them.
@@ -243,27 +265,55 @@ impl Rules {
         g
     }
 
+    /// Whether some rule may govern calls of `op` (for a send, depending on its flags).
     fn governs(&self, op: Op) -> bool {
+        let named = |nr: libc::c_long| self.rules.iter().any(|r| r.syscalls.contains(nr as u32));
         match op {
             Op::Socket => !self.rules.is_empty() && !self.network.allow_raw_sockets,
             Op::IoUringSetup => !self.rules.is_empty() && !self.network.allow_io_uring,
-            _ => self.rules.iter().any(|r| r.syscalls.contains(op.governed_as() as u32)),
+            Op::Bpf => !self.rules.is_empty() && !self.network.allow_bpf,
+            Op::Sendto | Op::Sendmsg | Op::Sendmmsg => named(op.governed_as()) || named(libc::SYS_connect),
+            _ => named(op.governed_as()),
         }
+    }
+
+    /// The rules that govern this call: those naming its syscall, and for a TCP Fast Open send
+    /// (`MSG_FASTOPEN`, which connects to the address it carries) those naming connect.
+    fn rules_for(&self, op: Op, a: &[u64; 6]) -> Vec<&DenyRule> {
+        let flags = match op {
+            Op::Sendto | Op::Sendmmsg => a[3] as i32,
+            Op::Sendmsg => a[2] as i32,
+            _ => 0,
+        };
+        let fastopen = flags & libc::MSG_FASTOPEN != 0;
+        self.rules
+            .iter()
+            .filter(|r| {
+                r.syscalls.contains(op.governed_as() as u32)
+                    || (fastopen && r.syscalls.contains(libc::SYS_connect as u32))
+            })
+            .collect()
     }
 
     fn decide_op(&self, n: &Notification, op: Op, args: &Args, ex: &mut Executor) -> Option<Guard> {
         let (tid, a) = (n.tid(), args.a);
+        // socketcall's arguments were read from memory: whatever they say, the call runs on that
+        // copy or not at all.
+        let from_memory = n.arch() == ARCH_I386 && n.nr() == i386::SOCKETCALL;
         match op {
-            // Registers only (for socketcall, the copy): the kernel creates what was judged, and
-            // a raw socket obtained by racing socketcall's memory is still refused at use.
-            Op::Socket => return deny::is_raw(a[0] as i32, a[1] as i32).then_some(Guard::Deny(libc::EPERM)),
-            Op::IoUringSetup => return Some(Guard::Deny(libc::EPERM)),
-            // No address: a send on a connected socket, decided on registers alone.
-            Op::Sendto if a[4] == 0 => return None,
+            Op::Socket if deny::is_raw(a[0] as i32, a[1] as i32) => return Some(Guard::Deny(libc::EPERM)),
+            // Registers: the kernel creates what was judged.
+            Op::Socket if !from_memory => return None,
+            Op::Socket => return Some(self.socket_on_copy(tid, a)),
+            Op::IoUringSetup | Op::Bpf => return Some(Guard::Deny(libc::EPERM)),
             _ => {}
         }
-        let rules: Vec<&DenyRule> =
-            self.rules.iter().filter(|r| r.syscalls.contains(op.governed_as() as u32)).collect();
+        let rules = self.rules_for(op, &a);
+        if !from_memory && (rules.is_empty() || (op == Op::Sendto && a[4] == 0)) {
+            // Decided on registers: a send whose flags make it no connect, or one without an
+            // address (on a connected socket).
+            return None;
+        }
         let action = match copy_action(tid, op, args) {
             Ok(action) => action,
             Err(g) => return Some(g),
@@ -287,6 +337,7 @@ impl Rules {
         let verdict = match &action {
             Action::Connect(addr) => judge(Use::Connect, addr),
             Action::Bind(addr) => judge(Use::Bind, addr),
+            Action::Socket { .. } => Ok(()),
             Action::Listen(_) => match io::sockname(fd.as_fd(), false) {
                 // Unbound (port 0): listen binds it to any address and a port of the kernel's.
                 Ok(local) if matches!(domain, libc::AF_INET | libc::AF_INET6) && local.get(2..4) == Some(&[0, 0]) => {
@@ -312,13 +363,27 @@ impl Rules {
             && match &action {
                 Action::Connect(_) => true,
                 Action::Send { flags, .. } | Action::Sendmmsg { flags, .. } => flags & libc::MSG_DONTWAIT == 0,
-                Action::Bind(_) | Action::Listen(_) => false,
+                Action::Bind(_) | Action::Listen(_) | Action::Socket { .. } => false,
             };
         let action = match action {
             Action::Send { msg, flags, .. } => Action::Send { msg, flags, stream: ty == libc::SOCK_STREAM },
             other => other,
         };
-        Some(Guard::Allow(Box::new(Prepared { fd, tid, action, blocking, creds })))
+        Some(Guard::Allow(Box::new(Prepared { fd: Some(fd), tid, action, blocking, creds })))
+    }
+
+    /// `socketcall(SYS_SOCKET)` decided on its copied arguments: created from that copy, as the
+    /// program (same credentials; the same network namespace, or refused). The socket belongs
+    /// to interpose's cgroup, not the program's (see the README's threat model).
+    fn socket_on_copy(&self, tid: u32, a: [u64; 6]) -> Guard {
+        let ns = |p: String| std::fs::read_link(p).ok();
+        let net = ns(format!("/proc/{tid}/ns/net"));
+        if net.is_none() || net != ns("/proc/self/ns/net".into()) {
+            return Guard::Deny(libc::EACCES);
+        }
+        let Ok(creds) = Creds::of_thread(tid) else { return Guard::Deny(libc::EACCES) };
+        let action = Action::Socket { domain: a[0] as i32, ty: a[1] as i32, proto: a[2] as i32 };
+        Guard::Allow(Box::new(Prepared { fd: None, tid, action, blocking: false, creds }))
     }
 }
 
@@ -329,7 +394,7 @@ impl Action {
             Action::Connect(a) | Action::Bind(a) => path(a),
             Action::Send { msg, .. } => msg.name.as_deref().is_some_and(path),
             Action::Sendmmsg { msgs, .. } => msgs.iter().any(|m| m.name.as_deref().is_some_and(path)),
-            Action::Listen(_) => false,
+            Action::Listen(_) | Action::Socket { .. } => false,
         }
     }
 }
@@ -377,7 +442,10 @@ fn copy_iovecs(tid: u32, addr: u64, count: u64, compat: bool) -> Result<(Vec<(u6
     let mut total = 0u64;
     for e in raw.chunks_exact(size) {
         let (base, len) = if compat {
-            (u64::from(u32::from_ne_bytes(e[..4].try_into().expect("4"))), u64::from(u32::from_ne_bytes(e[4..].try_into().expect("4"))))
+            (
+                u64::from(u32::from_ne_bytes(e[..4].try_into().expect("4"))),
+                u64::from(u32::from_ne_bytes(e[4..].try_into().expect("4"))),
+            )
         } else {
             (u64::from_ne_bytes(e[..8].try_into().expect("8")), u64::from_ne_bytes(e[8..].try_into().expect("8")))
         };
@@ -431,9 +499,9 @@ fn copy_action(tid: u32, op: Op, args: &Args) -> Result<Action, Guard> {
         Op::Bind => Action::Bind(copy_addr(tid, a[1], a[2])?),
         Op::Listen => Action::Listen(a[1] as i32),
         Op::Sendto => {
-            let name = copy_addr(tid, a[4], a[5])?;
+            let name = if a[4] == 0 { None } else { Some(copy_addr(tid, a[4], a[5])?) };
             let len = if args.compat { a[2] & 0xffff_ffff } else { a[2] }.min(MAX_RW);
-            Action::Send { msg: Msg { name: Some(name), iov: vec![(a[1], len)], total: len }, flags: a[3] as i32, stream: false }
+            Action::Send { msg: Msg { name, iov: vec![(a[1], len)], total: len }, flags: a[3] as i32, stream: false }
         }
         Op::Sendmsg => Action::Send { msg: copy_msghdr(tid, a[1], args.compat)?, flags: a[2] as i32, stream: false },
         Op::Sendmmsg => {
@@ -451,7 +519,7 @@ fn copy_action(tid: u32, op: Op, args: &Args) -> Result<Action, Guard> {
             }
             Action::Sendmmsg { msgs, flags: a[3] as i32, vec: a[1], compat: args.compat }
         }
-        Op::Socket | Op::IoUringSetup => unreachable!("decided on registers"),
+        Op::Socket | Op::IoUringSetup | Op::Bpf => unreachable!("decided without a copy"),
     })
 }
 
@@ -496,9 +564,29 @@ impl InFlight {
 /// Performs an allowed call on its copy, as the program thread's credentials, registered in
 /// `inflight` while it runs. Also says whether the program thread must get SIGPIPE (a send
 /// on a closed connection without MSG_NOSIGNAL, which interpose always passes).
-pub fn execute(p: Prepared, id: u64, inflight: &InFlight) -> (Done, bool) {
+pub fn execute(p: Prepared, id: u64, listener: &Listener, inflight: &InFlight) -> (Done, bool) {
     let Prepared { fd, tid, action, creds, .. } = p;
     let t = Instant::now();
+    if let Action::Socket { domain, ty, proto } = action {
+        let made = cred::run_as(&creds, || io::socket(domain, ty | libc::SOCK_CLOEXEC, proto)).unwrap_or_else(Err);
+        let dur_ns = t.elapsed().as_nanos() as u64;
+        let (result, answered) = match made {
+            Err(e) => (Err(e), None),
+            // Installed in the program and answered with its number, in one step.
+            Ok(sock) => match listener.add_fd_and_answer(id, sock.as_fd(), ty & libc::SOCK_CLOEXEC != 0) {
+                Ok(newfd) => (Ok(newfd as usize), Some(true)),
+                Err(libc::ENOENT) => (Err(libc::ENOENT), Some(false)),
+                Err(e) => (Err(e), None),
+            },
+        };
+        return (Done { result, dur_ns, blobs: Vec::new(), answered, ret_desc: None }, false);
+    }
+    let Some(fd) = fd else {
+        return (
+            Done { result: Err(libc::EBADF), dur_ns: 0, blobs: Vec::new(), answered: None, ret_desc: None },
+            false,
+        );
+    };
     let run = || {
         let _entry = inflight.enter(id);
         perform(fd.as_fd(), tid, &action)
@@ -570,6 +658,7 @@ fn perform(fd: std::os::fd::BorrowedFd<'_>, tid: u32, action: &Action) -> SysRes
         }
         Action::Bind(addr) => io::bind(fd, addr),
         Action::Listen(backlog) => io::listen(fd, *backlog),
+        Action::Socket { .. } => Err(libc::EINVAL),
         Action::Send { msg, flags, stream } => {
             let (_pin, name) = match &msg.name {
                 Some(n) => {

@@ -216,9 +216,17 @@ impl Completer<'_> {
                         }),
                     }
                 } else {
-                    let (done, sigpipe) = guard::execute(*prepared, p.n.id(), &self.inflight);
+                    let (done, sigpipe) = guard::execute(*prepared, p.n.id(), self.listener, &self.inflight);
                     if sigpipe {
                         self.executor.sigpipe(p.n.tid());
+                    }
+                    if let Some(live) = done.answered {
+                        // A socket installed with ADDFD: already answered.
+                        let (ret, _) = answer_of(done.result);
+                        let outcome =
+                            if live { Outcome::Completed { ret, dur_ns: done.dur_ns } } else { Outcome::Interrupted };
+                        self.record(p, outcome, Vec::new(), None);
+                        return;
                     }
                     Some(done)
                 }

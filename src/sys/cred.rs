@@ -23,9 +23,17 @@ pub struct Creds {
 }
 
 impl Creds {
-    /// The credentials of thread `tid`.
+    /// The credentials of thread `tid`, as they count for interpose's namespaces: ids are
+    /// shown mapped into interpose's user namespace, and capabilities held in another user
+    /// namespace (a program that called `unshare(CLONE_NEWUSER)`) count for nothing here.
     pub fn of_thread(tid: u32) -> io::Result<Creds> {
-        Self::parse(&std::fs::read_to_string(format!("/proc/{tid}/status"))?)
+        let mut c = Self::parse(&std::fs::read_to_string(format!("/proc/{tid}/status"))?)?;
+        let ns = |p: String| std::fs::read_link(p).ok();
+        let theirs = ns(format!("/proc/{tid}/ns/user"));
+        if theirs.is_none() || theirs != ns("/proc/self/ns/user".into()) {
+            (c.cap_inh, c.cap_prm, c.cap_eff) = (0, 0, 0);
+        }
+        Ok(c)
     }
 
     /// The calling thread's.
@@ -43,11 +51,11 @@ impl Creds {
         let cap = |name: &str| -> io::Result<u64> {
             u64::from_str_radix(field(name).ok_or_else(bad)?, 16).map_err(|_| bad())
         };
-        let groups =
-            field("Groups:").unwrap_or("").split_whitespace().map(|g| g.parse().map_err(|_| bad())).collect::<Result<
-                Vec<u32>,
-                _,
-            >>()?;
+        let groups = field("Groups:")
+            .unwrap_or("")
+            .split_whitespace()
+            .map(|g| g.parse().map_err(|_| bad()))
+            .collect::<Result<Vec<u32>, _>>()?;
         Ok(Creds {
             uid: ids("Uid:")?,
             gid: ids("Gid:")?,

@@ -195,6 +195,14 @@ pub fn bind(fd: BorrowedFd<'_>, addr: &[u8]) -> SysResult {
     check(unsafe { libc::bind(fd.as_raw_fd(), addr.as_ptr().cast(), addr.len() as libc::socklen_t) } as isize)
 }
 
+/// `socket`; the new descriptor is ours.
+pub fn socket(domain: i32, ty: i32, proto: i32) -> Result<OwnedFd, i32> {
+    // SAFETY: socket takes integers only.
+    let r = check(unsafe { libc::socket(domain, ty, proto) } as isize)?;
+    // SAFETY: socket just created this descriptor for us; nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(r as i32) })
+}
+
 /// `listen`.
 pub fn listen(fd: BorrowedFd<'_>, backlog: i32) -> SysResult {
     // SAFETY: listen takes integers only.
