@@ -4,7 +4,8 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{ArgAction, Args, Parser, Subcommand};
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -146,7 +147,60 @@ pub struct RunArgs {
     #[arg(short = 'f', long = "follow-forks", action = ArgAction::Count)]
     pub follow: u8,
 
-    /// The program and its arguments.
-    #[arg(value_name = "PROGRAM", required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    /// The program and its arguments. As in strace, options end at the first word that is not
+    /// one (or at `--`): everything after it is the program's.
+    #[arg(value_name = "PROGRAM", required = true, trailing_var_arg = true)]
     pub command: Vec<OsString>,
+}
+
+impl Cli {
+    /// Parses `args` (interpose's own name first). An unknown option is refused as an option, as
+    /// strace refuses one ([`Refusal::UnknownOption`], with a did-you-mean when one is close).
+    /// Options end at the program name (or `--`), so `interpose run ls -l` runs `ls -l`. Other
+    /// usage errors, `--help` and `--version` are clap's ([`Refusal::Clap`]).
+    pub fn parse_args<I, T>(args: I) -> Result<Cli, Refusal>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        Cli::try_parse_from(&args).map_err(|e| match unknown_option(&e) {
+            Some(message) => Refusal::UnknownOption(message),
+            None => Refusal::Clap(e),
+        })
+    }
+}
+
+/// Why the command line was not accepted.
+#[derive(Debug)]
+pub enum Refusal {
+    /// An option no subcommand knows: the message, without the `interpose: ` prefix.
+    UnknownOption(String),
+    /// Anything else clap refused (or `--help` / `--version`): clap prints it and exits.
+    Clap(clap::Error),
+}
+
+/// `unknown option --summray, did you mean --summary?` for clap's unknown-argument error.
+fn unknown_option(e: &clap::Error) -> Option<String> {
+    if e.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else { return None };
+    let arg = arg.split_once('=').map_or(arg.as_str(), |(name, _)| name);
+    if let Some(ContextValue::String(suggested)) = e.get(ContextKind::SuggestedArg) {
+        return Some(format!("unknown option {arg}, did you mean {suggested}?"));
+    }
+    // The usage line clap made names the subcommand whose options were being read.
+    let sub = match e.get(ContextKind::Usage) {
+        Some(ContextValue::StyledStr(usage)) => usage.to_string(),
+        _ => String::new(),
+    };
+    let sub = sub.split_whitespace().skip_while(|w| *w != "interpose").nth(1).unwrap_or("");
+    Some(match Cli::command().find_subcommand(sub) {
+        Some(_) if sub == "run" => format!(
+            "unknown option {arg} (`interpose run --help` lists the options; a program whose name starts with - goes after --)"
+        ),
+        Some(_) => format!("unknown option {arg} (`interpose {sub} --help` lists the options)"),
+        None => format!("unknown option {arg} (`interpose --help` lists the options)"),
+    })
 }

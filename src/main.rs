@@ -7,15 +7,19 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
-use interpose::cli::{Cli, Command, RunArgs};
+use clap::CommandFactory;
+use interpose::cli::{Cli, Command, Refusal, RunArgs};
 use interpose::event::ExitStatus;
 use interpose::output::summary::{self, Layout};
 use interpose::output::{Only, Timestamps};
 use interpose::run::{self, Mode, RunOptions};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::parse_args(std::env::args_os()) {
+        Ok(cli) => cli,
+        Err(Refusal::UnknownOption(message)) => return fail(2, message),
+        Err(Refusal::Clap(e)) => e.exit(),
+    };
     let level = match cli.verbose {
         0 => "warn",
         1 => "info",

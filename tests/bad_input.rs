@@ -212,6 +212,64 @@ fn usage_errors_exit_2() {
     }
 }
 
+/// Unknown options and the message each must produce: refused as options (exit 2), never run as
+/// the program, as strace refuses its own.
+const OPTIONS: &[(&[&str], &str)] = &[
+    (&["run", "--summray", "--", "true"], "unknown option --summray, did you mean --summary?"),
+    (&["run", "-c", "--summray", "true"], "unknown option --summray, did you mean --summary?"),
+    (&["run", "--summray=x", "true"], "unknown option --summray, did you mean --summary?"),
+    (&["run", "--no-exce", "true"], "unknown option --no-exce, did you mean --no-exec?"),
+    (
+        &["run", "-X", "true"],
+        "unknown option -X (`interpose run --help` lists the options; a program whose name starts with - goes after --)",
+    ),
+    (
+        &["run", "-cX", "true"],
+        "unknown option -X (`interpose run --help` lists the options; a program whose name starts with - goes after --)",
+    ),
+    (
+        &["check", "--bpff", "policies/default.toml"],
+        "unknown option --bpff (`interpose check --help` lists the options)",
+    ),
+    (&["syscalls", "--clas", "net"], "unknown option --clas, did you mean --class?"),
+    (&["--bogus", "run", "true"], "unknown option --bogus (`interpose --help` lists the options)"),
+];
+
+#[test]
+fn unknown_options_are_refused_as_options() {
+    let dir = scratch("unknown-options");
+    let witness = dir.join("ran");
+    let w = witness.to_str().unwrap();
+    for (args, want) in OPTIONS {
+        // `true` becomes `touch WITNESS`: the witness appears if the bad option let a program run.
+        let args: Vec<&str> =
+            args.iter().flat_map(|a| if *a == "true" { vec!["touch", w] } else { vec![*a] }).collect();
+        let mut cmd = interpose();
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args(&args).stdin(std::process::Stdio::null());
+        let o = run_bounded(&mut cmd, LIMIT);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", o.stderr);
+        assert_eq!(o.stderr, format!("interpose: {want}\n"), "{args:?}");
+    }
+    assert!(!witness.exists());
+}
+
+#[test]
+fn options_end_at_the_program_name_as_in_strace() {
+    // Options after the program's name are the program's; `--` still separates.
+    for args in [&["echo", "--summray", "-c"][..], &["--", "echo", "--summray", "-c"], &["--", "echo", "--", "-c"]] {
+        let o = run(&[&["-qq", "-e", "trace=none"][..], args].concat());
+        let s = run_bounded(std::process::Command::new("strace").args(["-qq", "-e", "trace=none"]).args(args), LIMIT);
+        assert_eq!(o.status.code(), s.status.code(), "{args:?}: {} / {}", o.stderr, s.stderr);
+        assert_eq!(o.stdout_str(), s.stdout_str(), "{args:?}");
+    }
+    let o = run(&["-qq", "-e", "trace=none", "echo", "--summray", "-c"]);
+    assert_eq!(o.stdout_str(), "--summray -c\n");
+    // After `--`, a word that looks like an option is the program (strace: "Can't stat").
+    let o = run(&["--", "--summray"]);
+    assert_eq!(o.status.code(), Some(127));
+    assert_eq!(o.stderr, "interpose: --summray: command not found\n");
+}
+
 #[test]
 fn bad_summary_options_exit_2() {
     let o = run(&["-c", "-U", "calls,bogus", "--", "true"]);
