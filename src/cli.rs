@@ -28,6 +28,10 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run PROGRAM under a policy and report the syscalls it selects.
+    ///
+    /// Options end at PROGRAM (or at --): the words after it are the program's, as with strace.
+    /// Without -p or -e trace=, the built-in default policy traces read, connect and futex.
+    #[command(override_usage = "interpose run [OPTIONS] [--] PROGRAM [ARGS]...")]
     Run(RunArgs),
     /// Validate policy files; print what each selects and the compiled filter.
     Check {
@@ -46,8 +50,16 @@ pub enum Command {
         #[arg(value_name = "SHELL")]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff).
-    Man,
+    /// Print a manual page (roff): interpose(1), or interpose-SUBCOMMAND(1).
+    Man {
+        /// The subcommand whose page to print (run, check, syscalls, completions, man); without
+        /// it, interpose(1).
+        #[arg(value_name = "SUBCOMMAND")]
+        page: Option<String>,
+        /// Write every page (interpose.1, interpose-run.1, ...) into DIR instead.
+        #[arg(long, value_name = "DIR", conflicts_with = "page")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug)]

@@ -1,4 +1,4 @@
-//! The small subcommands: `check`, `syscalls`.
+//! The small subcommands: `check`, `syscalls`, `man`.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -101,4 +101,72 @@ pub fn syscalls(class: Option<&str>) -> Result<String, String> {
         let _ = writeln!(out, "{:>4}  {:<24} {:>4}  {}", sc.nr(), sc.name(), sc.row.nargs, classes.join(" "));
     }
     Ok(out)
+}
+
+/// The command the manual pages describe: clap's `help` subcommand is left out (it has no page).
+fn man_command() -> clap::Command {
+    let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command().disable_help_subcommand(true);
+    cmd.build();
+    cmd
+}
+
+/// The subcommands that have a manual page, interpose-SUBCOMMAND(1).
+pub fn man_pages() -> Vec<String> {
+    man_command().get_subcommands().filter(|s| !s.is_hide_set()).map(|s| s.get_name().to_string()).collect()
+}
+
+/// `interpose man [SUBCOMMAND]`: the roff of interpose(1), or of interpose-SUBCOMMAND(1); `None`
+/// for a subcommand that does not exist. interpose(1) lists every subcommand as
+/// interpose-SUBCOMMAND(1), and every page ends with a SEE ALSO naming the others, each printed by
+/// `interpose man SUBCOMMAND`, so no page points to one that cannot be had.
+pub fn man(page: Option<&str>) -> std::io::Result<Option<Vec<u8>>> {
+    let top = man_command();
+    let source = format!("interpose {}", top.get_version().unwrap_or_default());
+    let cmd = match page {
+        None => top,
+        Some(name) => match top.get_subcommands().find(|s| !s.is_hide_set() && s.get_name() == name) {
+            Some(sub) => sub.clone(),
+            None => return Ok(None),
+        },
+    };
+    let mut out = Vec::new();
+    clap_mangen::Man::new(cmd).source(source).render(&mut out)?;
+    let others: Vec<String> = std::iter::once(None)
+        .chain(man_pages().into_iter().map(Some))
+        .filter(|p| p.as_deref() != page)
+        .map(|p| match p {
+            None => "interpose(1)".to_string(),
+            Some(sub) => format!(r"interpose\-{sub}(1)"),
+        })
+        .collect();
+    let see_also = format!(
+        concat!(
+            ".SH \"SEE ALSO\"\n",
+            "{},\n",
+            "strace(1), seccomp_unotify(2).\n",
+            ".PP\n",
+            r"\fBinterpose man\fR prints interpose(1), \fBinterpose man\fR \fISUBCOMMAND\fR prints ",
+            r"interpose\-\fISUBCOMMAND\fR(1), and \fBinterpose man \-\-dir\fR \fIDIR\fR writes them all. ",
+            "The full manual (output format, JSON schema, policy files, fault injection) is ",
+            "docs/manual.md in interpose's source.\n",
+        ),
+        others.join(",\n")
+    );
+    out.extend_from_slice(see_also.as_bytes());
+    Ok(Some(out))
+}
+
+/// `interpose man --dir DIR`: writes every page, `interpose.1`, `interpose-run.1`, ...
+pub fn man_dir(dir: &Path) -> std::io::Result<()> {
+    for page in std::iter::once(None).chain(man_pages().into_iter().map(Some)) {
+        let file = dir.join(match &page {
+            None => "interpose.1".to_string(),
+            Some(sub) => format!("interpose-{sub}.1"),
+        });
+        let roff = man(page.as_deref())?.expect("a subcommand of the command itself");
+        std::fs::write(&file, roff).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("{}: {}", file.display(), crate::error::io_reason(&e)))
+        })?;
+    }
+    Ok(())
 }

@@ -58,8 +58,23 @@ fn main() -> ExitCode {
             clap_complete::generate(shell, &mut Cli::command(), "interpose", &mut std::io::stdout());
             ExitCode::SUCCESS
         }
-        Command::Man => match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+        Command::Man { page: _, dir: Some(dir) } => match interpose::commands::man_dir(&dir) {
             Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(1, e),
+        },
+        Command::Man { page, dir: None } => match interpose::commands::man(page.as_deref()) {
+            Ok(Some(roff)) => match std::io::stdout().write_all(&roff) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(1, e),
+            },
+            Ok(None) => fail(
+                2,
+                format_args!(
+                    "no manual page for \"{}\"; the subcommands are: {}",
+                    page.unwrap_or_default(),
+                    interpose::commands::man_pages().join(", ")
+                ),
+            ),
             Err(e) => fail(1, e),
         },
     }

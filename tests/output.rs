@@ -270,3 +270,52 @@ fn syscalls_completions_and_man() {
     let o = run_bounded(interpose().arg("man"), LIMIT);
     assert!(o.status.success() && o.stdout_str().contains(".TH interpose"), "{}", o.stdout_str());
 }
+
+/// The text of `interpose man ARGS`, with roff's `\-` as `-`.
+fn man(args: &[&str]) -> String {
+    let o = run_bounded(interpose().arg("man").args(args), LIMIT);
+    assert!(o.status.success(), "man {args:?}: {}", o.stderr);
+    o.stdout_str().replace("\\-", "-")
+}
+
+#[test]
+fn man_pages_cover_every_subcommand_and_every_page_they_name_exists() {
+    let top = man(&[]);
+    let subs = ["run", "check", "syscalls", "completions", "man"];
+    for sub in subs {
+        assert!(top.contains(&format!("interpose-{sub}(1)")), "interpose(1) names interpose-{sub}(1): {top}");
+    }
+    let run = man(&["run"]);
+    assert!(run.starts_with(".ie") && run.contains(".TH interpose-run 1"), "{run}");
+    for option in ["--no-exec", "--sync-wakeup", "-e", "--policy", "--summary-only", "--format", "--trace-out"] {
+        assert!(run.contains(&format!("{option}\\fR")), "interpose-run(1) documents {option}: {run}");
+    }
+    // Every page any page names is one `interpose man` prints.
+    let dir = scratch("man");
+    let o = run_bounded(interpose().args(["man", "--dir"]).arg(&dir), LIMIT);
+    assert!(o.status.success(), "{}", o.stderr);
+    let mut written: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    written.sort();
+    let mut want: Vec<String> =
+        subs.iter().map(|s| format!("interpose-{s}.1")).chain(["interpose.1".to_string()]).collect();
+    want.sort();
+    assert_eq!(written, want);
+    for page in &written {
+        let text = std::fs::read_to_string(dir.join(page)).unwrap().replace("\\-", "-");
+        for (i, _) in text.match_indices("interpose-") {
+            let name: String = text[i + "interpose-".len()..].chars().take_while(char::is_ascii_lowercase).collect();
+            if text[i..].starts_with(&format!("interpose-{name}(1)")) {
+                assert!(subs.contains(&name.as_str()), "{page} names interpose-{name}(1), which has no page");
+            }
+        }
+        let sub = page.strip_prefix("interpose-").map(|p| p.trim_end_matches(".1"));
+        assert_eq!(text, man(&sub.into_iter().collect::<Vec<_>>()), "{page} is what `interpose man` prints");
+    }
+    let o = run_bounded(interpose().args(["man", "runn"]), LIMIT);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        o.stderr,
+        "interpose: no manual page for \"runn\"; the subcommands are: run, check, syscalls, completions, man\n"
+    );
+}
