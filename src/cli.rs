@@ -33,11 +33,14 @@ pub enum Command {
     /// Without -p or -e trace=, the built-in default policy traces read, connect and futex.
     #[command(override_usage = "interpose run [OPTIONS] [--] PROGRAM [ARGS]...")]
     Run(RunArgs),
-    /// Validate policy files; print what each selects and the compiled filter.
+    /// Validate policy files; print what each traces, injects and denies, and what it traps.
     Check {
         /// Policy files (TOML).
         #[arg(value_name = "POLICY", required = true)]
         policies: Vec<PathBuf>,
+        /// Also print the compiled filter (libseccomp's pseudo-code of the BPF program).
+        #[arg(long)]
+        bpf: bool,
     },
     /// List the syscalls interpose knows, with their numbers and classes.
     Syscalls {

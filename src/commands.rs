@@ -6,18 +6,14 @@ use std::path::Path;
 use crate::decode;
 use crate::policy::{self, PolicyError};
 
-/// `interpose check POLICY`: what the policy selects and the filter it compiles to.
-pub fn check(path: &Path) -> Result<String, PolicyError> {
+/// `interpose check POLICY`: a summary that fits on a screen: what the policy traces, injects
+/// and denies (each rule with where it was written), what else its deny rules refuse, and which
+/// syscalls the filter traps on each ABI. With `bpf`, also libseccomp's pseudo-code of the filter.
+pub fn check(path: &Path, bpf: bool) -> Result<String, PolicyError> {
     let p = policy::build(Some(path), &[])?;
     let mut out = String::new();
     let _ = writeln!(out, "{}: ok", path.display());
-    let traced: Vec<&str> = p.trace.names().collect();
-    let _ = writeln!(
-        out,
-        "  traces {} syscalls: {}",
-        traced.len(),
-        if traced.is_empty() { "(none)".to_string() } else { traced.join(", ") }
-    );
+    out.push_str(&wrap("  traces ", &describe_set(&p.trace)));
     let _ = writeln!(
         out,
         "  executes fd-based calls to learn results: {}",
@@ -36,17 +32,13 @@ pub fn check(path: &Path) -> Result<String, PolicyError> {
         let syscalls: Vec<&str> = r.syscalls.names().collect();
         let error = decode::xlat::errno_name(r.error).map_or_else(|| r.error.to_string(), str::to_string);
         let except: Vec<String> = r.except.iter().map(ToString::to_string).collect();
-        let _ = writeln!(
-            out,
-            "  denies ({}): {} with {error}, {}",
-            r.origin,
-            syscalls.join(", "),
-            if except.is_empty() {
-                "to every destination".to_string()
-            } else {
-                format!("except to {}", except.join(", "))
-            }
-        );
+        let to = if except.is_empty() {
+            "to every destination".to_string()
+        } else {
+            format!("except to {}", except.join(", "))
+        };
+        // One line per rule, however long: a rule is found with grep.
+        let _ = writeln!(out, "  denies ({}): {} with {error}, {to}", r.origin, syscalls.join(", "));
     }
     if !p.deny.is_empty() {
         let n = p.network;
@@ -65,11 +57,38 @@ pub fn check(path: &Path) -> Result<String, PolicyError> {
         }
     }
     let trapped = crate::filter::trapped_set(&p.trace.union(&p.intercepted()));
-    match crate::filter::pseudo_code(&trapped) {
-        Ok(pfc) => {
-            let _ = writeln!(out, "  filter (libseccomp's pseudo-code):");
-            for line in pfc.lines() {
-                let _ = writeln!(out, "    {line}");
+    match crate::filter::context(&trapped).and_then(|(_, unknown)| Ok((unknown, crate::filter::pseudo_code(&trapped)?)))
+    {
+        Ok((unknown, pfc)) => {
+            let abis = abis(&pfc);
+            let counts: Vec<String> = abis
+                .iter()
+                .map(|(abi, names)| {
+                    let socketcall = if names.contains(&"socketcall") { " + socketcall" } else { "" };
+                    format!("{abi} {}{socketcall}", names.iter().filter(|n| **n != "socketcall").count())
+                })
+                .collect();
+            let _ = writeln!(out, "  traps (with execve, execveat), per ABI: {}", counts.join(", "));
+            let native: Vec<&str> = abis.first().map(|(_, n)| n.clone()).unwrap_or_default();
+            for (abi, names) in abis.iter().skip(1) {
+                let lacking: Vec<&str> = native.iter().filter(|n| !names.contains(n)).copied().collect();
+                if !lacking.is_empty() {
+                    out.push_str(&wrap(&format!("  not on {abi}, which has no such call: "), &lacking.join(", ")));
+                }
+            }
+            if !unknown.is_empty() {
+                out.push_str(&wrap(
+                    "  not trapped (newer than this libseccomp, so they run untraced): ",
+                    &unknown.join(", "),
+                ));
+            }
+            if bpf {
+                let _ = writeln!(out, "  filter (libseccomp's pseudo-code):");
+                for line in pfc.lines() {
+                    let _ = writeln!(out, "    {line}");
+                }
+            } else {
+                let _ = writeln!(out, "  (`interpose check --bpf` prints the filter)");
             }
         }
         Err(e) => {
@@ -77,6 +96,66 @@ pub fn check(path: &Path) -> Result<String, PolicyError> {
         }
     }
     Ok(out)
+}
+
+/// A syscall set in few words: its names, or, when it holds most of them, what it leaves out.
+fn describe_set(set: &crate::policy::SyscallSet) -> String {
+    let names: Vec<&str> = set.names().collect();
+    let known = decode::registry().all().count();
+    let left_out: Vec<&str> = decode::registry().all().map(|s| s.name()).filter(|n| !names.contains(n)).collect();
+    match names.len() {
+        0 => "nothing".to_string(),
+        n if n == known => format!("every syscall interpose knows ({n})"),
+        n if n > 40 && left_out.len() < n => {
+            format!("{n} syscalls, every one interpose knows but: {}", left_out.join(", "))
+        }
+        1 => format!("1 syscall: {}", names[0]),
+        n => format!("{n} syscalls: {}", names.join(", ")),
+    }
+}
+
+/// `prefix` then `text`, broken at spaces into lines of at most 100 columns, the later ones
+/// indented by four.
+fn wrap(prefix: &str, text: &str) -> String {
+    let mut out = String::from(prefix);
+    let mut col = prefix.len();
+    for (i, word) in text.split(' ').enumerate() {
+        if i > 0 {
+            if col + 1 + word.len() > 100 {
+                out.push_str("\n    ");
+                col = 4;
+            } else {
+                out.push(' ');
+                col += 1;
+            }
+        }
+        out.push_str(word);
+        col += word.len();
+    }
+    out.push('\n');
+    out
+}
+
+/// The syscalls of each ABI in libseccomp's pseudo-code, native first: its `# filter for arch
+/// NAME` and `# filter for syscall "NAME"` comments.
+fn abis(pfc: &str) -> Vec<(&str, Vec<&str>)> {
+    let mut abis: Vec<(&str, Vec<&str>)> = Vec::new();
+    for line in pfc.lines().map(str::trim) {
+        if let Some(rest) = line.strip_prefix("# filter for arch ") {
+            abis.push((rest.split(' ').next().unwrap_or(rest), Vec::new()));
+        } else if let Some(rest) = line.strip_prefix("# filter for syscall \"")
+            && let (Some((name, _)), Some((_, names))) = (rest.split_once('"'), abis.last_mut())
+            && !names.contains(&name)
+        {
+            names.push(name);
+        }
+    }
+    for (abi, _) in &mut abis {
+        if *abi == "x86" {
+            *abi = "i386";
+        }
+    }
+    abis
 }
 
 /// `interpose syscalls [--class CLASS]`.

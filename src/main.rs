@@ -34,10 +34,10 @@ fn main() -> ExitCode {
         .init();
     match cli.command {
         Command::Run(args) => run_command(args),
-        Command::Check { policies } => {
+        Command::Check { policies, bpf } => {
             let mut code = 0;
             for p in policies {
-                match interpose::commands::check(&p) {
+                match interpose::commands::check(&p, bpf) {
                     Ok(text) => print!("{text}"),
                     Err(e) => {
                         let _ = writeln!(std::io::stderr(), "interpose: {e}");

@@ -64,7 +64,7 @@ fn policy_files_larger_than_1_mib_are_refused() {
     std::fs::write(&fits, &text).unwrap();
     let o = interpose_quick(&["check", fits.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", o.stderr);
-    assert!(o.stdout_str().contains("traces 1 syscalls: read"), "{}", o.stdout_str());
+    assert!(o.stdout_str().contains("traces 1 syscall: read"), "{}", o.stdout_str());
     // One byte more: refused, by run -p and by check alike.
     text.push(b'\n');
     let big = dir.join("big.toml");

@@ -236,7 +236,13 @@ fn check_passes_every_shipped_policy_and_refuses_a_broken_one() {
         assert!(o.status.success(), "{}: {}", path.display(), o.stderr);
         let out = o.stdout_str();
         assert!(out.starts_with(&format!("{}: ok\n", path.display())), "{out}");
-        assert!(out.contains("if ($syscall"), "the compiled filter is shown: {out}");
+        assert!(out.contains("\n  traps (with execve, execveat), per ABI: x86_64 "), "{out}");
+        assert!(!out.contains("if ($syscall"), "the filter only with --bpf: {out}");
+        let o = run_bounded(interpose().args(["check", "--bpf"]).arg(&path), LIMIT);
+        assert!(o.status.success(), "{}: {}", path.display(), o.stderr);
+        let bpf = o.stdout_str();
+        assert!(bpf.starts_with(&out[..out.find("  (`interpose check --bpf`").unwrap()]), "{bpf}");
+        assert!(bpf.contains("  filter (libseccomp's pseudo-code):\n") && bpf.contains("if ($syscall"), "{bpf}");
         n += 1;
     }
     assert!(n >= 7);
@@ -251,6 +257,40 @@ fn check_passes_every_shipped_policy_and_refuses_a_broken_one() {
             bad.display()
         )
     );
+}
+
+#[test]
+fn check_of_a_deny_policy_fits_on_a_screen_and_names_each_rule() {
+    let path = scratch("check-summary").join("p.toml");
+    std::fs::write(
+        &path,
+        "[trace]\nsyscalls = [\"%net\", \"read\"]\n\n[[inject]]\nsyscalls = [\"read\"]\nerror = \"EAGAIN\"\nfd = \"socket\"\n\n\
+         [[deny]]\nsyscalls = [\"connect\", \"sendto\", \"sendmsg\", \"sendmmsg\"]\nexcept = [\"127.0.0.1:8080\", \"netlink\"]\n\n\
+         [network]\nallow_io_uring = true\n",
+    )
+    .unwrap();
+    let p = path.display();
+    let o = run_bounded(interpose().arg("check").arg(&path), LIMIT);
+    assert!(o.status.success(), "{}", o.stderr);
+    let out = o.stdout_str();
+    assert!(out.lines().count() < 25, "one screen:\n{out}");
+    for line in [
+        format!("{p}: ok"),
+        "  traces 22 syscalls: read, sendfile, socket, connect,".to_string(),
+        format!("  injects ({p}:5): -e inject=read:error=EAGAIN:fd=socket"),
+        format!(
+            "  denies ({p}:10): connect, sendto, sendmsg, sendmmsg with ECONNREFUSED, except to 127.0.0.1:8080, netlink"
+        ),
+        "  also refuses (EPERM, see [network]): raw and packet sockets, bpf".to_string(),
+        // 22 traced, bpf, execve, execveat; i386 also through socketcall.
+        "  traps (with execve, execveat), per ABI: x86_64 25, i386 25 + socketcall, x32 25".to_string(),
+        "  (`interpose check --bpf` prints the filter)".to_string(),
+    ] {
+        assert!(out.lines().any(|l| l.starts_with(&line)), "no {line:?} in:\n{out}");
+    }
+    let o = run_bounded(interpose().args(["check", "--bpf"]).arg(&path), LIMIT);
+    let bpf = o.stdout_str();
+    assert!(bpf.contains("# filter for arch x86 (") && bpf.contains("# filter for syscall \"bpf\""), "{bpf}");
 }
 
 #[test]
