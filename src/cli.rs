@@ -158,6 +158,12 @@ pub struct RunArgs {
     #[arg(long = "sync-wakeup", value_name = "WHEN", default_value = "auto")]
     pub sync_wakeup: crate::run::SyncWakeup,
 
+    /// Results and times of the calls left to the kernel, from its syscall exit events
+    /// (raw_syscalls:sys_exit; needs root or CAP_PERFMON): auto (when permitted, else say once
+    /// why they are unknown), on (fail with exit 2 when not permitted), or off.
+    #[arg(long = "exits", value_name = "WHEN", default_value = "auto")]
+    pub exits: crate::run::ExitsMode,
+
     /// Accepted for strace compatibility: interpose always follows threads and children.
     #[arg(short = 'f', long = "follow-forks", action = ArgAction::Count)]
     pub follow: u8,

@@ -22,6 +22,10 @@ pub enum Outcome {
     /// The supervisor executed the call on the program's behalf: `ret` is what the program got
     /// (`-errno` on failure), `dur_ns` how long the call itself took.
     Completed { ret: i64, dur_ns: u64 },
+    /// Answered CONTINUE, and the kernel's exit event said what it returned: `ret` (`-errno`,
+    /// or one of the kernel's restart codes), `dur_ns` from our receipt of the notification to
+    /// the exit. Output arguments are not known (the memory has moved on).
+    Returned { ret: i64, dur_ns: u64 },
     /// A fault injection replaced the call: it did not run, and the program got `ret`
     /// (`-errno` or the injected retval). `dur_ns` is the injected delay, if any.
     Injected { ret: i64, dur_ns: u64 },
@@ -37,10 +41,37 @@ impl Outcome {
     /// The errno of a failed completed call.
     pub fn errno(&self) -> Option<i32> {
         match *self {
-            Outcome::Completed { ret, .. } | Outcome::Injected { ret, .. } | Outcome::Denied { ret } if ret < 0 => {
+            Outcome::Completed { ret, .. }
+            | Outcome::Returned { ret, .. }
+            | Outcome::Injected { ret, .. }
+            | Outcome::Denied { ret }
+                if ret < 0 =>
+            {
                 Some(-ret as i32)
             }
             _ => None,
+        }
+    }
+
+    /// The return value, when known.
+    pub fn ret(&self) -> Option<i64> {
+        match *self {
+            Outcome::Completed { ret, .. }
+            | Outcome::Returned { ret, .. }
+            | Outcome::Injected { ret, .. }
+            | Outcome::Denied { ret } => Some(ret),
+            Outcome::Continued | Outcome::Interrupted => None,
+        }
+    }
+
+    /// How long the call took, when known.
+    pub fn duration_ns(&self) -> Option<u64> {
+        match *self {
+            Outcome::Completed { dur_ns, .. } | Outcome::Returned { dur_ns, .. } | Outcome::Injected { dur_ns, .. } => {
+                Some(dur_ns)
+            }
+            Outcome::Denied { .. } => Some(0),
+            Outcome::Continued | Outcome::Interrupted => None,
         }
     }
 }

@@ -137,6 +137,7 @@ fn run_command(args: RunArgs) -> ExitCode {
     let opts = RunOptions {
         policy,
         sync_wakeup: args.sync_wakeup,
+        exits: args.exits,
         format: args.format,
         timestamps,
         relative: args.relative,

@@ -44,9 +44,20 @@ pub enum SyncWakeup {
     Off,
 }
 
+/// `--exits`: whether the kernel's exit events complete the calls left to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExitsMode {
+    /// When the kernel permits it; otherwise say once why results are unknown.
+    Auto,
+    /// Always: fail (exit 2) when not permitted.
+    On,
+    Off,
+}
+
 pub struct RunOptions {
     pub policy: Policy,
     pub sync_wakeup: SyncWakeup,
+    pub exits: ExitsMode,
     pub format: output::Format,
     pub timestamps: output::Timestamps,
     pub relative: bool,
@@ -78,13 +89,16 @@ pub enum RunError {
     Output { path: String, reason: String },
     #[error("{0}")]
     Internal(String),
+    /// `--exits=on` where exit events cannot be had.
+    #[error("--exits=on: {0}")]
+    Exits(String),
 }
 
 impl RunError {
     pub fn exit_code(&self) -> u8 {
         match self {
             RunError::Launch(e) => e.exit_code(),
-            RunError::Output { .. } => 2,
+            RunError::Output { .. } | RunError::Exits(_) => 2,
             RunError::Kernel(_) | RunError::Filter(_) | RunError::Internal(_) => 1,
         }
     }
@@ -191,6 +205,14 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
     let (tx, writer) =
         output::spawn(dest, trace_out, out_cfg).map_err(|e| RunError::Internal(format!("thread: {e}")))?;
 
+    let exits = match open_exit_events(opts.exits, pid, &opts.policy.trace) {
+        Ok(e) => e,
+        Err(e) => {
+            let _ = sys::pidfd::send_signal(launched.pidfd.as_fd(), libc::SIGKILL);
+            let _ = sys::wait::wait_pid(pid);
+            return Err(e);
+        }
+    };
     let sup_cfg = supervisor::Config {
         traced: opts.policy.trace,
         limits: capture::Limits { strsize: opts.strsize },
@@ -206,6 +228,7 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
         decode_fds: opts.decode_fds,
         threads: name_threads,
         poll_before_recv: !kernel.at_least(kernel::RECV_WAKES_ON_HUP),
+        exits,
     };
     let (done_r, done_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(internal("pipe"))?;
     let listener = launched.listener;
@@ -361,6 +384,43 @@ fn reap(pid: u32, status: &mut Option<ExitStatus>) {
     while let Some((p, st)) = sys::wait::reap_any() {
         if p == pid {
             *status = Some(st);
+        }
+    }
+}
+
+/// Opens the exit events of the launched program (parked in its execve: nothing of it has run),
+/// filtered in the kernel to the traced syscalls. `Auto` says once, on stderr, why results stay
+/// unknown when they cannot be had.
+fn open_exit_events(
+    mode: ExitsMode,
+    pid: u32,
+    traced: &crate::policy::SyscallSet,
+) -> Result<Option<sys::perf::ExitEvents>, RunError> {
+    if mode == ExitsMode::Off || traced.is_empty() {
+        return Ok(None);
+    }
+    let nrs: Vec<u32> = traced.iter().collect();
+    // A long filter costs more per event than the events it saves; past this, filter here.
+    let filter = (nrs.len() <= 64).then(|| nrs.iter().map(|nr| format!("id == {nr}")).collect::<Vec<_>>().join(" || "));
+    let opened =
+        sys::perf::Tracepoint::sys_exit().and_then(|tp| sys::perf::ExitEvents::open(pid as i32, tp, filter.as_deref()));
+    match opened {
+        Ok(events) => Ok(Some(events)),
+        Err(e) => {
+            let paranoid = std::fs::read_to_string("/proc/sys/kernel/perf_event_paranoid").unwrap_or_default();
+            let why = format!(
+                "exit events (raw_syscalls:sys_exit) cannot be opened: {}; they need root or CAP_PERFMON \
+                 (or kernel.perf_event_paranoid = -1, it is {}, and a readable tracefs)",
+                crate::error::io_reason(&e),
+                paranoid.trim()
+            );
+            if mode == ExitsMode::On {
+                return Err(RunError::Exits(why));
+            }
+            tracing::warn!(
+                "results and times of calls left to the kernel are unknown (?): {why}; --exits=off silences this"
+            );
+            Ok(None)
         }
     }
 }

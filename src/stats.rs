@@ -116,9 +116,46 @@ pub struct Stats {
     /// Foreign-ABI calls by (arch, nr): (calls, interrupted).
     pub foreign: BTreeMap<(u32, i32), (u64, u64)>,
     /// futex calls by operation (command plus PRIVATE/CLOCK_REALTIME flags).
-    pub futex_ops: BTreeMap<u64, u64>,
+    pub futex_ops: BTreeMap<u64, FutexOp>,
     /// Calls per thread (kept only for the report).
     pub per_thread: std::collections::HashMap<u32, u64>,
+}
+
+/// One futex operation's calls: how many, how many with a known result, their total time, and
+/// their errors by errno (a FUTEX_WAIT's EAGAIN: the value had changed; ETIMEDOUT: the timeout
+/// passed; EINTR: a signal).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FutexOp {
+    pub calls: u64,
+    pub known: u64,
+    pub total_ns: u64,
+    pub errnos: BTreeMap<i32, u64>,
+}
+
+impl FutexOp {
+    fn add(&mut self, outcome: Outcome) {
+        self.calls += 1;
+        if let (Some(ret), Some(ns)) = (outcome.ret(), outcome.duration_ns()) {
+            self.known += 1;
+            self.total_ns += ns;
+            if ret < 0 {
+                *self.errnos.entry((-ret) as i32).or_default() += 1;
+            }
+        }
+    }
+
+    fn merge(&mut self, o: &FutexOp) {
+        self.calls += o.calls;
+        self.known += o.known;
+        self.total_ns += o.total_ns;
+        for (e, n) in &o.errnos {
+            *self.errnos.entry(*e).or_default() += n;
+        }
+    }
+
+    pub fn errors(&self) -> u64 {
+        self.errnos.values().sum()
+    }
 }
 
 impl Default for Stats {
@@ -200,7 +237,9 @@ impl Stats {
                 }
                 self.calls[i] += 1;
                 match outcome {
-                    Outcome::Completed { ret, dur_ns } | Outcome::Injected { ret, dur_ns } => {
+                    Outcome::Completed { ret, dur_ns }
+                    | Outcome::Returned { ret, dur_ns }
+                    | Outcome::Injected { ret, dur_ns } => {
                         self.timing[i].get_or_insert_with(Default::default).add(dur_ns, ret < 0)
                     }
                     Outcome::Denied { ret } => self.timing[i].get_or_insert_with(Default::default).add(0, ret < 0),
@@ -209,10 +248,13 @@ impl Stats {
                 match outcome {
                     Outcome::Injected { .. } => self.injected[i] += 1,
                     Outcome::Denied { .. } => self.denied[i] += 1,
-                    Outcome::Completed { .. } | Outcome::Continued | Outcome::Interrupted => {}
+                    Outcome::Completed { .. }
+                    | Outcome::Returned { .. }
+                    | Outcome::Continued
+                    | Outcome::Interrupted => {}
                 }
                 if nr == FUTEX_NR {
-                    *self.futex_ops.entry(args[1] & FUTEX_OP_BITS).or_default() += 1;
+                    self.futex_ops.entry(args[1] & FUTEX_OP_BITS).or_default().add(outcome);
                 }
             }
             Call::Foreign { arch, nr } => {
@@ -247,7 +289,7 @@ impl Stats {
             e.1 += v.1;
         }
         for (k, v) in &o.futex_ops {
-            *self.futex_ops.entry(*k).or_default() += v;
+            self.futex_ops.entry(*k).or_default().merge(v);
         }
         for (k, v) in &o.per_thread {
             *self.per_thread.entry(*k).or_default() += v;

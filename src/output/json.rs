@@ -62,6 +62,7 @@ pub fn event(ev: &Event, opts: decode::format::Options) -> Value {
     };
     let (status, ret, errno, dur) = match ev.outcome {
         Outcome::Completed { ret, dur_ns } => ("completed", Some(ret), ev.outcome.errno(), Some(dur_ns)),
+        Outcome::Returned { ret, dur_ns } => ("returned", Some(ret), ev.outcome.errno(), Some(dur_ns)),
         Outcome::Injected { ret, dur_ns } => ("injected", Some(ret), ev.outcome.errno(), Some(dur_ns)),
         Outcome::Denied { ret } => ("denied", Some(ret), ev.outcome.errno(), Some(0)),
         Outcome::Continued => ("continued", None, None, None),
@@ -138,16 +139,36 @@ pub fn summary(stats: &Stats) -> Value {
         .collect();
     let mut tot = timing(stats.total_timing().as_ref());
     tot["calls"] = json!(stats.total_calls());
-    let futex: serde_json::Map<String, Value> = stats
+    let name = |op: u64| {
+        let mut name = String::new();
+        xlat::futex_op(&mut name, op);
+        name
+    };
+    let futex: serde_json::Map<String, Value> =
+        stats.futex_ops.iter().map(|(&op, f)| (name(op), json!(f.calls))).collect();
+    // Time and errors per operation, for the calls whose result is known.
+    let futex_times: serde_json::Map<String, Value> = stats
         .futex_ops
         .iter()
-        .map(|(&op, &n)| {
-            let mut name = String::new();
-            xlat::futex_op(&mut name, op);
-            (name, json!(n))
+        .map(|(&op, f)| {
+            let errnos: serde_json::Map<String, Value> = f
+                .errnos
+                .iter()
+                .map(|(&e, &n)| (xlat::errno_name(e).map_or_else(|| e.to_string(), str::to_string), json!(n)))
+                .collect();
+            let known = f.known > 0;
+            (
+                name(op),
+                json!({
+                    "known": f.known,
+                    "seconds": known.then(|| f.total_ns as f64 / 1e9),
+                    "errors": known.then(|| f.errors()),
+                    "errnos": errnos,
+                }),
+            )
         })
         .collect();
-    json!({"type": "summary", "syscalls": rows, "total": tot, "futex_ops": futex})
+    json!({"type": "summary", "syscalls": rows, "total": tot, "futex_ops": futex, "futex_times": futex_times})
 }
 
 #[cfg(test)]

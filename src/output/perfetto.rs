@@ -54,9 +54,10 @@ impl<W: Write> TraceWriter<W> {
         let name = call[..call.find('(').unwrap_or(call.len())].to_string();
         let mut result = String::new();
         match ev.outcome {
-            Outcome::Completed { ret, .. } | Outcome::Injected { ret, .. } | Outcome::Denied { ret } => {
-                text::result(&mut result, ret)
-            }
+            Outcome::Completed { ret, .. }
+            | Outcome::Returned { ret, .. }
+            | Outcome::Injected { ret, .. }
+            | Outcome::Denied { ret } => text::result(&mut result, ret),
             Outcome::Continued => result.push_str("= ? (left to the kernel)"),
             Outcome::Interrupted => result.push_str("= ? <interrupted>"),
         }
@@ -68,10 +69,12 @@ impl<W: Write> TraceWriter<W> {
             _ => "syscall",
         };
         match ev.outcome {
-            Outcome::Completed { dur_ns, .. } | Outcome::Injected { dur_ns, .. } => self.emit(json!({
-                "ph": "X", "name": name, "cat": cat, "pid": ev.tgid, "tid": ev.tid,
-                "ts": ts, "dur": dur_ns as f64 / 1000.0, "args": args
-            })),
+            Outcome::Completed { dur_ns, .. } | Outcome::Returned { dur_ns, .. } | Outcome::Injected { dur_ns, .. } => {
+                self.emit(json!({
+                    "ph": "X", "name": name, "cat": cat, "pid": ev.tgid, "tid": ev.tid,
+                    "ts": ts, "dur": dur_ns as f64 / 1000.0, "args": args
+                }))
+            }
             Outcome::Continued | Outcome::Interrupted | Outcome::Denied { .. } => self.emit(json!({
                 "ph": "i", "s": "t", "name": name, "cat": cat, "pid": ev.tgid, "tid": ev.tid, "ts": ts, "args": args
             })),

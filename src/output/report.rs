@@ -144,13 +144,26 @@ th{background:#eef} td.name{text-align:left;font-family:monospace}
         h.push_str("</table>\n");
     }
     if !stats.futex_ops.is_empty() {
-        h.push_str("<h2>futex by operation</h2>\n<table>\n<tr><th>operation</th><th>calls</th></tr>\n");
+        h.push_str(
+            "<h2>futex by operation</h2>\n<table>\n<tr><th>operation</th><th>calls</th><th>seconds</th><th>errors</th></tr>\n",
+        );
         let mut ops: Vec<_> = stats.futex_ops.iter().collect();
-        ops.sort_by(|a, b| b.1.cmp(a.1));
-        for (&op, &n) in ops {
+        ops.sort_by_key(|o| std::cmp::Reverse(o.1.calls));
+        for (&op, f) in ops {
             let mut name = String::new();
             xlat::futex_op(&mut name, op);
-            let _ = writeln!(h, "<tr><td class=\"name\">{}</td><td>{n}</td></tr>", esc(&name));
+            let (secs, errs) = if f.known > 0 {
+                (format!("{:.6}", f.total_ns as f64 / 1e9), super::summary::errno_list(f))
+            } else {
+                ("-".to_string(), "-".to_string())
+            };
+            let _ = writeln!(
+                h,
+                "<tr><td class=\"name\">{}</td><td>{}</td><td>{secs}</td><td>{}</td></tr>",
+                esc(&name),
+                f.calls,
+                esc(&errs)
+            );
         }
         h.push_str("</table>\n");
     }

@@ -268,15 +268,24 @@ pub fn render(stats: &Stats, layout: &Layout, out: &mut String) {
     }
 
     if !stats.futex_ops.is_empty() {
-        let mut ops: Vec<(u64, u64)> = stats.futex_ops.iter().map(|(&op, &n)| (op, n)).collect();
-        ops.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let total: u64 = ops.iter().map(|o| o.1).sum();
+        let mut ops: Vec<(u64, &crate::stats::FutexOp)> = stats.futex_ops.iter().map(|(&op, f)| (op, f)).collect();
+        ops.sort_by(|a, b| b.1.calls.cmp(&a.1.calls).then(a.0.cmp(&b.0)));
+        let total: u64 = ops.iter().map(|o| o.1.calls).sum();
         let _ = writeln!(out, "\nfutex by operation:");
-        let _ = writeln!(out, "{:>9} {:>6} operation", "calls", "%");
-        for (op, n) in ops {
+        let _ =
+            writeln!(out, "{:>9} {:>6} {:>11} {:>11} {:>9} operation", "calls", "%", "seconds", "usecs/call", "errors");
+        for (op, f) in ops {
             let mut name = String::new();
             xlat::futex_op(&mut name, op);
-            let _ = writeln!(out, "{n:>9} {:>6.2} {name}", 100.0 * n as f64 / total as f64);
+            let pct = 100.0 * f.calls as f64 / total as f64;
+            if f.known == 0 {
+                let _ = writeln!(out, "{:>9} {pct:>6.2} {:>11} {:>11} {:>9} {name}", f.calls, "-", "-", "-");
+                continue;
+            }
+            let secs = f.total_ns as f64 / 1e9;
+            let avg = f.total_ns / f.known / 1000;
+            let errs = if f.errnos.is_empty() { String::new() } else { format!(" ({})", errno_list(f)) };
+            let _ = writeln!(out, "{:>9} {pct:>6.2} {secs:>11.6} {avg:>11} {:>9} {name}{errs}", f.calls, f.errors());
         }
     }
 
@@ -284,4 +293,14 @@ pub fn render(stats: &Stats, layout: &Layout, out: &mut String) {
     if !interrupted.is_empty() {
         let _ = writeln!(out, "\ninterrupted before they returned (not counted above): {}", interrupted.join(", "));
     }
+}
+
+/// `EAGAIN 31, ETIMEDOUT 7`: a futex operation's errors by errno, most frequent first.
+pub fn errno_list(f: &crate::stats::FutexOp) -> String {
+    let mut v: Vec<(&i32, &u64)> = f.errnos.iter().collect();
+    v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    v.iter()
+        .map(|(e, n)| format!("{} {n}", xlat::errno_name(**e).map_or_else(|| e.to_string(), str::to_string)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

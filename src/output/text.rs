@@ -51,7 +51,18 @@ pub fn call_text(ev: &Event, out: &mut String, opts: format::Options) -> Vec<std
 
 /// `= 3`, or `= -1 EAGAIN (Resource temporarily unavailable)`.
 pub fn result(out: &mut String, ret: i64) {
-    if ret >= 0 {
+    // The kernel's restart codes, as strace prints them: the program never sees them (the call
+    // is restarted, or fails with EINTR once a handler ran).
+    let restart = match -ret {
+        512 => Some(("ERESTARTSYS", "To be restarted if SA_RESTART is set")),
+        513 => Some(("ERESTARTNOINTR", "To be restarted")),
+        514 => Some(("ERESTARTNOHAND", "To be restarted if no handler")),
+        516 => Some(("ERESTART_RESTARTBLOCK", "Interrupted by signal")),
+        _ => None,
+    };
+    if let Some((name, text)) = restart {
+        let _ = write!(out, "= ? {name} ({text})");
+    } else if ret >= 0 {
         let _ = write!(out, "= {ret}");
     } else if ret >= -4095 {
         let e = (-ret) as i32;
@@ -68,14 +79,8 @@ pub fn result(out: &mut String, ret: i64) {
 pub fn kept(only: Only, outcome: Outcome) -> bool {
     match (only, outcome) {
         (Only::All, _) => true,
-        (
-            Only::Successful,
-            Outcome::Completed { ret, .. } | Outcome::Injected { ret, .. } | Outcome::Denied { ret },
-        ) => ret >= 0,
-        (Only::Failed, Outcome::Completed { ret, .. } | Outcome::Injected { ret, .. } | Outcome::Denied { ret }) => {
-            ret < 0
-        }
-        (Only::Successful | Only::Failed, Outcome::Continued | Outcome::Interrupted) => false,
+        (Only::Successful, o) => o.ret().is_some_and(|r| r >= 0),
+        (Only::Failed, o) => o.ret().is_some_and(|r| r < 0),
     }
 }
 
@@ -137,8 +142,16 @@ impl Formatter {
         match ev.outcome {
             Outcome::Continued => out.push_str("= ?"),
             Outcome::Interrupted => out.push_str("= ? <interrupted>"),
-            Outcome::Completed { ret, .. } | Outcome::Injected { ret, .. } | Outcome::Denied { ret } => {
-                result(out, ret);
+            Outcome::Completed { ret, .. }
+            | Outcome::Returned { ret, .. }
+            | Outcome::Injected { ret, .. }
+            | Outcome::Denied { ret } => {
+                if ret >= 0 && returns_address(ev.call) {
+                    // strace prints the addresses brk, mmap and friends return in hex.
+                    let _ = write!(out, "= {ret:#x}");
+                } else {
+                    result(out, ret);
+                }
                 if ret >= 0
                     && let Some(d) = &ev.ret_desc
                 {
@@ -149,13 +162,15 @@ impl Formatter {
         match ev.outcome {
             Outcome::Injected { .. } => out.push_str(" (INJECTED)"),
             Outcome::Denied { .. } => out.push_str(" (DENIED)"),
-            Outcome::Completed { .. } | Outcome::Continued | Outcome::Interrupted => {}
+            Outcome::Completed { .. } | Outcome::Returned { .. } | Outcome::Continued | Outcome::Interrupted => {}
         }
         if ev.delayed {
             out.push_str(" (DELAYED)");
         }
         if self.cfg.syscall_times
-            && let Outcome::Completed { dur_ns, .. } | Outcome::Injected { dur_ns, .. } = ev.outcome
+            && let Outcome::Completed { dur_ns, .. }
+            | Outcome::Returned { dur_ns, .. }
+            | Outcome::Injected { dur_ns, .. } = ev.outcome
         {
             let _ = write!(out, " <{}.{:06}>", dur_ns / 1_000_000_000, (dur_ns % 1_000_000_000) / 1000);
         }
@@ -183,4 +198,9 @@ impl Formatter {
             }
         }
     }
+}
+
+/// Calls whose successful result is an address.
+fn returns_address(call: Call) -> bool {
+    matches!(call, Call::Native(nr) if [libc::SYS_brk, libc::SYS_mmap, libc::SYS_mremap, libc::SYS_shmat].contains(&i64::from(nr)))
 }

@@ -17,6 +17,7 @@
 
 pub mod delay;
 pub mod exec;
+pub mod exits;
 pub mod guard;
 pub mod inject;
 
@@ -55,6 +56,8 @@ pub struct Config {
     pub decode_fds: u8,
     /// Name threads and processes for the output (JSON, trace file, report).
     pub threads: bool,
+    /// Exit events of the program (see [`exits`]): results of the calls left to the kernel.
+    pub exits: Option<crate::sys::perf::ExitEvents>,
 }
 
 /// The launched process, as the handshake left it.
@@ -102,6 +105,8 @@ pub struct Pending {
     injection: Option<inject::Injection>,
     /// The `[[deny]]` rules' decision, made on a copy (see [`guard`]).
     guard: Option<guard::Guard>,
+    /// CLOCK_MONOTONIC at receipt, when exit events will complete the call (else 0).
+    recv_ns: u64,
 }
 
 /// A call whose answer is decided and only waits for its `delay_exit`.
@@ -140,6 +145,8 @@ struct Completer<'a> {
     pool: Option<std::sync::mpsc::Sender<Pending>>,
     /// Guarded calls being executed, for the watchdog that abandons those of dead threads.
     inflight: guard::InFlight,
+    /// Calls left to the kernel wait here for their exit event, when there are exit events.
+    exits: Option<exits::Exits>,
 }
 
 impl<'a> Completer<'a> {
@@ -159,6 +166,7 @@ impl<'a> Completer<'a> {
             may_block: false,
             pool: None,
             inflight: guard::InFlight::default(),
+            exits: None,
         }
     }
 }
@@ -276,6 +284,20 @@ impl Completer<'_> {
     }
 
     fn answer(&mut self, d: Decided) {
+        if d.outcome == Outcome::Continued
+            && d.p.traced
+            && let Some(exits) = &self.exits
+            && exits::Exits::will_return(&d.p)
+        {
+            // Parked before the answer: its exit cannot be read before it is waited for.
+            let (id, tid) = (d.p.n.id(), d.p.n.tid());
+            let token = exits.defer(d.p);
+            let live = self.listener.respond(id, d.response).unwrap_or(false);
+            if !live && let Some(p) = exits.cancel(tid, token) {
+                self.record(p, Outcome::Interrupted, Vec::new(), None);
+            }
+            return;
+        }
         let live = match self.listener.respond(d.p.n.id(), d.response) {
             Ok(live) => live,
             Err(e) => {
@@ -337,6 +359,8 @@ pub struct Supervisor<'a> {
     tgids: std::collections::HashMap<u32, u32>,
     /// Processes already reported to the guardian.
     seen_processes: std::collections::HashSet<u32>,
+    /// Exit events complete the calls left to the kernel (see [`exits`]).
+    exits_on: bool,
 }
 
 impl<'a> Supervisor<'a> {
@@ -351,6 +375,8 @@ impl<'a> Supervisor<'a> {
         let needs_delays = cfg.inject.iter().any(|r| r.delay_enter.is_some() || r.delay_exit.is_some());
         let mut completer = Completer::new(listener, &cfg, sink);
         completer.delayer = needs_delays.then(delay::Delayer::default);
+        let exits_on = cfg.exits.is_some();
+        completer.exits = exits_on.then(exits::Exits::default);
         let sync_single = (cfg.sync_wakeup == crate::run::SyncWakeup::Auto).then_some(None);
         Self {
             listener,
@@ -365,6 +391,7 @@ impl<'a> Supervisor<'a> {
             guardian,
             tgids: Default::default(),
             seen_processes: Default::default(),
+            exits_on,
         }
     }
 
@@ -403,6 +430,7 @@ impl<'a> Supervisor<'a> {
                         let rx = rx.clone();
                         let mut c = Completer::new(self.listener, &self.cfg, self.completer.sink.clone());
                         c.inflight = self.completer.inflight.clone();
+                        c.exits = self.completer.exits.clone();
                         c.may_block = true;
                         std::thread::Builder::new()
                             .name(format!("interpose-block{i}"))
@@ -426,6 +454,7 @@ impl<'a> Supervisor<'a> {
             let delay_thread = self.completer.delayer.clone().map(|delayer| {
                 let mut c = Completer::new(self.listener, &self.cfg, self.completer.sink.clone());
                 c.inflight = self.completer.inflight.clone();
+                c.exits = self.completer.exits.clone();
                 c.delayer = Some(delayer.clone());
                 c.pool = pool_tx.clone();
                 std::thread::Builder::new()
@@ -441,6 +470,23 @@ impl<'a> Supervisor<'a> {
                     })
                     .expect("spawn the delay thread")
             });
+            // The exit thread completes the calls left to the kernel as their exits arrive.
+            let (stop_exits, exit_thread) = match (self.cfg.exits.take(), self.completer.exits.clone()) {
+                (Some(events), Some(table)) => {
+                    let mut c = Completer::new(self.listener, &self.cfg, self.completer.sink.clone());
+                    table.attach(events);
+                    let stop = table.clone();
+                    let t = std::thread::Builder::new()
+                        .name("interpose-exits".into())
+                        .spawn_scoped(scope, move || {
+                            let lost = table.run(&mut c);
+                            (c.stats, lost)
+                        })
+                        .expect("spawn the exit thread");
+                    (Some(stop), Some(t))
+                }
+                _ => (None, None),
+            };
             let result = self.receive_loop();
             if let Some(d) = &self.completer.delayer {
                 d.close();
@@ -463,6 +509,23 @@ impl<'a> Supervisor<'a> {
             drop(stop_watchdog);
             if let Some(t) = watchdog {
                 let _ = t.join();
+            }
+            // Every call is answered: the exit thread reads the last exits and stops.
+            if let Some(e) = stop_exits {
+                e.stop();
+            }
+            if let Some(t) = exit_thread {
+                match t.join() {
+                    Ok((stats, lost)) => {
+                        self.completer.stats.merge(&stats);
+                        if lost > 0 {
+                            tracing::warn!(
+                                "{lost} exit events were lost (a buffer was full): some results show as unknown (?)"
+                            );
+                        }
+                    }
+                    Err(_) => tracing::error!("the exit thread panicked"),
+                }
             }
             result?;
             if self.phase != Phase::Running {
@@ -661,7 +724,15 @@ impl<'a> Supervisor<'a> {
         }
         // The wall-clock time is shown only in the log (-tt, JSON); -c never reads it.
         let realtime_ns = if (traced || denied) && self.cfg.log { realtime_ns() } else { 0 };
-        let p = Pending { n: *n, call, sc, traced, realtime_ns, tgid, blobs, fd_desc, injection, guard };
+        let recv_ns = if self.exits_on && traced { crate::sys::perf::monotonic_ns() } else { 0 };
+        if let Some(exits) = &self.completer.exits
+            && exits.has_parked(n.tid())
+        {
+            // Its earlier calls returned before this one started: log them first.
+            let exits = exits.clone();
+            exits.catch_up(n.tid(), &mut self.completer);
+        }
+        let p = Pending { n: *n, call, sc, traced, realtime_ns, tgid, blobs, fd_desc, injection, guard, recv_ns };
         match (injection.and_then(|i| i.delay_enter), &self.completer.delayer) {
             (Some(d), Some(delayer)) if !d.is_zero() => delayer.schedule(received + d, Job::Resume(p)),
             _ => self.completer.complete(p),

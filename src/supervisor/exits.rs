@@ -1,0 +1,219 @@
+//! Results of calls left to the kernel, from its exit events (`sys::perf`).
+//!
+//! A notification arrives at syscall entry; after "continue" the kernel runs the call and
+//! interpose hears nothing more. Where exit events are available, each call answered "continue"
+//! is parked here ([`Exits::defer`], before the answer, so that its exit cannot be read before it
+//! is waited for) and completed by the exit thread ([`Exits::run`]) when the exit arrives.
+//!
+//! Matching: a thread makes one syscall at a time, so its exits come in the order of its calls.
+//! The exits of a thread are processed in time order; an exit belongs to the oldest parked call
+//! of that thread if it happened after interpose received that call's notification and has its
+//! syscall number. An exit from before the notification is another call's (one interpose
+//! executed or refused, one a signal withdrew before interpose received it, one not traced) and
+//! is dropped. An exit of another number after the notification means this call's exit was lost
+//! (a full buffer): the call stays unknown (`?`). A restarted call (a signal interrupted it) is a
+//! new notification with its own exit; the interrupted one shows the kernel's restart code, as in
+//! strace.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use super::{Completer, Pending};
+use crate::event::{Call, Outcome};
+use crate::sys::perf::{Exit, ExitEvents};
+
+/// How long an exit is held back before it is matched, so that the exits of a thread that
+/// moved between CPUs (in different buffers) are seen in time order.
+const HOLD_NS: u64 = 2_000_000;
+/// How often the buffers are read.
+const PERIOD: Duration = Duration::from_millis(10);
+/// Parked calls past which the exit thread is woken early: memory stays bounded when the
+/// program makes calls faster than one period's worth.
+const WAKE_AT: usize = 1024;
+
+struct Parked {
+    token: u64,
+    p: Pending,
+    /// CLOCK_MONOTONIC at the notification's receipt.
+    recv_ns: u64,
+    nr: i64,
+}
+
+#[derive(Default)]
+struct Table {
+    by_tid: HashMap<u32, VecDeque<Parked>>,
+    next: u64,
+    parked: usize,
+}
+
+/// The buffers, read by the exit thread and, to keep each thread's lines in order, by the
+/// receiver.
+struct Reader {
+    events: ExitEvents,
+    /// Read, not yet matched (see [`HOLD_NS`]).
+    held: Vec<Exit>,
+}
+
+#[derive(Default)]
+struct Shared {
+    reader: Mutex<Option<Reader>>,
+    table: Mutex<Table>,
+    /// The exit thread waits here between reads.
+    wake: Condvar,
+    stop: AtomicBool,
+}
+
+/// The calls waiting for their exit; shared by the supervisor's threads and the exit thread.
+#[derive(Clone, Default)]
+pub struct Exits(Arc<Shared>);
+
+/// Whether a call never returns (no exit event will come).
+fn never_returns(nr: u32) -> bool {
+    i64::from(nr) == libc::SYS_exit || i64::from(nr) == libc::SYS_exit_group
+}
+
+impl Exits {
+    /// Whether an exit event will come for this call, and can be told apart: a native call
+    /// that returns (not exit or exit_group). i386 calls' exits carry i386 numbers that the
+    /// kernel filter does not select.
+    pub(super) fn will_return(p: &Pending) -> bool {
+        matches!(p.call, Call::Native(nr) if !never_returns(nr))
+    }
+
+    /// Parks `p` until its exit (see [`Exits::will_return`]); returns a token for
+    /// [`Exits::cancel`].
+    pub(super) fn defer(&self, p: Pending) -> u64 {
+        let nr = match p.call {
+            Call::Native(nr) => i64::from(nr),
+            Call::Foreign { nr, .. } => i64::from(nr),
+        };
+        let mut t = self.0.table.lock().unwrap_or_else(|e| e.into_inner());
+        t.next += 1;
+        let token = t.next;
+        let recv_ns = p.recv_ns;
+        t.by_tid.entry(p.n.tid()).or_default().push_back(Parked { token, p, recv_ns, nr });
+        t.parked += 1;
+        if t.parked % WAKE_AT == 0 {
+            self.0.wake.notify_one();
+        }
+        token
+    }
+
+    /// Tells the exit thread that every call is answered: it reads the last exits and stops.
+    pub(super) fn stop(&self) {
+        self.0.stop.store(true, Ordering::Release);
+        let _t = self.0.table.lock().unwrap_or_else(|e| e.into_inner());
+        self.0.wake.notify_one();
+    }
+
+    /// Takes back a parked call whose answer did not land (the thread was killed); None if its
+    /// exit already completed it.
+    pub(super) fn cancel(&self, tid: u32, token: u64) -> Option<Pending> {
+        let mut t = self.0.table.lock().unwrap_or_else(|e| e.into_inner());
+        let q = t.by_tid.get_mut(&tid)?;
+        let i = q.iter().position(|x| x.token == token)?;
+        let p = q.remove(i).map(|x| x.p);
+        if q.is_empty() {
+            t.by_tid.remove(&tid);
+        }
+        t.parked -= usize::from(p.is_some());
+        p
+    }
+
+    /// What to record for exit `x`: the calls it completes or shows lost.
+    fn match_exit(&self, x: Exit) -> Vec<(Pending, Outcome)> {
+        let mut out = Vec::new();
+        let mut t = self.0.table.lock().unwrap_or_else(|e| e.into_inner());
+        let t = &mut *t;
+        let Some(q) = t.by_tid.get_mut(&x.tid) else { return out };
+        while let Some(front) = q.front() {
+            if x.time_ns < front.recv_ns {
+                break;
+            }
+            let parked = q.pop_front().expect("front exists");
+            t.parked -= 1;
+            if x.nr == parked.nr {
+                let dur_ns = x.time_ns - parked.recv_ns;
+                out.push((parked.p, Outcome::Returned { ret: x.ret, dur_ns }));
+                break;
+            }
+            out.push((parked.p, Outcome::Continued));
+        }
+        if q.is_empty() {
+            t.by_tid.remove(&x.tid);
+        }
+        out
+    }
+
+    /// Everything still parked (the run is over: their exits never came).
+    fn take_all(&self) -> Vec<Pending> {
+        let mut t = self.0.table.lock().unwrap_or_else(|e| e.into_inner());
+        t.parked = 0;
+        let mut all: Vec<Parked> = t.by_tid.drain().flat_map(|(_, q)| q).collect();
+        all.sort_by_key(|p| p.token);
+        all.into_iter().map(|p| p.p).collect()
+    }
+
+    /// Gives the exit events to this table (before the program's first call is answered).
+    pub(super) fn attach(&self, events: ExitEvents) {
+        *self.0.reader.lock().unwrap_or_else(|e| e.into_inner()) = Some(Reader { events, held: Vec::new() });
+    }
+
+    /// Whether thread `tid` has calls waiting for their exit.
+    pub(super) fn has_parked(&self, tid: u32) -> bool {
+        self.0.table.lock().unwrap_or_else(|e| e.into_inner()).by_tid.contains_key(&tid)
+    }
+
+    /// Reads the buffers and matches what can be matched, recording with `c`: every exit older
+    /// than [`HOLD_NS`], and every exit of thread `now` (whose new call interpose just
+    /// received: all its earlier exits are in the buffers already, so its earlier calls are
+    /// completed, and logged, before this one). `all`: everything (the run is over).
+    fn pass(&self, c: &mut Completer<'_>, now: Option<u32>, all: bool) {
+        let mut guard = self.0.reader.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(r) = guard.as_mut() else { return };
+        let mut fresh = Vec::new();
+        r.events.drain(&mut fresh);
+        r.held.append(&mut fresh);
+        r.held.sort_by_key(|e| e.time_ns);
+        let horizon = crate::sys::perf::monotonic_ns().saturating_sub(HOLD_NS);
+        let (ready, keep): (Vec<Exit>, Vec<Exit>) =
+            r.held.drain(..).partition(|e| all || e.time_ns <= horizon || Some(e.tid) == now);
+        r.held = keep;
+        drop(guard);
+        for x in ready {
+            for (p, outcome) in self.match_exit(x) {
+                c.record(p, outcome, Vec::new(), None);
+            }
+        }
+    }
+
+    /// On the receive path: before thread `tid`'s new call, complete its earlier ones.
+    pub(super) fn catch_up(&self, tid: u32, c: &mut Completer<'_>) {
+        self.pass(c, Some(tid), false);
+    }
+
+    /// The exit thread: reads the buffers every [`PERIOD`] (sooner when many calls wait),
+    /// matches, records with `c`, until [`Exits::stop`]; then reads what is left and gives up
+    /// on the rest. Returns how many exit events the kernel lost.
+    pub(super) fn run(&self, c: &mut Completer<'_>) -> u64 {
+        loop {
+            {
+                let t = self.0.table.lock().unwrap_or_else(|e| e.into_inner());
+                if !self.0.stop.load(Ordering::Acquire) && t.parked < WAKE_AT {
+                    let _ = self.0.wake.wait_timeout(t, PERIOD);
+                }
+            }
+            let done = self.0.stop.load(Ordering::Acquire);
+            self.pass(c, None, done);
+            if done {
+                break;
+            }
+        }
+        for p in self.take_all() {
+            c.record(p, Outcome::Continued, Vec::new(), None);
+        }
+        self.0.reader.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map_or(0, |r| r.events.lost)
+    }
+}
