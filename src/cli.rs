@@ -1,5 +1,5 @@
 //! Command-line definitions. Where strace has a flag for the same thing, the spelling and the
-//! meaning are strace's; departures are listed in the README with their reasons.
+//! meaning are strace's; departures are listed in docs/manual.md with their reasons.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -73,7 +73,7 @@ pub struct RunArgs {
     pub expr: Vec<String>,
 
     /// Policy file (TOML). With -e trace= too, both selections are traced.
-    /// (strace's -p attaches to a PID; interpose cannot attach, see the README.)
+    /// (strace's -p attaches to a PID; interpose cannot attach, see docs/manual.md.)
     #[arg(short = 'p', long = "policy", value_name = "FILE")]
     pub policy: Option<PathBuf>,
 

@@ -1,4 +1,4 @@
-// hello: the Go net/http service of the benchmark and of the README's seed scenario.
+// hello: the Go net/http service of the benchmark and of the README's Go example.
 // Listens on 127.0.0.1:PORT (default 8080), answers every request with "hello\n".
 // Exits after -duration if given (so a traced run ends by itself).
 package main
