@@ -32,7 +32,7 @@ pub enum Command {
     /// Options end at PROGRAM (or at --): the words after it are the program's, as with strace.
     /// Without -p or -e trace=, the built-in default policy traces read, connect and futex.
     #[command(override_usage = "interpose run [OPTIONS] [--] PROGRAM [ARGS]...")]
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Validate policy files; print what each traces, injects and denies, and what it traps.
     Check {
         /// Policy files (TOML).
@@ -163,6 +163,25 @@ pub struct RunArgs {
     /// why they are unknown), on (fail with exit 2 when not permitted), or off.
     #[arg(long = "exits", value_name = "WHEN", default_value = "auto")]
     pub exits: crate::run::ExitsMode,
+
+    /// With -c/-C: one summary table per thread or per process, then the total (perf trace's
+    /// --summary-mode).
+    #[arg(long = "summary-mode", value_name = "MODE", default_value = "total")]
+    pub summary_mode: crate::output::summary::Mode,
+
+    /// With -c/-C: under the table, each syscall's errors by errno, injected ones apart (perf
+    /// trace's --errno-summary).
+    #[arg(long = "errno-summary")]
+    pub errno_summary: bool,
+
+    /// Log only calls whose duration is known and at least MS milliseconds (perf trace's
+    /// --duration); the summary still counts every call.
+    #[arg(long = "duration", value_name = "MS")]
+    pub duration: Option<f64>,
+
+    /// Log at most N calls (also in --trace-out); the summary still counts every call.
+    #[arg(long = "max-events", value_name = "N")]
+    pub max_events: Option<u64>,
 
     /// Accepted for strace compatibility: interpose always follows threads and children.
     #[arg(short = 'f', long = "follow-forks", action = ArgAction::Count)]

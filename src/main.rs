@@ -33,7 +33,7 @@ fn main() -> ExitCode {
         .without_time()
         .init();
     match cli.command {
-        Command::Run(args) => run_command(args),
+        Command::Run(args) => run_command(*args),
         Command::Check { policies, bpf } => {
             let mut code = 0;
             for p in policies {
@@ -118,6 +118,13 @@ fn run_command(args: RunArgs) -> ExitCode {
             Err(e) => return fail(2, format_args!("-S {spec}: {e}")),
         }
     }
+    summary.mode = args.summary_mode;
+    summary.errno_summary = args.errno_summary;
+    let min_duration_ns = match args.duration {
+        Some(ms) if ms.is_finite() && ms >= 0.0 => Some((ms * 1e6) as u64),
+        Some(ms) => return fail(2, format_args!("--duration {ms}: expected a number of milliseconds, 0 or more")),
+        None => None,
+    };
     let only = if args.successful_only {
         Only::Successful
     } else if args.failed_only {
@@ -138,6 +145,8 @@ fn run_command(args: RunArgs) -> ExitCode {
         policy,
         sync_wakeup: args.sync_wakeup,
         exits: args.exits,
+        min_duration_ns,
+        max_events: args.max_events,
         format: args.format,
         timestamps,
         relative: args.relative,

@@ -58,6 +58,10 @@ pub struct RunOptions {
     pub policy: Policy,
     pub sync_wakeup: SyncWakeup,
     pub exits: ExitsMode,
+    /// `--duration`: log only calls at least this long.
+    pub min_duration_ns: Option<u64>,
+    /// `--max-events`: log at most this many calls.
+    pub max_events: Option<u64>,
     pub format: output::Format,
     pub timestamps: output::Timestamps,
     pub relative: bool,
@@ -198,8 +202,11 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
         decode: format::Options { strsize: opts.strsize },
         to_file,
         launch_pid: pid,
+        min_duration_ns: opts.min_duration_ns,
+        max_events: opts.max_events,
     };
-    let name_threads = opts.format == output::Format::Json || trace_out.is_some() || opts.report.is_some();
+    let grouped = opts.mode != Mode::Log && opts.summary.mode != output::summary::Mode::Total;
+    let name_threads = opts.format == output::Format::Json || trace_out.is_some() || opts.report.is_some() || grouped;
     // The trace file wants every call even when the log is off (-c).
     let events = log || trace_out.is_some();
     let (tx, writer) =
@@ -229,6 +236,7 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
         threads: name_threads,
         poll_before_recv: !kernel.at_least(kernel::RECV_WAKES_ON_HUP),
         exits,
+        groups: if opts.mode == Mode::Log { output::summary::Mode::Total } else { opts.summary.mode },
     };
     let (done_r, done_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(internal("pipe"))?;
     let listener = launched.listener;
@@ -300,7 +308,7 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
         }
     }
     if opts.mode != Mode::Log {
-        tx.send(Record::Summary(Box::new(outcomes.stats)));
+        tx.send(Record::Summary(Box::new(outcomes.stats), outcomes.threads.clone()));
     }
     tx.close();
     let failure = match writer.join() {

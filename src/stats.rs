@@ -119,6 +119,10 @@ pub struct Stats {
     pub futex_ops: BTreeMap<u64, FutexOp>,
     /// Calls per thread (kept only for the report).
     pub per_thread: std::collections::HashMap<u32, u64>,
+    /// `--summary-mode thread|process`: the same counters per thread or process id.
+    pub groups: BTreeMap<u32, Stats>,
+    /// Errors per (native syscall, errno, injected), for `--errno-summary`.
+    pub errnos: BTreeMap<(u32, i32, bool), u64>,
 }
 
 /// One futex operation's calls: how many, how many with a known result, their total time, and
@@ -169,6 +173,8 @@ impl Default for Stats {
             foreign: BTreeMap::new(),
             futex_ops: BTreeMap::new(),
             per_thread: Default::default(),
+            groups: BTreeMap::new(),
+            errnos: BTreeMap::new(),
         }
     }
 }
@@ -253,6 +259,9 @@ impl Stats {
                     | Outcome::Continued
                     | Outcome::Interrupted => {}
                 }
+                if let Some(e) = outcome.errno() {
+                    *self.errnos.entry((nr, e, matches!(outcome, Outcome::Injected { .. }))).or_default() += 1;
+                }
                 if nr == FUTEX_NR {
                     self.futex_ops.entry(args[1] & FUTEX_OP_BITS).or_default().add(outcome);
                 }
@@ -293,6 +302,12 @@ impl Stats {
         }
         for (k, v) in &o.per_thread {
             *self.per_thread.entry(*k).or_default() += v;
+        }
+        for (k, v) in &o.errnos {
+            *self.errnos.entry(*k).or_default() += v;
+        }
+        for (k, g) in &o.groups {
+            self.groups.entry(*k).or_default().merge(g);
         }
     }
 

@@ -123,7 +123,44 @@ fn timing(t: Option<&Timing>) -> Value {
     }
 }
 
-pub fn summary(stats: &Stats) -> Value {
+/// The summary object: the total's rows, and with `--summary-mode thread|process` a `groups`
+/// array (one object per thread or process, each with its own `syscalls` rows); with
+/// `--errno-summary` an `errnos` array.
+pub fn summary(stats: &Stats, layout: &super::summary::Layout, threads: &[ThreadInfo]) -> Value {
+    let mut v = table(stats);
+    if layout.mode != super::summary::Mode::Total {
+        let by = if layout.mode == super::summary::Mode::Thread { "tid" } else { "pid" };
+        let groups: Vec<Value> = stats
+            .groups
+            .iter()
+            .map(|(key, g)| {
+                let info = threads.iter().find(|t| t.tid == *key);
+                let name = match layout.mode {
+                    super::summary::Mode::Thread => info.map(|t| t.comm.clone()),
+                    _ => info.map(|t| t.process.clone()),
+                };
+                let mut t = table(g);
+                t[by] = json!(key);
+                t["comm"] = json!(name);
+                t
+            })
+            .collect();
+        v["groups"] = json!(groups);
+    }
+    if layout.errno_summary {
+        let errnos: Vec<Value> = stats
+            .errnos
+            .iter()
+            .map(|(&(nr, e, injected), &n)| {
+                json!({"syscall": crate::decode::syscall_name(nr), "errno": xlat::errno_name(e), "injected": injected, "count": n})
+            })
+            .collect();
+        v["errnos"] = json!(errnos);
+    }
+    v
+}
+
+fn table(stats: &Stats) -> Value {
     let rows: Vec<Value> = stats
         .rows()
         .iter()

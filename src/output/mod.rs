@@ -32,7 +32,8 @@ pub enum Record {
         status: ExitStatus,
         realtime_ns: u64,
     },
-    Summary(Box<Stats>),
+    /// The counters, and the threads seen (to name per-thread or per-process tables).
+    Summary(Box<Stats>, Vec<ThreadInfo>),
 }
 
 /// `-z` / `-Z`: which calls the log shows.
@@ -85,6 +86,61 @@ pub struct Config {
     /// True when writing to `-o FILE`: pid prefixes use strace's file style.
     pub to_file: bool,
     pub launch_pid: u32,
+    /// `--duration`: log only calls whose known duration is at least this.
+    pub min_duration_ns: Option<u64>,
+    /// `--max-events`: log at most this many calls.
+    pub max_events: Option<u64>,
+}
+
+/// `--duration` and `--max-events`: which calls reach the log and the trace file.
+struct Limits {
+    min_duration_ns: Option<u64>,
+    max_events: Option<u64>,
+    logged: u64,
+    /// The last call looked at was admitted.
+    last: bool,
+    /// The cap was reached (its note written once).
+    full: bool,
+}
+
+impl Limits {
+    /// Whether `ev` is logged; counts it if so.
+    fn admit(&mut self, ev: &Event, only: Only) -> bool {
+        self.last = text::kept(only, ev.outcome)
+            && match self.min_duration_ns {
+                Some(min) => ev.outcome.duration_ns().is_some_and(|d| d >= min),
+                None => true,
+            };
+        if self.last && self.max_events.is_some_and(|max| self.logged >= max) {
+            self.last = false;
+        } else if self.last {
+            self.logged += 1;
+        }
+        self.last
+    }
+
+    fn admitted(&self) -> bool {
+        self.last
+    }
+
+    /// True the first time a call is turned away by `--max-events`.
+    fn just_full(&mut self) -> bool {
+        let full = self.max_events.is_some_and(|max| self.logged >= max);
+        let first = full && !self.full;
+        self.full |= full;
+        first
+    }
+
+    fn full_note(&self, json: bool) -> String {
+        let n = self.max_events.unwrap_or(0);
+        if json {
+            format!(
+                "{{\"type\":\"note\",\"note\":\"--max-events {n} reached: later calls are counted, not logged\"}}\n"
+            )
+        } else {
+            format!("--- --max-events {n} reached: later calls are counted in the summary, not logged ---\n")
+        }
+    }
 }
 
 /// Which output failed.
@@ -134,15 +190,27 @@ fn write_loop(
     let mut failed: Option<io::Error> = None;
     let mut trace_failed: Option<io::Error> = None;
     let json = cfg.format == Format::Json;
+    let mut limits = Limits {
+        min_duration_ns: cfg.min_duration_ns,
+        max_events: cfg.max_events,
+        logged: 0,
+        last: false,
+        full: false,
+    };
     while let Some(mut batch) = rx.next_batch() {
         for rec in batch.drain(..) {
             line.clear();
             match &rec {
                 Record::Call(ev) => {
-                    if let Some(t) = trace.as_mut().filter(|_| trace_failed.is_none()) {
+                    if !limits.admit(ev, cfg.only) {
+                        if limits.just_full() {
+                            line = limits.full_note(json);
+                        }
+                    } else if let Some(t) = trace.as_mut().filter(|_| trace_failed.is_none()) {
                         keep(&mut trace_failed, t.event(ev, cfg.decode));
                     }
-                    if !json {
+                    if !limits.admitted() {
+                    } else if !json {
                         text.event(ev, &mut line);
                     } else if cfg.log && text::kept(cfg.only, ev.outcome) {
                         line = json::event(ev, cfg.decode).to_string() + "\n";
@@ -163,11 +231,11 @@ fn write_loop(
                         line = json::exit(*pid, *status).to_string() + "\n";
                     }
                 }
-                Record::Summary(stats) => {
+                Record::Summary(stats, threads) => {
                     if json {
-                        line = json::summary(stats).to_string() + "\n";
+                        line = json::summary(stats, &cfg.summary, threads).to_string() + "\n";
                     } else {
-                        summary::render(stats, &cfg.summary, &mut line);
+                        summary::render_all(stats, &cfg.summary, threads, &mut line);
                     }
                 }
             }

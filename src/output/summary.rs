@@ -10,6 +10,7 @@
 //! After the table, what strace lacks: futex calls broken down by operation (are they mostly
 //! wakes?) and the calls interrupted before they returned.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::decode::xlat;
@@ -46,13 +47,54 @@ pub enum SortKey {
 pub struct Layout {
     pub columns: Vec<Column>,
     pub sort: SortKey,
+    /// `--summary-mode`: a table per thread or per process before the total.
+    pub mode: Mode,
+    /// `--errno-summary`: each syscall's errors by errno under the table.
+    pub errno_summary: bool,
+}
+
+/// `--summary-mode`, as perf trace spells it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// One table for the whole program.
+    #[default]
+    Total,
+    /// One table per thread, then the total.
+    Thread,
+    /// One table per process, then the total.
+    Process,
 }
 
 impl Default for Layout {
     fn default() -> Self {
         use Column::*;
-        Self { columns: vec![TimePercent, TotalTime, AvgTime, Calls, Errors, Name], sort: SortKey::Time }
+        Self {
+            columns: vec![TimePercent, TotalTime, AvgTime, Calls, Errors, Name],
+            sort: SortKey::Time,
+            mode: Mode::Total,
+            errno_summary: false,
+        }
     }
+}
+
+/// The summary as `-c` prints it: with `--summary-mode thread|process`, a titled table per
+/// thread or process (in the order they first made a traced call), then the total.
+pub fn render_all(stats: &Stats, layout: &Layout, threads: &[crate::event::ThreadInfo], out: &mut String) {
+    if layout.mode == Mode::Total || stats.groups.is_empty() {
+        return render(stats, layout, out);
+    }
+    for (key, group) in &stats.groups {
+        let info = threads.iter().find(|t| t.tid == *key);
+        let (what, name) = match layout.mode {
+            Mode::Thread => ("thread", info.map_or("?", |t| t.comm.as_str())),
+            _ => ("process", info.map_or("?", |t| t.process.as_str())),
+        };
+        let _ = writeln!(out, "{what} {key} ({name}):");
+        render(group, layout, out);
+        out.push('\n');
+    }
+    let _ = writeln!(out, "total:");
+    render(stats, layout, out);
 }
 
 const COLUMN_NAMES: &[(&str, Column)] = &[
@@ -246,6 +288,15 @@ pub fn render(stats: &Stats, layout: &Layout, out: &mut String) {
         .collect();
     line(out, total_cells);
 
+    let known: u64 = rows.iter().map(|r| r.timing.map_or(0, |t| t.completed)).sum();
+    let calls: u64 = rows.iter().map(|r| r.calls).sum();
+    if any_timing && known < calls {
+        let _ = writeln!(
+            out,
+            "\n% time and seconds cover the {known} of {calls} calls ({:.0}%) whose time is known",
+            100.0 * known as f64 / calls as f64
+        );
+    }
     let partial: Vec<String> = rows
         .iter()
         .filter_map(|r| r.timing.filter(|t| t.completed < r.calls).map(|t| (r, t)))
@@ -292,6 +343,25 @@ pub fn render(stats: &Stats, layout: &Layout, out: &mut String) {
     let interrupted = listed(|r| r.interrupted);
     if !interrupted.is_empty() {
         let _ = writeln!(out, "\ninterrupted before they returned (not counted above): {}", interrupted.join(", "));
+    }
+
+    if layout.errno_summary && !stats.errnos.is_empty() {
+        let _ = writeln!(out, "\nerrors by errno:");
+        let mut by_call: BTreeMap<u32, Vec<(i32, bool, u64)>> = BTreeMap::new();
+        for (&(nr, e, injected), &n) in &stats.errnos {
+            by_call.entry(nr).or_default().push((e, injected, n));
+        }
+        for (nr, mut list) in by_call {
+            list.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+            let text: Vec<String> = list
+                .iter()
+                .map(|&(e, injected, n)| {
+                    let name = xlat::errno_name(e).map_or_else(|| e.to_string(), str::to_string);
+                    format!("{name} {n}{}", if injected { " (injected)" } else { "" })
+                })
+                .collect();
+            let _ = writeln!(out, "  {}: {}", crate::decode::syscall_name(nr), text.join(", "));
+        }
     }
 }
 

@@ -58,6 +58,8 @@ pub struct Config {
     pub threads: bool,
     /// Exit events of the program (see [`exits`]): results of the calls left to the kernel.
     pub exits: Option<crate::sys::perf::ExitEvents>,
+    /// `--summary-mode`: also count per thread or per process.
+    pub groups: crate::output::summary::Mode,
 }
 
 /// The launched process, as the handshake left it.
@@ -147,6 +149,8 @@ struct Completer<'a> {
     inflight: guard::InFlight,
     /// Calls left to the kernel wait here for their exit event, when there are exit events.
     exits: Option<exits::Exits>,
+    /// Also count per thread or process (`--summary-mode`).
+    groups: crate::output::summary::Mode,
 }
 
 impl<'a> Completer<'a> {
@@ -167,6 +171,7 @@ impl<'a> Completer<'a> {
             pool: None,
             inflight: guard::InFlight::default(),
             exits: None,
+            groups: cfg.groups,
         }
     }
 }
@@ -316,6 +321,14 @@ impl Completer<'_> {
         }
         let args = p.n.args();
         self.stats.record(p.call, &args, outcome);
+        let group = match self.groups {
+            crate::output::summary::Mode::Total => None,
+            crate::output::summary::Mode::Thread => Some(p.n.tid()),
+            crate::output::summary::Mode::Process => Some(if p.tgid != 0 { p.tgid } else { p.n.tid() }),
+        };
+        if let Some(key) = group {
+            self.stats.groups.entry(key).or_default().record(p.call, &args, outcome);
+        }
         if self.per_thread && outcome != Outcome::Interrupted {
             *self.stats.per_thread.entry(p.n.tid()).or_default() += 1;
         }
