@@ -1,0 +1,489 @@
+//! Decoding parity with strace over a corpus of everyday programs (issue 10).
+//!
+//! Each program runs twice, under `strace -f -o FILE` and under `interpose run -o FILE -e
+//! trace=all`. Both logs are normalized (addresses, pids, ports), their lines are grouped by
+//! process (keyed by what it executed, not by its pid) and syscall, and the call texts of the
+//! syscalls in [`INPUT_ARGS`] (arguments that are inputs only, or the input arguments of a call
+//! that also has outputs) are aligned in order. The share printed is the share of strace's lines
+//! that interpose prints identically; the ten syscalls with the most differing lines are listed
+//! with an example each.
+//!
+//! Reproduce: `cargo test --test decode_strace -- --nocapture`.
+
+mod common;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use regex::Regex;
+
+/// The share of strace's lines (of the syscalls below) that interpose must print identically.
+const FLOOR: f64 = 0.45;
+
+/// Syscalls whose call text is compared, with the arguments compared: `None` for every
+/// argument (all are inputs), or the indices of the input arguments when the call also has
+/// output arguments (a buffer, a struct the kernel fills) that interpose cannot show for a call
+/// it did not execute. Calls without arguments (getpid, ...) are left out: nothing to decode.
+const INPUT_ARGS: &[(&str, Option<&[usize]>)] = &[
+    // memory
+    ("mmap", None),
+    ("mprotect", None),
+    ("munmap", None),
+    ("mremap", None),
+    ("brk", None),
+    ("madvise", None),
+    // files and descriptors
+    ("open", None),
+    ("openat", None),
+    ("close", None),
+    ("close_range", None),
+    ("lseek", None),
+    ("fcntl", None),
+    ("ioctl", Some(&[0, 1])),
+    ("access", None),
+    ("faccessat", None),
+    ("faccessat2", None),
+    ("newfstatat", Some(&[0, 1, 3])),
+    ("fstat", Some(&[0])),
+    ("stat", Some(&[0])),
+    ("lstat", Some(&[0])),
+    ("statx", Some(&[0, 1, 2, 3])),
+    ("readlink", Some(&[0, 2])),
+    ("readlinkat", Some(&[0, 1, 3])),
+    ("getdents64", Some(&[0, 2])),
+    ("getxattr", Some(&[0, 1, 3])),
+    ("lgetxattr", Some(&[0, 1, 3])),
+    ("fgetxattr", Some(&[0, 1, 3])),
+    ("listxattr", Some(&[0, 2])),
+    ("llistxattr", Some(&[0, 2])),
+    ("statfs", Some(&[0])),
+    ("fstatfs", Some(&[0])),
+    ("read", Some(&[0, 2])),
+    ("pread64", Some(&[0, 2, 3])),
+    ("write", None),
+    ("pwrite64", None),
+    ("writev", None),
+    ("dup", None),
+    ("dup2", None),
+    ("dup3", None),
+    ("pipe2", Some(&[1])),
+    ("chdir", None),
+    ("fchdir", None),
+    ("getcwd", Some(&[1])),
+    ("mkdir", None),
+    ("mkdirat", None),
+    ("unlink", None),
+    ("unlinkat", None),
+    ("rename", None),
+    ("renameat2", None),
+    ("symlink", None),
+    ("link", None),
+    ("chmod", None),
+    ("fchmod", None),
+    ("fchmodat", None),
+    ("fchown", None),
+    ("umask", None),
+    ("ftruncate", None),
+    ("fadvise64", None),
+    ("fsync", None),
+    ("flock", None),
+    ("copy_file_range", None),
+    ("sendfile", Some(&[0, 1, 3])),
+    ("poll", Some(&[1, 2])),
+    ("epoll_create1", None),
+    ("eventfd2", None),
+    // network
+    ("socket", None),
+    ("socketpair", Some(&[0, 1, 2])),
+    ("bind", None),
+    ("connect", None),
+    ("listen", None),
+    ("accept4", Some(&[0, 3])),
+    ("accept", Some(&[0])),
+    ("setsockopt", None),
+    ("getsockopt", Some(&[0, 1, 2])),
+    ("getsockname", Some(&[0])),
+    ("getpeername", Some(&[0])),
+    ("shutdown", None),
+    ("sendto", None),
+    ("recvfrom", Some(&[0, 2, 3])),
+    // signals (the new action and set are inputs too, but are compared only by number here)
+    ("rt_sigaction", Some(&[0, 3])),
+    ("rt_sigprocmask", Some(&[0, 3])),
+    ("kill", None),
+    ("tgkill", None),
+    // process
+    ("execve", None),
+    ("clone", None),
+    ("exit_group", None),
+    ("wait4", Some(&[0, 2])),
+    ("set_tid_address", None),
+    ("set_robust_list", None),
+    ("rseq", None),
+    ("arch_prctl", Some(&[0])),
+    ("prlimit64", Some(&[0, 1])),
+    ("getrandom", Some(&[1, 2])),
+    ("futex", None),
+    ("sched_getaffinity", Some(&[0, 1])),
+    ("clock_nanosleep", Some(&[0, 1])),
+];
+
+struct Case {
+    name: &'static str,
+    argv: Vec<String>,
+    /// Paths removed before each run, so that both runs start from the same state.
+    reset: Vec<PathBuf>,
+}
+
+fn which(prog: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join(prog)).find(|p| p.is_file())
+}
+
+/// The python interpreter itself (not a version manager's shim script).
+fn python() -> Option<PathBuf> {
+    let out = Command::new("python3").args(["-c", "import sys; print(sys.executable)"]).output().ok()?;
+    let p = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
+    p.is_file().then_some(p)
+}
+
+const TCP_SCRIPT: &str = r#"
+import socket
+srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", 0))
+srv.listen(4)
+port = srv.getsockname()[1]
+cli = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+cli.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+cli.connect(("127.0.0.1", port))
+conn, peer = srv.accept()
+cli.sendall(b"ping")
+assert conn.recv(16) == b"ping"
+conn.sendall(b"pong")
+cli.shutdown(socket.SHUT_WR)
+assert cli.recv(16) == b"pong"
+conn.close(); cli.close(); srv.close()
+u1 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u1.bind(("127.0.0.1", 0))
+u2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u2.sendto(b"datagram", u1.getsockname())
+data, addr = u1.recvfrom(64)
+u1.close(); u2.close()
+"#;
+
+fn cases(dir: &Path) -> Vec<Case> {
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let p = |x: &Path| x.to_string_lossy().into_owned();
+    let input = dir.join("input.txt");
+    let mut text = String::new();
+    for i in 0..2000 {
+        text.push_str(&format!("line {} {}\n", (i * 7919) % 2000, i));
+    }
+    std::fs::write(&input, text).unwrap();
+    let mut v = vec![
+        Case { name: "ls", argv: s(&["ls", "-la", "/etc"]), reset: vec![] },
+        Case { name: "sh-pipe", argv: s(&["sh", "-c", "ls / | wc -l"]), reset: vec![] },
+        Case { name: "find", argv: s(&["find", "/usr/share/doc", "-maxdepth", "2", "-name", "*.gz"]), reset: vec![] },
+        Case {
+            name: "cp",
+            argv: vec!["cp".into(), p(&input), p(&dir.join("copy.txt"))],
+            reset: vec![dir.join("copy.txt")],
+        },
+        Case { name: "stat", argv: vec!["stat".into(), p(&input)], reset: vec![] },
+        Case { name: "id", argv: s(&["id"]), reset: vec![] },
+        Case { name: "sort", argv: vec!["sort".into(), p(&input)], reset: vec![] },
+        Case { name: "gzip", argv: vec!["gzip".into(), "-c".into(), p(&input)], reset: vec![] },
+        Case { name: "dd", argv: s(&["dd", "if=/dev/zero", "of=/dev/null", "count=10"]), reset: vec![] },
+        Case {
+            name: "mkdir-mv-rm",
+            argv: vec![
+                "sh".into(),
+                "-c".into(),
+                format!(
+                    "mkdir -p {0}/d/e && touch {0}/d/f && mv {0}/d/f {0}/d/g && chmod 600 {0}/d/g && rm -r {0}/d",
+                    p(dir)
+                ),
+            ],
+            reset: vec![dir.join("d")],
+        },
+    ];
+    if let Some(py) = python() {
+        v.push(Case { name: "python-json", argv: vec![p(&py), "-c".into(), "import json".into()], reset: vec![] });
+        v.push(Case { name: "python-tcp", argv: vec![p(&py), "-c".into(), TCP_SCRIPT.into()], reset: vec![] });
+    }
+    if which("perl").is_some() {
+        v.push(Case { name: "perl", argv: s(&["perl", "-e", "print 1+1"]), reset: vec![] });
+    }
+    if which("git").is_some() {
+        let repo = dir.join("repo");
+        std::fs::create_dir_all(&repo).unwrap();
+        let git = |args: &[&str]| {
+            let st = Command::new("git")
+                .arg("-C")
+                .arg(&repo)
+                .args(args)
+                .env("GIT_AUTHOR_DATE", "2024-01-01T00:00:00Z")
+                .env("GIT_COMMITTER_DATE", "2024-01-01T00:00:00Z")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .unwrap();
+            assert!(st.success(), "git {args:?}");
+        };
+        git(&["init", "-q"]);
+        std::fs::write(repo.join("a.txt"), "a\n").unwrap();
+        git(&["add", "a.txt"]);
+        git(&["-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "one"]);
+        git(&["status", "--porcelain"]);
+        v.push(Case { name: "git-version", argv: s(&["git", "--version"]), reset: vec![] });
+        v.push(Case {
+            name: "git-status",
+            argv: vec!["git".into(), "-C".into(), p(&repo), "status".into()],
+            reset: vec![],
+        });
+    }
+    v
+}
+
+/// One traced line: the pid and the call text split into its arguments.
+struct Line {
+    pid: u32,
+    name: String,
+    args: Vec<String>,
+}
+
+/// Splits `name(args...) = result` into the name and top-level arguments; `None` for lines that
+/// are not calls (`+++ exited`, `--- SIGCHLD`).
+fn split_call(text: &str) -> Option<(String, Vec<String>)> {
+    let open = text.find('(')?;
+    let name = &text[..open];
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return None;
+    }
+    let mut args = Vec::new();
+    let mut depth = 0i32;
+    let mut in_str = false;
+    let mut esc = false;
+    let mut start = open + 1;
+    for (i, c) in text[open + 1..].char_indices() {
+        let i = i + open + 1;
+        if in_str {
+            match (esc, c) {
+                (true, _) => esc = false,
+                (false, '\\') => esc = true,
+                (false, '"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_str = true,
+            '(' | '[' | '{' => depth += 1,
+            ')' if depth == 0 => {
+                let last = text[start..i].trim();
+                if !last.is_empty() || !args.is_empty() {
+                    args.push(last.to_string());
+                }
+                return Some((name.to_string(), args));
+            }
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => {
+                args.push(text[start..i].trim().to_string());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Reads a `-f -o` log (every line starts with the pid), joining strace's
+/// `<unfinished ...>` / `<... resumed>` halves.
+fn parse_log(text: &str) -> Vec<Line> {
+    let mut pending: HashMap<u32, String> = HashMap::new();
+    let mut lines = Vec::new();
+    for raw in text.lines() {
+        let Some((pid, rest)) = raw.split_once(' ') else { continue };
+        let Ok(pid) = pid.parse::<u32>() else { continue };
+        let mut rest = rest.trim_start().to_string();
+        if let Some(head) = rest.strip_suffix(" <unfinished ...>") {
+            pending.insert(pid, head.to_string());
+            continue;
+        }
+        if rest.starts_with("<... ") {
+            let Some(head) = pending.remove(&pid) else { continue };
+            let Some((_, tail)) = rest.split_once(" resumed>") else { continue };
+            let sep = if head.ends_with('(') || tail.starts_with(')') || tail.starts_with(',') { "" } else { ", " };
+            rest = format!("{head}{sep}{tail}");
+        }
+        if let Some((name, args)) = split_call(&rest) {
+            lines.push(Line { pid, name, args });
+        }
+    }
+    lines
+}
+
+/// Pointers (userspace addresses have 9 or more hex digits), ports and pids vary between runs.
+fn normalize(lines: &mut [Line], key_of: &HashMap<u32, String>) {
+    let addr = Regex::new(r"0x[0-9a-f]{9,}").unwrap();
+    let port = Regex::new(r"htons\(\d+\)").unwrap();
+    let num = Regex::new(r"\b\d{3,}\b").unwrap();
+    for l in lines.iter_mut() {
+        for a in l.args.iter_mut() {
+            let s = addr.replace_all(a, "0xADDR");
+            let s = port.replace_all(&s, "htons(PORT)");
+            let s = num.replace_all(&s, |c: &regex::Captures| {
+                let v: u32 = c[0].parse().unwrap_or(0);
+                key_of.get(&v).map_or_else(|| c[0].to_string(), |k| format!("<pid {k}>"))
+            });
+            *a = s.into_owned();
+        }
+    }
+}
+
+/// Lines grouped by (process key, syscall), each as the compared text.
+fn groups(text: &str) -> BTreeMap<(String, String), Vec<String>> {
+    let mut lines = parse_log(text);
+    // Process keys before normalization erases pids.
+    let mut first_exec: HashMap<u32, String> = HashMap::new();
+    let mut order: Vec<u32> = Vec::new();
+    for l in &lines {
+        if !order.contains(&l.pid) {
+            order.push(l.pid);
+        }
+        if l.name == "execve" {
+            first_exec.entry(l.pid).or_insert_with(|| l.args.first().cloned().unwrap_or_default());
+        }
+    }
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut key_of: HashMap<u32, String> = HashMap::new();
+    for pid in order {
+        let key = first_exec.get(&pid).cloned().unwrap_or_else(|| "thread".into());
+        let n = seen.entry(key.clone()).or_default();
+        *n += 1;
+        key_of.insert(pid, format!("{key}#{n}"));
+    }
+    let keys: Vec<String> = lines.iter().map(|l| key_of[&l.pid].clone()).collect();
+    normalize(&mut lines, &key_of);
+    let mut g: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for (l, key) in lines.into_iter().zip(keys) {
+        let Some(&(_, which)) = INPUT_ARGS.iter().find(|(n, _)| *n == l.name) else { continue };
+        let shown: Vec<&str> = match which {
+            None => l.args.iter().map(String::as_str).collect(),
+            Some(idx) => idx.iter().filter_map(|&i| l.args.get(i).map(String::as_str)).collect(),
+        };
+        g.entry((key, l.name.clone())).or_default().push(format!("{}({})", l.name, shown.join(", ")));
+    }
+    g
+}
+
+/// Longest common subsequence: pairs of matched indices.
+fn lcs(a: &[String], b: &[String]) -> Vec<(usize, usize)> {
+    let (n, m) = (a.len(), b.len());
+    let mut t = vec![vec![0u32; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            t[i][j] = if a[i] == b[j] { t[i + 1][j + 1] + 1 } else { t[i + 1][j].max(t[i][j + 1]) };
+        }
+    }
+    let (mut i, mut j, mut v) = (0, 0, Vec::new());
+    while i < n && j < m {
+        if a[i] == b[j] {
+            v.push((i, j));
+            i += 1;
+            j += 1;
+        } else if t[i + 1][j] >= t[i][j + 1] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    v
+}
+
+#[derive(Default)]
+struct Tally {
+    lines: usize,
+    same: usize,
+    example: Option<(String, String)>,
+}
+
+fn run_logged(mut cmd: Command, what: &str) {
+    let out = common::run_bounded(cmd.stdin(Stdio::null()), Duration::from_secs(60));
+    assert!(out.status.success(), "{what} failed: {}", out.stderr);
+}
+
+#[test]
+fn call_text_matches_strace() {
+    let Some(strace) = which("strace") else {
+        eprintln!("strace is not installed: skipped");
+        return;
+    };
+    let t0 = Instant::now();
+    let dir = common::scratch("decode_strace");
+    let mut per_syscall: BTreeMap<String, Tally> = BTreeMap::new();
+    let (mut total, mut same) = (0usize, 0usize);
+    let cases = cases(&dir);
+    assert!(cases.len() >= 10);
+    for case in &cases {
+        let s_log = dir.join(format!("{}.strace", case.name));
+        let i_log = dir.join(format!("{}.interpose", case.name));
+        for r in &case.reset {
+            let _ = std::fs::remove_dir_all(r);
+            let _ = std::fs::remove_file(r);
+        }
+        let mut c = Command::new(&strace);
+        c.arg("-f").arg("-o").arg(&s_log).args(&case.argv).current_dir(&dir).env("PYTHONHASHSEED", "0");
+        run_logged(c, &format!("strace {}", case.name));
+        for r in &case.reset {
+            let _ = std::fs::remove_dir_all(r);
+            let _ = std::fs::remove_file(r);
+        }
+        let mut c = common::interpose();
+        c.args(["run", "-o"])
+            .arg(&i_log)
+            .args(["-e", "trace=all", "--"])
+            .args(&case.argv)
+            .current_dir(&dir)
+            .env("PYTHONHASHSEED", "0");
+        run_logged(c, &format!("interpose {}", case.name));
+        let theirs = groups(&std::fs::read_to_string(&s_log).unwrap());
+        let ours = groups(&std::fs::read_to_string(&i_log).unwrap());
+        for (key, s_lines) in &theirs {
+            let empty = Vec::new();
+            let i_lines = ours.get(key).unwrap_or(&empty);
+            let matched = lcs(s_lines, i_lines);
+            let t = per_syscall.entry(key.1.clone()).or_default();
+            t.lines += s_lines.len();
+            t.same += matched.len();
+            total += s_lines.len();
+            same += matched.len();
+            if t.example.is_none() && matched.len() < s_lines.len() {
+                // The first strace line left unmatched, beside ours at the same position.
+                let mi: Vec<usize> = matched.iter().map(|m| m.0).collect();
+                if let Some(k) = (0..s_lines.len()).find(|k| !mi.contains(k)) {
+                    let mine = i_lines.get(k).cloned().unwrap_or_else(|| "(none)".into());
+                    t.example = Some((s_lines[k].clone(), format!("{mine}   [{}]", case.name)));
+                }
+            }
+        }
+    }
+    let share = same as f64 / total.max(1) as f64;
+    println!(
+        "decode parity: {same} of {total} strace lines identical ({:.1}%), {} programs, {:.1}s",
+        share * 100.0,
+        cases.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    let mut worst: Vec<(&String, &Tally)> = per_syscall.iter().filter(|(_, t)| t.same < t.lines).collect();
+    worst.sort_by_key(|(_, t)| std::cmp::Reverse(t.lines - t.same));
+    for (name, t) in worst.iter().take(10) {
+        println!("  {name:<18} {:>5} of {:>5} identical", t.same, t.lines);
+        if let Some((s, i)) = &t.example {
+            println!("      strace:    {s}\n      interpose: {i}");
+        }
+    }
+    assert!(share >= FLOOR, "decode parity {:.1}% is below the floor {:.1}%", share * 100.0, FLOOR * 100.0);
+}
