@@ -227,10 +227,8 @@ const OPTIONS: &[(&[&str], &str)] = &[
         &["run", "-cX", "true"],
         "unknown option -X (`interpose run --help` lists the options; a program whose name starts with - goes after --)",
     ),
-    (
-        &["check", "--bpff", "policies/default.toml"],
-        "unknown option --bpff (`interpose check --help` lists the options)",
-    ),
+    (&["check", "--bpff", "policies/default.toml"], "unknown option --bpff, did you mean --bpf?"),
+    (&["check", "-x", "policies/default.toml"], "unknown option -x (`interpose check --help` lists the options)"),
     (&["syscalls", "--clas", "net"], "unknown option --clas, did you mean --class?"),
     (&["--bogus", "run", "true"], "unknown option --bogus (`interpose --help` lists the options)"),
 ];
