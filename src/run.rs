@@ -155,6 +155,15 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
         SignalFd::with_flags(&handled, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK).map_err(internal("signalfd"))?;
     nix::sys::prctl::set_child_subreaper(true).map_err(internal("PR_SET_CHILD_SUBREAPER"))?;
 
+    // Exit events: the tracepoint is found and registered with the kernel while the program is
+    // being launched (see sys::perf::Warm).
+    let warming = (opts.exits != ExitsMode::Off && !opts.policy.trace.is_empty()).then(|| {
+        std::thread::spawn(|| {
+            let tp = sys::perf::Tracepoint::sys_exit()?;
+            let warm = tp.warm()?;
+            Ok::<_, io::Error>((tp, warm))
+        })
+    });
     let launched = launch::launch(&program, &bpf, original.as_ref(), guardian.is_some())?;
     let guardian_pid = guardian.as_ref().map_or(0, |g| g.pid());
     let pid = launched.pid;
@@ -212,7 +221,8 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
     let (tx, writer) =
         output::spawn(dest, trace_out, out_cfg).map_err(|e| RunError::Internal(format!("thread: {e}")))?;
 
-    let exits = match open_exit_events(opts.exits, pid, &opts.policy.trace) {
+    let warmed = warming.map(|t| t.join().unwrap_or_else(|_| Err(io::Error::other("the tracefs probe panicked"))));
+    let exits = match open_exit_events(opts.exits, pid, &opts.policy.trace, warmed) {
         Ok(e) => e,
         Err(e) => {
             let _ = sys::pidfd::send_signal(launched.pidfd.as_fd(), libc::SIGKILL);
@@ -403,15 +413,17 @@ fn open_exit_events(
     mode: ExitsMode,
     pid: u32,
     traced: &crate::policy::SyscallSet,
+    warmed: Option<io::Result<(sys::perf::Tracepoint, sys::perf::Warm)>>,
 ) -> Result<Option<sys::perf::ExitEvents>, RunError> {
+    let Some(warmed) = warmed else { return Ok(None) };
     if mode == ExitsMode::Off || traced.is_empty() {
         return Ok(None);
     }
     let nrs: Vec<u32> = traced.iter().collect();
     // A long filter costs more per event than the events it saves; past this, filter here.
     let filter = (nrs.len() <= 64).then(|| nrs.iter().map(|nr| format!("id == {nr}")).collect::<Vec<_>>().join(" || "));
-    let opened =
-        sys::perf::Tracepoint::sys_exit().and_then(|tp| sys::perf::ExitEvents::open(pid as i32, tp, filter.as_deref()));
+    // The warm-up event is dropped once the real ones hold the tracepoint.
+    let opened = warmed.and_then(|(tp, _warm)| sys::perf::ExitEvents::open(pid as i32, tp, filter.as_deref()));
     match opened {
         Ok(events) => Ok(Some(events)),
         Err(e) => {

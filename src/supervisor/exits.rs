@@ -214,6 +214,11 @@ impl Exits {
         for p in self.take_all() {
             c.record(p, Outcome::Continued, Vec::new(), None);
         }
-        self.0.reader.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map_or(0, |r| r.events.lost)
+        let reader = self.0.reader.lock().unwrap_or_else(|e| e.into_inner()).take();
+        reader.map_or(0, |r| {
+            let lost = r.events.lost;
+            r.events.close_detached();
+            lost
+        })
     }
 }

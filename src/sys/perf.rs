@@ -257,6 +257,79 @@ impl ExitEvents {
     }
 }
 
+/// A disabled event on the tracepoint, opened only to register it with the kernel ahead of
+/// time (the first perf user of a tracepoint waits for the kernel to patch it in, about 15 ms
+/// here), so that this wait overlaps with the program's launch.
+pub struct Warm(#[allow(dead_code)] OwnedFd);
+
+impl Tracepoint {
+    pub fn warm(self) -> io::Result<Warm> {
+        // SAFETY: perf_event_attr is plain data; all-zero is a valid starting point.
+        let mut attr: sys::bindings::perf_event_attr = unsafe { std::mem::zeroed() };
+        attr.type_ = sys::bindings::PERF_TYPE_TRACEPOINT;
+        attr.size = size_of::<sys::bindings::perf_event_attr>() as u32;
+        attr.config = self.id;
+        attr.set_disabled(1);
+        // SAFETY: attr is a valid, initialized perf_event_attr that lives for the call.
+        let fd = unsafe {
+            sys::perf_event_open(&mut attr, 0, -1, -1, libc::c_ulong::from(sys::bindings::PERF_FLAG_FD_CLOEXEC))
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: perf_event_open just created this descriptor for us.
+        Ok(Warm(unsafe { OwnedFd::from_raw_fd(fd) }))
+    }
+}
+
+impl ExitEvents {
+    /// Closes the events without waiting for the kernel to let go of the tracepoint (the last
+    /// close of a tracepoint event waits for an RCU grace period, tens of milliseconds that
+    /// every run would otherwise add to its end): a forked child holds the descriptors, closes
+    /// everything else at once (so that no pipe or file stays open on its account), and closes
+    /// them after interpose has let go of its own copies.
+    pub fn close_detached(self) {
+        let ExitEvents { rings, .. } = self;
+        let mut fds: Vec<OwnedFd> = Vec::with_capacity(rings.len());
+        for r in rings {
+            let r = std::mem::ManuallyDrop::new(r);
+            // SAFETY: base/len are the mapping made in `open`; `r` is never dropped (its Drop
+            // would unmap it again), and its descriptor is moved out exactly once.
+            let fd = unsafe {
+                libc::munmap(r.base.cast(), r.len);
+                std::ptr::read(&r.fd)
+            };
+            fds.push(fd);
+        }
+        let Ok((wait_r, wait_w)) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC) else { return };
+        let mut keep: Vec<i32> = fds.iter().map(|f| f.as_raw_fd()).collect();
+        keep.push(wait_r.as_raw_fd());
+        keep.sort_unstable();
+        // SAFETY: the child makes only async-signal-safe raw calls (close_range, read, _exit) on
+        // integers and a stack buffer, everything prepared before the fork.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            // SAFETY: as above.
+            unsafe {
+                let mut from = 0u32;
+                for &k in &keep {
+                    if (k as u32) > from {
+                        libc::syscall(libc::SYS_close_range, from, k as u32 - 1, 0);
+                    }
+                    from = k as u32 + 1;
+                }
+                libc::syscall(libc::SYS_close_range, from, u32::MAX, 0);
+                let mut b = [0u8; 1];
+                while libc::read(wait_r.as_raw_fd(), b.as_mut_ptr().cast(), 1) < 0 {}
+                libc::_exit(0);
+            }
+        }
+        drop(fds);
+        drop(wait_r);
+        drop(wait_w);
+    }
+}
+
 /// A sample: pid, tid (u32 each), time (u64), raw size (u32) and the raw tracepoint record.
 fn parse_sample(b: &[u8], tp: Tracepoint) -> Option<Exit> {
     let u32_at = |o: usize| b.get(o..o + 4).map(|s| u32::from_ne_bytes(s.try_into().expect("4")));
