@@ -374,7 +374,7 @@ impl Rules {
 
     /// `socketcall(SYS_SOCKET)` decided on its copied arguments: created from that copy, as the
     /// program (same credentials; the same network namespace, or refused). The socket belongs
-    /// to interpose's cgroup, not the program's (see the README's threat model).
+    /// to interpose's cgroup, not the program's (see docs/network-policy.md).
     fn socket_on_copy(&self, tid: u32, a: [u64; 6]) -> Guard {
         let ns = |p: String| std::fs::read_link(p).ok();
         let net = ns(format!("/proc/{tid}/ns/net"));
