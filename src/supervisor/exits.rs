@@ -173,14 +173,33 @@ impl Exits {
     fn pass(&self, c: &mut Completer<'_>, now: Option<u32>, all: bool) {
         let mut guard = self.0.reader.lock().unwrap_or_else(|e| e.into_inner());
         let Some(r) = guard.as_mut() else { return };
-        let mut fresh = Vec::new();
-        r.events.drain(&mut fresh);
-        r.held.append(&mut fresh);
-        r.held.sort_by_key(|e| e.time_ns);
-        let horizon = crate::sys::perf::monotonic_ns().saturating_sub(HOLD_NS);
-        let (ready, keep): (Vec<Exit>, Vec<Exit>) =
-            r.held.drain(..).partition(|e| all || e.time_ns <= horizon || Some(e.tid) == now);
-        r.held = keep;
+        r.events.drain(&mut r.held);
+        let ready = match now {
+            // The receive path: only this thread's exits, and no sort of the rest (it runs for
+            // every call of a thread that has calls waiting).
+            Some(tid) => {
+                let mut mine = Vec::new();
+                r.held.retain(|e| {
+                    let keep = e.tid != tid;
+                    if !keep {
+                        mine.push(*e);
+                    }
+                    keep
+                });
+                mine.sort_by_key(|e| e.time_ns);
+                mine
+            }
+            None => {
+                r.held.sort_by_key(|e| e.time_ns);
+                let cut = if all {
+                    r.held.len()
+                } else {
+                    let horizon = crate::sys::perf::monotonic_ns().saturating_sub(HOLD_NS);
+                    r.held.partition_point(|e| e.time_ns <= horizon)
+                };
+                r.held.drain(..cut).collect()
+            }
+        };
         drop(guard);
         for x in ready {
             for (p, outcome) in self.match_exit(x) {

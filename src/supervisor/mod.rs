@@ -628,8 +628,8 @@ impl<'a> Supervisor<'a> {
 
     /// `--sync-wakeup=auto`: a synchronous wake-up helps a single thread ping-ponging with the
     /// supervisor (every call a cross-CPU wake-up otherwise) and hurts busy multi-threaded
-    /// programs, where the woken thread and the supervisor then fight over one CPU (see the
-    /// README's performance section). Turn it off at the second thread.
+    /// programs, where the woken thread and the supervisor then fight over one CPU (see
+    /// docs/performance.md). Turn it off at the second thread.
     fn adapt_wakeup(&mut self, tid: u32) {
         if let Some(first) = &mut self.sync_single {
             match first {
@@ -738,10 +738,12 @@ impl<'a> Supervisor<'a> {
         // The wall-clock time is shown only in the log (-tt, JSON); -c never reads it.
         let realtime_ns = if (traced || denied) && self.cfg.log { realtime_ns() } else { 0 };
         let recv_ns = if self.exits_on && traced { crate::sys::perf::monotonic_ns() } else { 0 };
-        if let Some(exits) = &self.completer.exits
+        if self.cfg.log
+            && let Some(exits) = &self.completer.exits
             && exits.has_parked(n.tid())
         {
-            // Its earlier calls returned before this one started: log them first.
+            // Its earlier calls returned before this one started: log them first (with -c alone
+            // the order does not matter, and the exit thread completes them).
             let exits = exits.clone();
             exits.catch_up(n.tid(), &mut self.completer);
         }
