@@ -93,9 +93,8 @@ fn each_exit_is_matched_to_its_own_call_under_signals_churn_and_exec() {
     for l in text.lines() {
         if let Some(rest) = l.split_once("lseek(").map(|(_, r)| r) {
             lseeks += 1;
-            // lseek(0x3, 0xf4240, 0)   = 1000000: the result is the offset asked for.
-            let offset = rest.split(", ").nth(1).unwrap();
-            let offset = u64::from_str_radix(offset.trim_start_matches("0x"), 16).unwrap();
+            // lseek(3, 1000000, SEEK_SET) = 1000000: the result is the offset asked for.
+            let offset: u64 = rest.split(", ").nth(1).unwrap().parse().unwrap();
             let result = l.rsplit("= ").next().unwrap();
             assert_eq!(result.parse::<u64>().ok(), Some(offset), "matched to another call: {l}");
         } else if l.contains("clock_nanosleep(") {

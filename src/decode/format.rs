@@ -53,6 +53,13 @@ pub fn call(
         _ => blobs,
     };
     let mut a = Args { out, first: true, blobs: shown.iter(), opts, fd_desc, starts: Vec::new() };
+    if let Some(print) = sc.row.dec.print {
+        print(&mut a, args);
+        let starts = std::mem::take(&mut a.starts);
+        let end = out.len();
+        out.push(')');
+        return spans(&starts, end);
+    }
     match sc.decoder {
         Generic => {
             for &v in &args[..usize::from(sc.row.nargs)] {
@@ -240,7 +247,9 @@ pub fn raw_call(
     spans(&starts, end)
 }
 
-struct Args<'a, 'b> {
+/// The arguments being written: each method writes one argument (with its separator), so a
+/// decoder is the list of its arguments' printers, in order.
+pub struct Args<'a, 'b> {
     out: &'a mut String,
     first: bool,
     blobs: std::slice::Iter<'b, Blob>,
@@ -252,7 +261,7 @@ struct Args<'a, 'b> {
 }
 
 impl Args<'_, '_> {
-    fn sep(&mut self) {
+    pub(super) fn sep(&mut self) {
         if !self.first {
             self.out.push_str(", ");
         }
@@ -260,17 +269,35 @@ impl Args<'_, '_> {
         self.starts.push(self.out.len());
     }
 
-    fn hex(&mut self, v: u64) {
+    /// Starts an argument and hands out the line, for a decoder that writes it itself.
+    pub(super) fn arg(&mut self) -> &mut String {
+        self.sep();
+        self.out
+    }
+
+    /// A C `int` in decimal (`-1`, `AT_FDCWD` excepted).
+    pub(super) fn int(&mut self, v: u64) {
+        self.sep();
+        let _ = write!(self.out, "{}", v as i32);
+    }
+
+    /// A C `unsigned int` in decimal.
+    pub(super) fn uint(&mut self, v: u64) {
+        self.sep();
+        let _ = write!(self.out, "{}", v as u32);
+    }
+
+    pub(super) fn hex(&mut self, v: u64) {
         self.sep();
         hex(self.out, v);
     }
 
-    fn ptr(&mut self, v: u64) {
+    pub(super) fn ptr(&mut self, v: u64) {
         self.sep();
         ptr(self.out, v);
     }
 
-    fn fd(&mut self, v: u64) {
+    pub(super) fn fd(&mut self, v: u64) {
         self.sep();
         let _ = write!(self.out, "{}", v as i32);
         if let Some(d) = self.fd_desc.take() {
@@ -278,7 +305,7 @@ impl Args<'_, '_> {
         }
     }
 
-    fn dirfd(&mut self, v: u64) {
+    pub(super) fn dirfd(&mut self, v: u64) {
         self.sep();
         if v as i32 == xlat::AT_FDCWD {
             self.out.push_str("AT_FDCWD");
@@ -287,28 +314,28 @@ impl Args<'_, '_> {
         }
     }
 
-    fn udec(&mut self, v: u64) {
+    pub(super) fn udec(&mut self, v: u64) {
         self.sep();
         let _ = write!(self.out, "{v}");
     }
 
-    fn sdec(&mut self, v: u64) {
+    pub(super) fn sdec(&mut self, v: u64) {
         self.sep();
         let _ = write!(self.out, "{}", v as i64);
     }
 
-    fn flags(&mut self, table: Table, v: u64, zero: &str) {
+    pub(super) fn flags(&mut self, table: Table, v: u64, zero: &str) {
         self.sep();
         xlat::flags(self.out, table, v, zero);
     }
 
-    fn constant(&mut self, table: Table, v: u64, prefix: &str) {
+    pub(super) fn constant(&mut self, table: Table, v: u64, prefix: &str) {
         self.sep();
         xlat::constant(self.out, table, v, prefix);
     }
 
     /// A buffer captured with `-s` limits, or its address when it could not be read.
-    fn buffer(&mut self, addr: u64) {
+    pub(super) fn buffer(&mut self, addr: u64) {
         self.sep();
         match self.blobs.next() {
             Some(Blob::Bytes { data, complete }) => quote(self.out, data, !complete),
@@ -317,7 +344,7 @@ impl Args<'_, '_> {
     }
 
     /// A path: `"..."`, printed whole.
-    fn path(&mut self) {
+    pub(super) fn path(&mut self) {
         self.sep();
         match self.blobs.next() {
             Some(Blob::Bytes { data, complete }) => quote(self.out, data, !complete),
@@ -325,21 +352,17 @@ impl Args<'_, '_> {
         }
     }
 
-    fn open_flags(&mut self, flags: u64, mode: u64) {
+    pub(super) fn open_flags(&mut self, flags: u64, mode: u64) {
         self.sep();
         let flags = flags as u32 as u64;
-        xlat::constant(self.out, xlat::OPEN_ACCESS, flags & xlat::O_ACCMODE, "O_");
-        if flags & !xlat::O_ACCMODE != 0 {
-            self.out.push('|');
-            xlat::flags(self.out, xlat::OPEN_FLAGS, flags & !xlat::O_ACCMODE, "0");
-        }
+        xlat::open_modes(self.out, flags);
         if flags & xlat::O_CREAT != 0 || flags & xlat::O_TMPFILE == xlat::O_TMPFILE {
             self.mode(mode);
         }
     }
 
     /// A file mode as strace's "%#03o": 0640 -> "0640", 0 -> "000".
-    fn mode(&mut self, mode: u64) {
+    pub(super) fn mode(&mut self, mode: u64) {
         self.sep();
         match mode as u32 {
             0 => self.out.push_str("000"),
@@ -349,7 +372,7 @@ impl Args<'_, '_> {
         }
     }
 
-    fn access_mode(&mut self, mode: u64) {
+    pub(super) fn access_mode(&mut self, mode: u64) {
         self.sep();
         if mode == 0 {
             self.out.push_str("F_OK");
@@ -358,7 +381,7 @@ impl Args<'_, '_> {
         }
     }
 
-    fn iovec(&mut self, addr: u64) {
+    pub(super) fn iovec(&mut self, addr: u64) {
         self.sep();
         let Some(Blob::Words { data, complete }) = self.blobs.next().cloned() else {
             ptr(self.out, addr);
@@ -382,7 +405,7 @@ impl Args<'_, '_> {
         self.out.push(']');
     }
 
-    fn sockaddr(&mut self, addr: u64, len: u64) {
+    pub(super) fn sockaddr(&mut self, addr: u64, len: u64) {
         self.sep();
         if addr == 0 {
             self.out.push_str("NULL");
@@ -395,7 +418,7 @@ impl Args<'_, '_> {
     }
 
     /// A `socklen_t *` that the call updated: `[16]`, or `[128 => 16]` when it changed.
-    fn socklen(&mut self, addr: u64) {
+    pub(super) fn socklen(&mut self, addr: u64) {
         self.sep();
         if addr == 0 {
             self.out.push_str("NULL");
@@ -412,7 +435,7 @@ impl Args<'_, '_> {
         }
     }
 
-    fn msghdr(&mut self, addr: u64) {
+    pub(super) fn msghdr(&mut self, addr: u64) {
         self.sep();
         let Some(Blob::Words { data: h, .. }) = self.blobs.next().cloned() else {
             ptr(self.out, addr);
@@ -446,7 +469,7 @@ impl Args<'_, '_> {
         self.out.push('}');
     }
 
-    fn argv(&mut self, addr: u64) {
+    pub(super) fn argv(&mut self, addr: u64) {
         self.sep();
         let Some(Blob::Words { data: ptrs, complete }) = self.blobs.next().cloned() else {
             ptr(self.out, addr);
@@ -468,7 +491,7 @@ impl Args<'_, '_> {
         self.out.push(']');
     }
 
-    fn envp(&mut self, addr: u64) {
+    pub(super) fn envp(&mut self, addr: u64) {
         self.sep();
         ptr(self.out, addr);
         if let Some(Blob::Count(n)) = self.blobs.next() {
@@ -477,7 +500,7 @@ impl Args<'_, '_> {
         }
     }
 
-    fn timespec(&mut self, addr: u64) {
+    pub(super) fn timespec(&mut self, addr: u64) {
         self.sep();
         if addr == 0 {
             self.out.push_str("NULL");
@@ -494,7 +517,7 @@ impl Args<'_, '_> {
     }
 
     /// strace's futex layout: which arguments are shown depends on the command.
-    fn futex(&mut self, args: &[u64; 6]) {
+    pub(super) fn futex(&mut self, args: &[u64; 6]) {
         let (uaddr, op, val, timeout, uaddr2, val3) = (args[0], args[1], args[2], args[3], args[4], args[5]);
         self.ptr(uaddr);
         self.sep();
@@ -547,7 +570,7 @@ impl Args<'_, '_> {
         }
     }
 
-    fn bitset(&mut self, v: u32) {
+    pub(super) fn bitset(&mut self, v: u32) {
         self.sep();
         if v == u32::MAX {
             self.out.push_str("FUTEX_BITSET_MATCH_ANY");

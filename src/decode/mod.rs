@@ -5,12 +5,21 @@
 //!   whatever the log will need (a path, a sockaddr, the first `-s` bytes of a write buffer);
 //! - [`format`] runs on the output thread and turns numbers plus captured bytes into text.
 //!
-//! A syscall's [`Decoder`] says which shape its arguments have; every stage matches on it
-//! exhaustively, so a new decoder does not compile until capture and format both handle it.
+//! Each row of the syscall [`table`] names its decoder ([`Dec`]): the function of its family
+//! module that prints it ([`mem`], [`desc`], [`file`], [`net`], [`signal`], [`process`], as strace
+//! splits `mem.c`, `desc.c`, `file.c`, `net.c`, `signal.c`...), and the shape ([`Decoder`]) that
+//! says what the supervisor captures at entry and whether it can execute the call. Shapes without
+//! a printing function (the transfers, execve, futex) are printed by [`format`] itself.
 
 pub mod capture;
 pub mod class;
+pub mod desc;
+pub mod file;
 pub mod format;
+pub mod mem;
+pub mod net;
+pub mod process;
+pub mod signal;
 pub mod table;
 pub mod xlat;
 
@@ -74,41 +83,15 @@ pub enum Decoder {
     AtPath,
 }
 
-fn decoder_for(name: &str) -> Decoder {
-    use Decoder::*;
-    match name {
-        "close" | "fsync" | "fdatasync" | "dup" | "fchdir" | "syncfs" => Fd,
-        "read" => Read,
-        "pread64" => Pread,
-        "write" => Write,
-        "pwrite64" => Pwrite,
-        "readv" => Readv,
-        "preadv" => Preadv,
-        "writev" => Writev,
-        "pwritev" => Pwritev,
-        "recvfrom" => Recvfrom,
-        "sendto" => Sendto,
-        "recvmsg" => Recvmsg,
-        "sendmsg" => Sendmsg,
-        "connect" | "bind" => SockaddrIn,
-        "accept" => Accept,
-        "accept4" => Accept4,
-        "socket" => Socket,
-        "futex" => Futex,
-        "open" => Open,
-        "openat" => Openat,
-        "execve" => Execve,
-        "execveat" => Execveat,
-        "chdir" | "rmdir" | "unlink" | "chroot" | "acct" | "swapoff" | "uselib" => Path,
-        "mkdir" | "chmod" | "creat" => PathMode,
-        "access" => Access,
-        "stat" | "lstat" | "readlink" | "truncate" | "statfs" | "utime" | "utimes" | "mknod" | "chown" | "lchown"
-        | "getxattr" | "lgetxattr" | "setxattr" | "lsetxattr" | "listxattr" | "llistxattr" | "removexattr"
-        | "lremovexattr" => PathRest,
-        "newfstatat" | "unlinkat" | "mkdirat" | "mknodat" | "fchownat" | "futimesat" | "readlinkat" | "fchmodat"
-        | "faccessat" | "faccessat2" | "utimensat" | "openat2" | "statx" | "fchmodat2" => AtPath,
-        _ => Generic,
-    }
+/// Prints a call's arguments, one [`format::Args`] method per argument.
+pub type Print = fn(&mut format::Args<'_, '_>, &[u64; 6]);
+
+/// A syscall's decoder: what is captured at entry (and executed), and how it prints.
+#[derive(Clone, Copy, Debug)]
+pub struct Dec {
+    pub shape: Decoder,
+    /// `None`: [`format`] prints the shape.
+    pub print: Option<Print>,
 }
 
 /// A syscall as the rest of the program sees it.
@@ -138,7 +121,7 @@ impl Registry {
         let mut by_nr: Vec<Option<Syscall>> = (0..NR_LIMIT).map(|_| None).collect();
         let mut by_name = HashMap::new();
         for row in table::X86_64 {
-            by_nr[row.nr as usize] = Some(Syscall { row, decoder: decoder_for(row.name) });
+            by_nr[row.nr as usize] = Some(Syscall { row, decoder: row.dec.shape });
             by_name.insert(row.name, row.nr);
         }
         Self { by_nr, by_name }

@@ -8,6 +8,18 @@ use std::fmt::Write;
 
 pub type Table = &'static [(u64, &'static str)];
 
+/// A table from `libc` constants: `x![PROT_READ, PROT_WRITE]` is
+/// `&[(libc::PROT_READ as u64, "PROT_READ"), ...]`. Values libc lacks are written
+/// `NAME = value` beside them.
+macro_rules! x {
+    ($($name:ident $(= $v:expr)?),* $(,)?) => {
+        &[$(($crate::decode::xlat::x!(@v $name $(= $v)?), stringify!($name))),*]
+    };
+    (@v $name:ident = $v:expr) => { $v as u64 };
+    (@v $name:ident) => { libc::$name as u32 as u64 };
+}
+pub(crate) use x;
+
 /// Prints `value` as `A|B|0x40`; `0` prints as `zero` (e.g. "0").
 pub fn flags(out: &mut String, table: Table, value: u64, zero: &str) {
     if value == 0 {
@@ -48,31 +60,42 @@ pub fn lookup(table: Table, value: u64) -> Option<&'static str> {
     table.iter().find(|&&(v, _)| v == value).map(|&(_, n)| n)
 }
 
-pub const O_ACCMODE: u64 = 0o3;
-pub const O_CREAT: u64 = 0o100;
-pub const O_TMPFILE: u64 = 0o20200000;
+pub const O_ACCMODE: u64 = libc::O_ACCMODE as u64;
+pub const O_CREAT: u64 = libc::O_CREAT as u64;
+pub const O_TMPFILE: u64 = libc::O_TMPFILE as u64;
 
-pub static OPEN_ACCESS: Table = &[(0, "O_RDONLY"), (1, "O_WRONLY"), (2, "O_RDWR"), (3, "O_ACCMODE")];
+pub static OPEN_ACCESS: Table = x![O_RDONLY, O_WRONLY, O_RDWR, O_ACCMODE];
 
-pub static OPEN_FLAGS: Table = &[
-    (0o100, "O_CREAT"),
-    (0o200, "O_EXCL"),
-    (0o400, "O_NOCTTY"),
-    (0o1000, "O_TRUNC"),
-    (0o2000, "O_APPEND"),
-    (0o4000, "O_NONBLOCK"),
-    (0o4010000, "O_SYNC"),
-    (0o10000, "O_DSYNC"),
-    (0o20000, "O_ASYNC"),
-    (0o40000, "O_DIRECT"),
-    (0o100000, "O_LARGEFILE"),
-    (0o400000, "O_NOFOLLOW"),
-    (0o1000000, "O_NOATIME"),
-    (0o2000000, "O_CLOEXEC"),
-    (0o20200000, "O_TMPFILE"),
-    (0o200000, "O_DIRECTORY"),
-    (0o10000000, "O_PATH"),
+/// In strace's order: O_TMPFILE (which includes O_DIRECTORY's bit) before O_DIRECTORY.
+pub static OPEN_FLAGS: Table = x![
+    O_CREAT,
+    O_EXCL,
+    O_NOCTTY,
+    O_TRUNC,
+    O_APPEND,
+    O_NONBLOCK,
+    O_SYNC,
+    O_DSYNC,
+    O_ASYNC,
+    O_DIRECT,
+    // libc's O_LARGEFILE is 0 on x86_64 (implied); the kernel's bit is this one.
+    O_LARGEFILE = 0o100000,
+    O_NOFOLLOW,
+    O_NOATIME,
+    O_CLOEXEC,
+    O_PATH,
+    O_TMPFILE,
+    O_DIRECTORY,
 ];
+
+/// `O_RDONLY|O_CLOEXEC`: the access mode, then the other flags.
+pub fn open_modes(out: &mut String, flags: u64) {
+    constant(out, OPEN_ACCESS, flags & O_ACCMODE, "O_");
+    if flags & !O_ACCMODE != 0 {
+        out.push('|');
+        self::flags(out, OPEN_FLAGS, flags & !O_ACCMODE, "0");
+    }
+}
 
 pub static MSG_FLAGS: Table = &[
     (0x1, "MSG_OOB"),
