@@ -93,6 +93,9 @@ const INPUT_ARGS: &[(&str, Option<&[usize]>)] = &[
     ("sendfile", Some(&[0, 1, 3])),
     ("poll", Some(&[1, 2])),
     ("epoll_create1", None),
+    ("epoll_ctl", Some(&[0, 1, 2])),
+    ("epoll_wait", Some(&[0, 2, 3])),
+    ("epoll_pwait", Some(&[0, 2, 3])),
     ("eventfd2", None),
     // network
     ("socket", None),
@@ -117,6 +120,8 @@ const INPUT_ARGS: &[(&str, Option<&[usize]>)] = &[
     // process
     ("execve", None),
     ("clone", None),
+    ("clone3", Some(&[1])),
+    ("getpriority", None),
     ("exit_group", None),
     ("wait4", Some(&[0, 2])),
     ("set_tid_address", None),
@@ -173,6 +178,50 @@ data, addr = u1.recvfrom(64)
 u1.close(); u2.close()
 "#;
 
+/// Descriptors, signals, memory, files and a thread, through python's thin wrappers.
+const TOUR_SCRIPT: &str = r#"
+import os, fcntl, select, signal, socket, threading, mmap, time
+r, w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+fl = fcntl.fcntl(r, fcntl.F_GETFL)
+fcntl.fcntl(r, fcntl.F_SETFL, fl & ~os.O_NONBLOCK)
+fcntl.fcntl(w, fcntl.F_SETFD, 0)
+fcntl.fcntl(w, fcntl.F_DUPFD_CLOEXEC, 10)
+fcntl.flock(r, fcntl.LOCK_EX | fcntl.LOCK_NB) if False else None
+efd = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
+ep = select.epoll()
+ep.register(r, select.EPOLLIN)
+ep.poll(0)
+ep.close()
+os.write(w, b"x")
+select.poll().poll(0)
+os.dup2(r, 20)
+os.dup2(r, 21, inheritable=False)
+os.umask(0o27)
+os.kill(os.getpid(), 0)
+signal.signal(signal.SIGUSR1, lambda *a: None)
+signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR2])
+a, b = socket.socketpair()
+a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
+a.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE)
+a.shutdown(socket.SHUT_RDWR)
+m = mmap.mmap(-1, 16384)
+m.madvise(mmap.MADV_DONTNEED)
+m.close()
+with open("tour.tmp", "wb") as f:
+    f.truncate(1000)
+    os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_RANDOM)
+    os.fsync(f.fileno())
+    os.lseek(f.fileno(), 10, os.SEEK_END)
+os.chmod("tour.tmp", 0o640)
+os.access("tour.tmp", os.R_OK | os.W_OK)
+os.mkdir("tour.d", 0o750)
+os.rmdir("tour.d")
+os.unlink("tour.tmp")
+t = threading.Thread(target=lambda: time.sleep(0.001)); t.start(); t.join()
+os.sched_getaffinity(0)
+os.getpriority(os.PRIO_PROCESS, 0)
+"#;
+
 fn cases(dir: &Path) -> Vec<Case> {
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     let p = |x: &Path| x.to_string_lossy().into_owned();
@@ -212,6 +261,11 @@ fn cases(dir: &Path) -> Vec<Case> {
     if let Some(py) = python() {
         v.push(Case { name: "python-json", argv: vec![p(&py), "-c".into(), "import json".into()], reset: vec![] });
         v.push(Case { name: "python-tcp", argv: vec![p(&py), "-c".into(), TCP_SCRIPT.into()], reset: vec![] });
+        v.push(Case {
+            name: "python-tour",
+            argv: vec![p(&py), "-c".into(), TOUR_SCRIPT.into()],
+            reset: vec![dir.join("tour.tmp"), dir.join("tour.d")],
+        });
     }
     if which("perl").is_some() {
         v.push(Case { name: "perl", argv: s(&["perl", "-e", "print 1+1"]), reset: vec![] });
@@ -334,15 +388,19 @@ fn parse_log(text: &str) -> Vec<Line> {
     lines
 }
 
-/// Pointers (userspace addresses have 9 or more hex digits), ports and pids vary between runs.
+/// Pointers (userspace addresses have 9 or more hex digits), ports, deadlines and pids vary
+/// between runs.
 fn normalize(lines: &mut [Line], key_of: &HashMap<u32, String>) {
     let addr = Regex::new(r"0x[0-9a-f]{9,}").unwrap();
     let port = Regex::new(r"htons\(\d+\)").unwrap();
+    // Deadlines on the monotonic clock.
+    let times = Regex::new(r"tv_sec=\d+, tv_nsec=\d+").unwrap();
     let num = Regex::new(r"\b\d{3,}\b").unwrap();
     for l in lines.iter_mut() {
         for a in l.args.iter_mut() {
             let s = addr.replace_all(a, "0xADDR");
             let s = port.replace_all(&s, "htons(PORT)");
+            let s = times.replace_all(&s, "tv_sec=N, tv_nsec=N");
             let s = num.replace_all(&s, |c: &regex::Captures| {
                 let v: u32 = c[0].parse().unwrap_or(0);
                 key_of.get(&v).map_or_else(|| c[0].to_string(), |k| format!("<pid {k}>"))

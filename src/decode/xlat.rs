@@ -295,13 +295,11 @@ pub static SIGNALS: Table = &[
     (31, "SIGSYS"),
 ];
 
-/// `SIGINT`, or `SIGRT_3` / `34` for the rest, as strace names them.
+/// `SIGINT`, or `SIGRTMIN`, `SIGRT_2` (34) for the real-time ones, as strace names them.
 pub fn signal_name(sig: i32) -> String {
-    match lookup(SIGNALS, sig as u64) {
-        Some(n) => n.to_string(),
-        None if (libc::SIGRTMIN()..=libc::SIGRTMAX()).contains(&sig) => format!("SIGRT_{}", sig - libc::SIGRTMIN()),
-        None => sig.to_string(),
-    }
+    let mut s = String::new();
+    super::signal::signal(&mut s, sig);
+    s
 }
 
 /// errno names, 1..=133 on x86_64, for `-1 EAGAIN (Resource temporarily unavailable)`.
