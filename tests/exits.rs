@@ -189,10 +189,7 @@ fn everyday_programs_have_results_on_strace_lines() {
             continue;
         }
         let (s, o) = (dir.join("strace.log"), dir.join("ours.log"));
-        let st = run_bounded(
-            Command::new("strace").args(["-f", "-o"]).arg(&s).args(argv).current_dir(&dir),
-            LIMIT,
-        );
+        let st = run_bounded(Command::new("strace").args(["-f", "-o"]).arg(&s).args(argv).current_dir(&dir), LIMIT);
         assert!(st.status.success(), "{argv:?} under strace");
         let mut c = interpose();
         c.args(["run", "-o", o.to_str().unwrap(), "-e", "trace=all", "--"]).args(argv).current_dir(&dir);
@@ -207,7 +204,10 @@ fn everyday_programs_have_results_on_strace_lines() {
     }
     worst.sort_by(|a, b| a.0.total_cmp(&b.0));
     let share = 100.0 * ours_known as f64 / theirs as f64;
-    eprintln!("results on {ours_known} of strace's {theirs} lines ({share:.1}%); lowest: {:?}", &worst[..3.min(worst.len())]);
+    eprintln!(
+        "results on {ours_known} of strace's {theirs} lines ({share:.1}%); lowest: {:?}",
+        &worst[..3.min(worst.len())]
+    );
     assert!(worst.len() >= 10, "at least 10 programs ran: {worst:?}");
     assert!(share >= 97.0, "results on {share:.1}% of strace's lines: {worst:?}");
 }

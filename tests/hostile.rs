@@ -69,8 +69,15 @@ impl Sink {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         l.set_nonblocking(true).unwrap();
         let port = l.local_addr().unwrap().port();
+        // Accepted connections stay open until the sink goes: closing one with unread data
+        // resets it, and a program that looks at its socket right after connecting (getpeername)
+        // would race that reset.
+        let mut kept = Vec::new();
         Sink::start(port, move || match l.accept() {
-            Ok(_) => Some(true),
+            Ok((conn, _)) => {
+                kept.push(conn);
+                Some(true)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => None,
             Err(_) => Some(false),
         })
@@ -1312,4 +1319,724 @@ fn a_deny_only_policy_logs_and_counts_refusals() {
         format!("the summary's `denied by [[deny]] rules` line is {denied_line:?}"),
     );
     f.assert(&context("`interpose run -C -p deny.toml` (no [trace])", &o, None));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 12. Beyond the fourteen: what the calls' options, protocols and executors still change
+
+/// Packets on lo that `want` accepts (given the IP packet), counted by a thread, as a Sink
+/// counts arrivals. None when an AF_PACKET socket cannot be had (it needs CAP_NET_RAW).
+fn sniff_lo(want: impl Fn(&[u8]) -> bool + Send + 'static) -> Option<Sink> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    const PACKET_OUTGOING: u8 = 4;
+    let proto = (libc::ETH_P_ALL as u16).to_be();
+    // SAFETY: plain socket calls on a descriptor this function owns (an OwnedFd closes it), with
+    // a zeroed sockaddr_ll of the right size.
+    unsafe {
+        let fd = libc::socket(
+            libc::AF_PACKET,
+            libc::SOCK_DGRAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            i32::from(proto),
+        );
+        if fd < 0 {
+            return None;
+        }
+        let fd = OwnedFd::from_raw_fd(fd);
+        let mut ll: libc::sockaddr_ll = std::mem::zeroed();
+        ll.sll_family = libc::AF_PACKET as u16;
+        ll.sll_protocol = proto;
+        ll.sll_ifindex = libc::if_nametoindex(c"lo".as_ptr()) as i32;
+        let len = std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+        if libc::bind(fd.as_raw_fd(), &ll as *const libc::sockaddr_ll as *const libc::sockaddr, len) != 0 {
+            return None;
+        }
+        let mut buf = vec![0u8; 65536];
+        Some(Sink::start(0, move || {
+            let mut from: libc::sockaddr_ll = std::mem::zeroed();
+            let mut flen = std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+            let n = libc::recvfrom(
+                fd.as_raw_fd(),
+                buf.as_mut_ptr() as *mut libc::c_void,
+                buf.len(),
+                0,
+                &mut from as *mut libc::sockaddr_ll as *mut libc::sockaddr,
+                &mut flen,
+            );
+            if n < 0 {
+                return if std::io::Error::last_os_error().raw_os_error() == Some(libc::EAGAIN) {
+                    None
+                } else {
+                    Some(false)
+                };
+            }
+            // lo shows each packet twice: going out and coming in. Count it coming in.
+            Some(from.sll_pkttype != PACKET_OUTGOING && want(&buf[..n as usize]))
+        }))
+    }
+}
+
+/// The TCP or UDP destination port of a transport header at `at`, if PROTO is TCP or UDP.
+fn dport(p: &[u8], proto: u8, at: usize) -> Option<u16> {
+    (proto == libc::IPPROTO_TCP as u8 || proto == libc::IPPROTO_UDP as u8)
+        .then(|| p.get(at + 2..at + 4).map(|b| u16::from_be_bytes([b[0], b[1]])))
+        .flatten()
+}
+
+/// An IPv4 packet with IP options whose destination is 127.0.0.1:PORT.
+fn v4_options_to(port: u16) -> impl Fn(&[u8]) -> bool + Send + 'static {
+    move |p: &[u8]| {
+        let ihl = usize::from(p.first().map_or(0, |b| b & 15)) * 4;
+        p.len() > 20 && p[0] >> 4 == 4 && ihl > 20 && p[16..20] == [127, 0, 0, 1] && dport(p, p[9], ihl) == Some(port)
+    }
+}
+
+/// An IPv6 packet with a routing header whose destination is [::1]:PORT.
+fn v6_rthdr_to(port: u16) -> impl Fn(&[u8]) -> bool + Send + 'static {
+    move |p: &[u8]| {
+        p.len() > 48
+            && p[0] >> 4 == 6
+            && p[6] == 43
+            && p[24..40] == std::net::Ipv6Addr::LOCALHOST.octets()
+            && dport(p, p[40], 40 + (usize::from(p[41]) + 1) * 8) == Some(port)
+    }
+}
+
+/// Beyond the fourteen: a source route is an option of the socket, set with setsockopt, which no
+/// rule governs. The call names an allowed destination and is judged on it; the kernel then
+/// sends the packet to the route's first hop. IPv6 takes a segment routing header from anyone
+/// (IPV6_RTHDR, type 4); IPv4 takes a loose source route (IP_OPTIONS) from a program with
+/// CAP_NET_RAW, which the threat model keeps in scope (only CAP_NET_ADMIN, CAP_SYS_ADMIN and
+/// CAP_SYS_PTRACE are not).
+#[test]
+fn a_source_route_set_with_setsockopt_cannot_take_an_allowed_call_elsewhere() {
+    if !is_root() {
+        eprintln!("SKIPPED: needs root (an AF_PACKET socket sees where the packets went)");
+        return;
+    }
+    let prog = prog("hostile_srcroute");
+    let dir = scratch("hostile-srcroute");
+    // Sniffs lo while PROG MODE runs (natively or under the policy): (output, packets to
+    // 127.0.0.1:port with IP options, packets to [::1]:port with a routing header).
+    let run = |mode: &str, with_policy: bool| {
+        let port = free_udp_port();
+        let (Some(mut v4), Some(mut v6)) = (sniff_lo(v4_options_to(port)), sniff_lo(v6_rthdr_to(port))) else {
+            panic!("an AF_PACKET socket on lo cannot be had as root");
+        };
+        let p = policy(
+            &dir,
+            &format!("{mode}-{port}.toml"),
+            &deny(
+                &["connect", "sendto", "sendmsg", "sendmmsg"],
+                &[format!("127.0.0.2:{port}"), format!("[fe80::1]:{port}")],
+                None,
+            ),
+        );
+        let args = vec![mode.to_string(), port.to_string()];
+        let o = if with_policy { under(&p, &prog, &args) } else { native(&prog, &args) };
+        std::thread::sleep(Duration::from_millis(100));
+        (o, v4.total(), v6.total(), port, p.with_extension("trace"))
+    };
+
+    let mut all = Faults::default();
+    for mode in ["user", "caps"] {
+        let (o, v4, v6, _, _) = run(mode, false);
+        let nat = o.stdout_str();
+        if !nat.contains("done=1") {
+            eprintln!("mode {mode} cannot be set up here: {}", nat.trim());
+            continue;
+        }
+        let mut f = Faults::default();
+        f.check(num(&nat, "srh") == 0 && v6 > 0, format!("natively {v6} IPv6 packet(s) went to ::1"));
+        if num(&nat, "lsrr") == 0 {
+            f.check(v4 > 0, format!("natively {v4} IPv4 packet(s) went to 127.0.0.1"));
+        }
+        f.assert(&context(&format!("mode {mode}: the attack does not even work natively"), &o, None));
+
+        let (o, v4, v6, port, trace) = run(mode, true);
+        let out = o.stdout_str();
+        let mut f = Faults::default();
+        f.check(out.contains("done=1"), "the program or interpose failed");
+        f.check(
+            v6 == 0,
+            format!(
+                "{v6} IPv6 packet(s) left for [::1]:{port}: UDP sendto/send and a TCP connect named [fe80::1%lo]:{port}, \
+                 which the rule allows, on sockets given a segment routing header with setsockopt(IPV6_RTHDR) \
+                 (setsockopt returned {})",
+                desc(num(&out, "srh"))
+            ),
+        );
+        f.check(
+            v4 == 0,
+            format!(
+                "{v4} IPv4 packet(s) left for 127.0.0.1:{port}: the calls named 127.0.0.2:{port}, which the rule allows, \
+                 on sockets given a loose source route with setsockopt(IP_OPTIONS) (returned {})",
+                desc(num(&out, "lsrr"))
+            ),
+        );
+        if !f.0.is_empty() {
+            f.0.push(format!("mode {mode}: {} (trace: {})", out.trim(), trace.display()));
+        }
+        all.0.extend(f.0);
+    }
+    all.assert("a source route set with setsockopt, under [[deny]] allowing 127.0.0.2:PORT and [fe80::1]:PORT");
+}
+
+/// Beyond the fourteen: an unprivileged ping socket (SOCK_DGRAM, IPPROTO_ICMP) takes a
+/// sockaddr_in whose port the kernel never reads. A rule that allows a port (`*:443`, meant for
+/// TCP and UDP) lets ICMP echo requests, with any payload, reach every address it covers.
+#[test]
+fn a_ping_socket_is_not_allowed_by_a_port_it_does_not_have() {
+    if !is_root() {
+        eprintln!("SKIPPED: needs root (the program opens ping sockets in a network namespace of its own)");
+        return;
+    }
+    let prog = prog("hostile_ping");
+    let dir = scratch("hostile-ping");
+    let port = free_udp_port();
+    let args = vec![port.to_string()];
+    let o = native(&prog, &args);
+    let nat = o.stdout_str();
+    if nat.contains("unavailable=") {
+        eprintln!("SKIPPED: a network namespace with ping sockets cannot be set up here: {}", nat.trim());
+        return;
+    }
+    let mut f = Faults::default();
+    f.expect(&nat, "v4_reply", 1, "natively the echo request to 127.0.0.1 is answered");
+    f.expect(&nat, "v6_reply", 1, "natively the echo request to ::1 is answered");
+    f.assert(&context("the attack does not even work natively", &o, None));
+
+    let p = policy(&dir, "p.toml", &deny(&["connect", "sendto", "sendmsg", "sendmmsg"], &[format!("*:{port}")], None));
+    let o = under(&p, &prog, &args);
+    let out = o.stdout_str();
+    let mut f = Faults::default();
+    f.check(out.contains("done=1"), "the program or interpose failed");
+    if out.contains("done=1") {
+        f.check(
+            num(&out, "v4_reply") == 0,
+            format!(
+                "an ICMP echo request (sendto {} bytes, sin_port={port}) reached 127.0.0.1 and was answered: \
+                 `*:{port}` allows port {port} on any host, and ICMP has no port",
+                desc(num(&out, "v4_port"))
+            ),
+        );
+        f.check(
+            num(&out, "v6_reply") == 0,
+            format!(
+                "an ICMPv6 echo request (sendto {} bytes, sin6_port={port}) reached ::1 and was answered",
+                desc(num(&out, "v6_port"))
+            ),
+        );
+        f.expect(&out, "v4_other_port", ECONNREFUSED, "the same echo with another port");
+    }
+    f.assert(&context(&format!("ping sockets under [[deny]] allowing *:{port}"), &o, Some(&p.with_extension("trace"))));
+}
+
+/// Beyond the fourteen: a daemon that gives up root in the process (ntpd, chronyd, dnsmasq) is
+/// left non-dumpable by the kernel. interpose executes its governed sends as the program's
+/// credentials, and as them it may not read the program's memory: every allowed send fails.
+#[test]
+fn a_program_that_dropped_root_still_sends_where_it_is_allowed() {
+    if !is_root() {
+        eprintln!("SKIPPED: needs root (the program drops root privileges itself)");
+        return;
+    }
+    let prog = prog("hostile_dropsend");
+    let dir = scratch("hostile-dropsend");
+    let run = |with_policy: bool| {
+        let mut allowed = Sink::udp();
+        let p = policy(
+            &dir,
+            &format!("p{}.toml", allowed.port),
+            &deny(&["connect", "sendto", "sendmsg", "sendmmsg"], &[lo(allowed.port)], None),
+        );
+        let args = vec![allowed.port()];
+        let o = if with_policy { under(&p, &prog, &args) } else { native(&prog, &args) };
+        (o, allowed.total(), p.with_extension("trace"))
+    };
+    let (o, got, _) = run(false);
+    let nat = o.stdout_str();
+    let mut f = Faults::default();
+    f.expect(&nat, "dumpable", 0, "natively the program is non-dumpable after setresuid");
+    f.check(got == 3, format!("natively the allowed port received {got}, not 3"));
+    f.assert(&context("native run", &o, None));
+
+    let (o, got, trace) = run(true);
+    let out = o.stdout_str();
+    let mut f = Faults::default();
+    f.check(out.contains("done=1"), "the program or interpose failed");
+    if out.contains("done=1") {
+        for key in ["sendto", "sendmsg", "sendmmsg", "mmsg_len"] {
+            f.expect(&out, key, num(&nat, key), "as natively: the destination is allowed");
+        }
+    }
+    f.check(got == 3, format!("the allowed port received {got} datagram(s), not 3"));
+    f.assert(&context(&format!("a program that dropped root (native: {})", nat.trim()), &o, Some(&trace)));
+}
+
+/// Beyond the fourteen: the identity rule keeps executed calls off AF_UNIX sockets, but a netlink
+/// send carries its sender too (SCM_CREDENTIALS), and the kernel lets it reach another port or a
+/// multicast group of NETLINK_ROUTE only when the *sender* has CAP_NET_ADMIN. A traced sendto
+/// that no rule governs is executed by interpose, as interpose.
+#[test]
+fn netlink_sends_interpose_executes_carry_the_programs_identity_and_privilege() {
+    if !is_root() {
+        eprintln!("SKIPPED: needs root (the program drops root itself, in a network namespace of its own)");
+        return;
+    }
+    let prog = prog("hostile_netlink");
+    let dir = scratch("hostile-netlink");
+    let o = native(&prog, &[]);
+    let nat = o.stdout_str();
+    if nat.contains("unavailable=") {
+        eprintln!("SKIPPED: cannot be set up here: {}", nat.trim());
+        return;
+    }
+    let mut f = Faults::default();
+    f.expect(&nat, "route_unicast", EPERM, "natively: no CAP_NET_ADMIN");
+    f.expect(&nat, "route_mc", EPERM, "natively: no CAP_NET_ADMIN");
+    f.expect(&nat, "usersock_uid", 65534, "natively");
+    f.assert(&context("native run", &o, None));
+
+    // Traced only; and traced (%net) under a [[deny]] rule that governs connect only.
+    let traced = run_bounded(
+        interpose()
+            .arg("run")
+            .arg("-o")
+            .arg(dir.join("traced.trace"))
+            .args(["-e", "trace=sendto", "--"])
+            .arg(&prog)
+            .stdin(Stdio::null()),
+        RUN_LIMIT,
+    );
+    let p =
+        policy(&dir, "p.toml", &format!("[trace]\nsyscalls = [\"%net\"]\n\n{}", deny(&["connect"], &[lo(1)], None)));
+    let governed = under(&p, &prog, &[]);
+    let mut all = Faults::default();
+    for (what, o) in [("-e trace=sendto", &traced), ("[trace] %net + [[deny]] connect", &governed)] {
+        let out = o.stdout_str();
+        let mut f = Faults::default();
+        f.check(out.contains("done=1"), "the program or interpose failed");
+        if out.contains("done=1") {
+            let r = num(&out, "route_unicast");
+            f.check(
+                r == EPERM && num(&out, "route_unicast_got") == 0,
+                format!(
+                    "uid 65534 without capabilities sent to another netlink port of NETLINK_ROUTE: {} \
+                     (natively EPERM), received {}",
+                    desc(r),
+                    num(&out, "route_unicast_got")
+                ),
+            );
+            let r = num(&out, "route_mc");
+            f.check(
+                r == EPERM && num(&out, "route_mc_got") == 0,
+                format!(
+                    "uid 65534 multicast a forged RTM_NEWLINK to RTMGRP_LINK: {} (natively EPERM), received by a \
+                     listener: {}",
+                    desc(r),
+                    num(&out, "route_mc_got")
+                ),
+            );
+            let (pid, uid, gid) = (num(&out, "pid"), num(&out, "uid"), num(&out, "gid"));
+            f.expect(&out, "usersock_uid", uid, "the receiver's SCM_CREDENTIALS uid is the program's");
+            f.expect(&out, "usersock_gid", gid, "the receiver's SCM_CREDENTIALS gid is the program's");
+            f.expect(
+                &out,
+                "usersock_pid",
+                pid,
+                "the receiver's SCM_CREDENTIALS pid is the program's (an ungoverned call)",
+            );
+        }
+        for m in &mut f.0 {
+            *m = format!("{what}: {m} [{}]", out.trim());
+        }
+        all.0.extend(f.0);
+    }
+    all.assert("netlink sends of a program that dropped root, under interpose run as root");
+}
+
+/// Beyond the fourteen: a governed bind creates the unix socket file on a thread of interpose,
+/// which takes the program's credentials but not its umask (the umask belongs to the process's
+/// filesystem context, which interpose's threads share). A server that made its socket private
+/// with umask(077) gets one any local user may connect to when interpose's umask is 0.
+#[test]
+fn a_unix_socket_bound_by_a_governed_bind_gets_the_programs_umask() {
+    use std::os::unix::process::CommandExt;
+    let prog = prog("hostile_umask");
+    let dir = scratch("hostile-umask");
+    let sock = dir.join("private.sock");
+    let args = vec![sock.display().to_string()];
+    let o = native(&prog, &args);
+    let nat = o.stdout_str();
+    let mut f = Faults::default();
+    f.expect(&nat, "bind", 0, "natively");
+    f.check(nat.contains("mode=0700 "), format!("natively the socket is not 0700: {}", nat.trim()));
+    f.assert(&context("native run", &o, None));
+
+    let p = policy(&dir, "p.toml", &deny(&["bind"], &[format!("unix:{}", sock.display())], None));
+    let mut cmd = interpose();
+    cmd.arg("run").arg("-o").arg(p.with_extension("trace")).arg("-p").arg(&p).arg("--").arg(&prog).args(&args);
+    // SAFETY: umask is async-signal-safe and touches nothing but the child's umask.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::umask(0);
+            Ok(())
+        });
+    }
+    let o = run_bounded(cmd.stdin(Stdio::null()), RUN_LIMIT);
+    let out = o.stdout_str();
+    let mut f = Faults::default();
+    f.check(out.contains("done=1"), "the program or interpose failed");
+    if out.contains("done=1") {
+        f.expect(&out, "bind", 0, "the bind is allowed");
+        let mode = out.split_whitespace().find_map(|kv| kv.strip_prefix("mode=")).unwrap_or("?");
+        f.check(
+            mode == "0700",
+            format!(
+                "the socket the program bound after umask(077) has mode {mode} under interpose (started with umask 0), \
+                 0700 natively: other users may connect to it"
+            ),
+        );
+    }
+    f.assert(&context("a governed unix bind", &o, Some(&p.with_extension("trace"))));
+}
+
+/// Beyond the fourteen: the dup2 race on the descriptor, for the one decision that depends on the
+/// socket itself (a listen binds an unbound socket to any address): the socket judged must be the
+/// one that listens.
+#[test]
+fn a_descriptor_pointed_at_another_socket_with_dup2_gains_nothing() {
+    let prog = prog("hostile_dup2");
+    let dir = scratch("hostile-dup2");
+    let o = native(&prog, &[TRIES.into()]);
+    let nat = o.stdout_str();
+    assert!(
+        num(&nat, "leaked") > 0 && num(&nat, "listened") > 0,
+        "{}",
+        context("natively both sockets should get to listen", &o, None)
+    );
+    let p = policy(&dir, "p.toml", &deny(&["bind"], &["127.0.0.1".to_string()], None));
+    let o = under(&p, &prog, &[TRIES.into()]);
+    let out = o.stdout_str();
+    let mut f = Faults::default();
+    f.check(out.contains("tries="), "the program or interpose failed");
+    if out.contains("tries=") {
+        f.check(num(&out, "tries") >= 1000, "fewer than 1000 tries in the time bound");
+        f.expect(&out, "leaked", 0, "listen(100) made the unbound socket listen on 0.0.0.0");
+        f.check(num(&out, "listened") > 0, "the bound socket never got to listen");
+    }
+    f.assert(&context(
+        &format!("listen racing dup2 under [[deny]] bind allowing 127.0.0.1 (native: {})", nat.trim()),
+        &o,
+        Some(&p.with_extension("trace")),
+    ));
+}
+
+/// A unix stream listener on exactly these sun_path bytes (an abstract name when they start with
+/// a NUL; a path of 108 bytes, which std refuses, included).
+fn unix_listener(path: &[u8]) -> std::os::unix::net::UnixListener {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain socket calls on a descriptor this function owns; it ends up in the returned
+    // UnixListener, which closes it. The address is a zeroed sockaddr_un with at most 108 bytes
+    // copied into sun_path.
+    unsafe {
+        let fd = libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK, 0);
+        assert!(fd >= 0);
+        let mut a: libc::sockaddr_un = std::mem::zeroed();
+        a.sun_family = libc::AF_UNIX as libc::sa_family_t;
+        assert!(path.len() <= a.sun_path.len());
+        for (d, s) in a.sun_path.iter_mut().zip(path) {
+            *d = *s as libc::c_char;
+        }
+        let len = (2 + path.len()) as libc::socklen_t;
+        assert_eq!(libc::bind(fd, &a as *const libc::sockaddr_un as *const libc::sockaddr, len), 0, "bind {path:?}");
+        assert_eq!(libc::listen(fd, 8), 0);
+        std::os::unix::net::UnixListener::from_raw_fd(fd)
+    }
+}
+
+/// Beyond the fourteen: AF_UNIX addresses read differently by a careless matcher and by the
+/// kernel (a NUL inside a path, an abstract name with NULs at its end, a path of exactly 108
+/// bytes without a NUL, a bare sun_family).
+#[test]
+fn unix_addresses_are_judged_as_the_kernel_reads_them() {
+    use std::os::unix::ffi::OsStrExt;
+    let prog = prog("hostile_unixaddr");
+    let dir = scratch("hostile-unixaddr");
+    let run = |with_policy: bool| {
+        let name = identity_name();
+        let d = dir.display().to_string();
+        let mut long = format!("{d}/").into_bytes();
+        long.resize(108, b'L');
+        let short = &long[..107];
+        let mut abs = vec![0u8];
+        abs.extend(name.as_bytes());
+        let mut abs_nul = abs.clone();
+        abs_nul.push(0);
+        let mut abs_pad = abs.clone();
+        abs_pad.resize(108, 0);
+        let listeners: Vec<(&str, std::os::unix::net::UnixListener)> = vec![
+            ("ok", unix_listener(format!("{d}/ok.sock").as_bytes())),
+            ("no", unix_listener(format!("{d}/no.sock").as_bytes())),
+            ("abs", unix_listener(&abs)),
+            ("abs_nul", unix_listener(&abs_nul)),
+            ("abs_pad", unix_listener(&abs_pad)),
+            ("long", unix_listener(&long)),
+            ("short", unix_listener(short)),
+        ];
+        let except = vec![
+            format!("unix:{d}/ok.sock"),
+            format!("unix:@{name}"),
+            format!("unix:{}", String::from_utf8_lossy(short)),
+        ];
+        let p = policy(&dir, &format!("{name}.toml"), &deny(&["connect"], &except, None));
+        let args = vec![d.clone(), name.clone(), String::from_utf8(long.clone()).unwrap()];
+        let o = if with_policy { under(&p, &prog, &args) } else { native(&prog, &args) };
+        let counts: Vec<(&str, usize)> =
+            listeners.iter().map(|(k, l)| (*k, std::iter::from_fn(|| l.accept().ok()).count())).collect();
+        for path in [format!("{d}/ok.sock"), format!("{d}/no.sock"), String::from_utf8_lossy(&long).into_owned()] {
+            let _ = std::fs::remove_file(path);
+        }
+        let _ = std::fs::remove_file(std::ffi::OsStr::from_bytes(short));
+        (o, counts, p.with_extension("trace"))
+    };
+    let got = |c: &[(&str, usize)], k: &str| c.iter().find(|(n, _)| *n == k).map_or(0, |(_, n)| *n);
+
+    let (o, counts, _) = run(false);
+    let nat = o.stdout_str();
+    let mut f = Faults::default();
+    for (key, listener) in [
+        ("nul_suffix", "ok"),
+        ("abs_nul", "abs_nul"),
+        ("abs_padded", "abs_pad"),
+        ("long_path", "long"),
+        ("short_path", "short"),
+    ] {
+        f.expect(&nat, key, 0, "natively");
+        f.check(got(&counts, listener) == 1, format!("natively {key} did not reach {listener}: {counts:?}"));
+    }
+    f.expect(&nat, "unnamed", -(libc::EINVAL as i64), "natively");
+    f.assert(&context("native run", &o, None));
+
+    let (o, counts, trace) = run(true);
+    let out = o.stdout_str();
+    let mut f = Faults::default();
+    f.check(out.contains("done=1"), "the program or interpose failed");
+    if out.contains("done=1") {
+        f.expect(&out, "nul_suffix", 0, "DIR/ok.sock, as the kernel reads it, is allowed");
+        f.expect(&out, "short_path", 0, "the 107-byte path is allowed");
+        for key in ["abs_nul", "abs_padded", "long_path"] {
+            f.expect(&out, key, ECONNREFUSED, "a name no entry allows");
+        }
+        f.expect(&out, "unnamed", -(libc::EINVAL as i64), "as natively");
+    }
+    for denied in ["no", "abs", "abs_nul", "abs_pad", "long"] {
+        let n = got(&counts, denied);
+        f.check(n == 0, format!("the denied listener {denied} accepted {n} connection(s)"));
+    }
+    f.check(got(&counts, "ok") == 1 && got(&counts, "short") == 1, format!("allowed listeners: {counts:?}"));
+    f.assert(&context("AF_UNIX addresses under [[deny]]", &o, Some(&trace)));
+}
+
+/// Beyond the fourteen: sendmmsg's vlen at its edges, a header the kernel cannot read after one
+/// it can, and ancillary-data fields that describe no data.
+#[test]
+fn message_header_edge_cases_reach_nothing_denied() {
+    let prog = prog("hostile_msgedge");
+    let dir = scratch("hostile-msgedge");
+    let run = |with_policy: bool| {
+        let (mut allowed, mut denied) = (Sink::udp(), Sink::udp());
+        let p = policy(
+            &dir,
+            &format!("p{}.toml", allowed.port),
+            &deny(&["connect", "sendto", "sendmsg", "sendmmsg"], &[lo(allowed.port)], None),
+        );
+        let args = vec![allowed.port(), denied.port()];
+        let o = if with_policy { under(&p, &prog, &args) } else { native(&prog, &args) };
+        (o, allowed.total(), denied.total(), p.with_extension("trace"))
+    };
+    let (o, _, denied, _) = run(false);
+    let nat = o.stdout_str();
+    let mut f = Faults::default();
+    f.expect(&nat, "vlen1100", 1024, "natively");
+    f.expect(&nat, "mixed", 2, "natively");
+    f.check(denied == 1, format!("natively the denied port received {denied}, not 1"));
+    f.assert(&context("native run", &o, None));
+
+    let (o, allowed, denied, trace) = run(true);
+    let out = o.stdout_str();
+    let mut f = Faults::default();
+    f.check(out.contains("done=1"), "the program or interpose failed");
+    if out.contains("done=1") {
+        for key in ["vlen0", "vlen1100", "unreadable2", "ctl_zero"] {
+            f.expect(&out, key, num(&nat, key), "as natively");
+        }
+        f.expect(&out, "mixed", ECONNREFUSED, "one message to the denied port refuses the call");
+        // Ancillary data is refused with EPERM, even where the kernel would find none (or fault).
+        for key in ["ctl_null", "ctl_short", "ctl_null_denied"] {
+            let r = num(&out, key);
+            f.check(
+                r == num(&nat, key) || r == EPERM,
+                format!("{key}: {} (natively {})", desc(r), desc(num(&nat, key))),
+            );
+        }
+        // sendmmsg returns messages, sendmsg bytes (4 a datagram).
+        let sent = ["vlen1100", "unreadable2"].iter().map(|k| num(&out, k).max(0)).sum::<i64>()
+            + ["ctl_zero", "ctl_null", "ctl_short"].iter().filter(|k| num(&out, k) > 0).count() as i64;
+        f.check(allowed == sent as u64, format!("the allowed port received {allowed}; the calls reported {sent}"));
+    }
+    f.check(denied == 0, format!("the denied port received {denied} datagram(s)"));
+    f.assert(&context(&format!("message header edge cases (native: {})", nat.trim()), &o, Some(&trace)));
+}
+
+/// Beyond the fourteen: interpose and its guardian run as the program's user (what the threat
+/// model recommends), so the program may signal both. The README promises that a killed interpose
+/// leaves a program that is stopped and killed; a child of the program kills the guardian first,
+/// then interpose. What runs on is unobserved; trapped calls fail with ENOSYS (no listener), so
+/// the network stays closed.
+///
+/// A known limit, documented in docs/network-policy.md ("What it does not cover"): ignored until
+/// interpose runs the program in a PID namespace of its own.
+#[test]
+#[ignore = "known limit: a same-user program can kill the guardian and interpose (docs/network-policy.md)"]
+fn a_program_that_kills_interpose_and_its_guardian_is_still_stopped_and_killed() {
+    use std::os::unix::fs::PermissionsExt;
+    let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].into_iter().map(PathBuf::from).find(|p| p.exists());
+    let Some(setpriv) = setpriv.filter(|_| is_root()) else {
+        eprintln!("SKIPPED: needs root and setpriv(1) (interpose runs as user 65534, as the program does)");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("interpose-hostile-orphan-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    struct Cleanup(PathBuf, Vec<i32>);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            for &pid in &self.1 {
+                // SAFETY: kill on the pids of processes this test started (the program's two).
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let mut cleanup = Cleanup(dir.clone(), Vec::new());
+    let copy = |from: &Path, name: &str| {
+        let to = dir.join(name);
+        std::fs::copy(from, &to).unwrap();
+        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o755)).unwrap();
+        to
+    };
+    let prog = copy(&prog("hostile_orphan"), "hostile_orphan");
+    let bin = copy(Path::new(env!("CARGO_BIN_EXE_interpose")), "interpose");
+    let mut denied = Sink::tcp();
+    let p = dir.join("deny.toml");
+    std::fs::write(&p, deny(&["connect", "bind", "sendto", "sendmsg"], &[lo(1)], None)).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = dir.join("out");
+    let mut child = Command::new(&setpriv)
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(&bin)
+        .args(["run", "-o", "/dev/null", "-p"])
+        .arg(&p)
+        .arg("--")
+        .arg(&prog)
+        .arg(&out)
+        .arg(denied.port())
+        .current_dir(&dir)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let exited = wait_until(Instant::now() + Duration::from_secs(10), || child.try_wait().unwrap().is_some());
+    if !exited {
+        let _ = child.kill();
+    }
+    let status = child.wait().unwrap();
+    let report = || std::fs::read_to_string(&out).unwrap_or_default();
+    wait_until(Instant::now() + Duration::from_secs(3), || report().contains("alive=1"));
+    let line = report();
+    let mut f = Faults::default();
+    if line.contains("alive=1") {
+        let (launched, orphan) = (num(&line, "launched"), num(&line, "child"));
+        cleanup.1 = vec![launched as i32, orphan as i32];
+        f.check(
+            num(&line, "kill_guard") != 0 || num(&line, "kill_interpose") != 0 || status.signal() != Some(libc::SIGKILL),
+            format!(
+                "the program's child (pid {orphan}) killed interpose-guard and interpose, and ran on unobserved a second \
+                 later (it wrote this report); the launched process (pid {launched}) is left {}",
+                if gone(launched) { "gone".to_string() } else { "stopped, never killed".to_string() }
+            ),
+        );
+        let c = num(&line, "connect");
+        f.check(c < 0, format!("after interpose died, connect(127.0.0.1:denied) returned {}", desc(c)));
+    }
+    let d = denied.total();
+    f.check(d == 0, format!("the denied listener accepted {d} connection(s)"));
+    f.assert(&format!(
+        "a program that kills interpose and its guardian (interpose: {status:?}; report: {})",
+        line.trim()
+    ));
+}
+
+/// Beyond the fourteen: a unix path is connected to through the file opened without following
+/// symbolic links, so that a symlink swapped in leads nowhere else; a hard link, or a rename, in
+/// the same directory puts another socket under the allowed name just as well.
+///
+/// A known limit, documented in docs/network-policy.md ("Who the peer sees"): an allowed unix
+/// path is only as safe as its directory. Ignored while that is so.
+#[test]
+#[ignore = "known limit: a program that may write to an allowed path's directory can link another socket there (docs/network-policy.md)"]
+fn an_allowed_unix_path_linked_or_renamed_to_a_denied_socket_leads_nowhere_else() {
+    let prog = prog("hostile_unixlink");
+    let dir = scratch("hostile-unixlink");
+    let run = |with_policy: bool| {
+        let d = dir.join(format!("{}", with_policy));
+        std::fs::create_dir_all(&d).unwrap();
+        let listeners: Vec<_> = ["denied.sock", "denied2.sock"]
+            .iter()
+            .map(|n| {
+                let l = std::os::unix::net::UnixListener::bind(d.join(n)).unwrap();
+                l.set_nonblocking(true).unwrap();
+                l
+            })
+            .collect();
+        let except = ["app.sock", "app2.sock"].map(|n| format!("unix:{}", d.join(n).display()));
+        let p = policy(&d, "p.toml", &deny(&["connect"], &except, None));
+        let args = vec![d.display().to_string()];
+        let o = if with_policy { under(&p, &prog, &args) } else { native(&prog, &args) };
+        let accepted: usize = listeners.iter().map(|l| std::iter::from_fn(|| l.accept().ok()).count()).sum();
+        (o, accepted, p.with_extension("trace"))
+    };
+    let (o, accepted, _) = run(false);
+    let nat = o.stdout_str();
+    let mut f = Faults::default();
+    f.check(
+        nat.contains("link_peer=denied.sock ") && nat.contains("rename_peer=denied2.sock ") && accepted == 2,
+        format!("natively both connects should reach the denied listeners (accepted {accepted})"),
+    );
+    f.assert(&context("native run", &o, None));
+
+    let (o, accepted, trace) = run(true);
+    let out = o.stdout_str();
+    let mut f = Faults::default();
+    f.check(out.contains("done=1"), "the program or interpose failed");
+    if out.contains("done=1") {
+        for (what, name) in [("link", "app.sock"), ("rename", "app2.sock")] {
+            let peer = out.split_whitespace().find_map(|kv| kv.strip_prefix(&format!("{what}_peer="))).unwrap_or("?");
+            f.check(
+                peer == "-",
+                format!(
+                    "connect(DIR/{name}), allowed, reached the listener bound at DIR/{peer} after the program's {what}() \
+                     ({} then connect {})",
+                    desc(num(&out, what)),
+                    desc(num(&out, &format!("{what}_connect")))
+                ),
+            );
+        }
+    }
+    f.check(accepted == 0, format!("the denied listeners accepted {accepted} connection(s)"));
+    f.assert(&context("unix paths under [[deny]] connect allowing DIR/app.sock and DIR/app2.sock", &o, Some(&trace)));
 }

@@ -95,6 +95,15 @@ impl AddrPattern {
         Ok(AddrPattern::Ip { net: mask(IpAddr::V4(ip), prefix), prefix, port: port_s.map(port).transpose()? })
     }
 
+    /// The port an IP pattern requires, if any.
+    pub fn port(&self) -> Option<u16> {
+        match self {
+            AddrPattern::Ip { port, .. } => *port,
+            AddrPattern::AnyIp { port } => Some(*port),
+            AddrPattern::Unix(_) | AddrPattern::Netlink => None,
+        }
+    }
+
     /// Whether the sockaddr bytes a program passed match.
     pub fn matches(&self, sa: &[u8]) -> bool {
         match (self, parse_sockaddr(sa)) {

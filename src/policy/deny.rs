@@ -136,6 +136,40 @@ pub fn judge(rules: &[&DenyRule], how: Use, sockaddr: &[u8], socket_domain: i32)
     }
 }
 
+/// Socket options that route a socket's packets through addresses other than its destination
+/// (IPv4 source routes, IPv6 routing headers, and the old and flow-label interfaces that can
+/// carry them): refused under any deny rule, since every later send would go elsewhere than
+/// what was judged.
+pub fn reroutes(level: i32, opt: i32) -> bool {
+    match level {
+        libc::IPPROTO_IP => opt == libc::IP_OPTIONS,
+        libc::IPPROTO_IPV6 => matches!(
+            opt,
+            libc::IPV6_RTHDR | libc::IPV6_2292RTHDR | libc::IPV6_2292PKTOPTIONS | libc::IPV6_FLOWLABEL_MGR
+        ),
+        _ => false,
+    }
+}
+
+/// Whether a socket ignores the port of the addresses it is given: ICMP ("ping") sockets use
+/// the sin_port field for nothing the rules mean (an echo carries any payload to the host), so
+/// their destinations are judged by host alone and only `except` entries without a port allow
+/// them.
+pub fn portless(domain: i32, ty: i32, proto: i32) -> bool {
+    ty & 0xf == libc::SOCK_DGRAM
+        && ((domain == libc::AF_INET && proto == libc::IPPROTO_ICMP)
+            || (domain == libc::AF_INET6 && proto == libc::IPPROTO_ICMPV6))
+}
+
+/// [`judge`] for a [`portless`] socket: an entry with a port (or `*:PORT`) never allows it.
+pub fn judge_portless(rules: &[&DenyRule], how: Use, sockaddr: &[u8], socket_domain: i32) -> Result<(), i32> {
+    let Some(dest) = destination(how, sockaddr, socket_domain) else { return Ok(()) };
+    match rules.iter().find(|r| !r.except.iter().any(|p| p.port().is_none() && p.matches(&dest))) {
+        Some(r) => Err(r.error),
+        None => Ok(()),
+    }
+}
+
 /// The address a listen on an unbound socket of `domain` binds to: any address, port 0.
 pub fn autobind_address(domain: i32) -> Option<Vec<u8>> {
     match domain {

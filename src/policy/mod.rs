@@ -71,6 +71,8 @@ impl Policy {
             if !self.network.allow_bpf {
                 add(libc::SYS_bpf);
             }
+            // Source routes and routing headers (deny::reroutes).
+            add(libc::SYS_setsockopt);
         }
         s
     }

@@ -253,7 +253,7 @@ impl Executor {
     /// process for `SO_PEERCRED`. Executed by interpose they would show interpose, so they are
     /// left to the kernel.
     fn carries_identity(fd: BorrowedFd<'_>) -> bool {
-        io::sockopt_int(fd, libc::SO_DOMAIN).map_or(true, |d| d == libc::AF_UNIX)
+        io::sockopt_int(fd, libc::SO_DOMAIN).map_or(true, |d| d == libc::AF_UNIX || d == libc::AF_NETLINK)
     }
 
     /// Whether a write would clear the file's set-user-ID or set-group-ID bit for an

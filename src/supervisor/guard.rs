@@ -54,6 +54,7 @@ mod i386 {
     pub const SENDMSG: i32 = 370;
     pub const SENDMMSG: i32 = 345;
     pub const IO_URING_SETUP: i32 = 425;
+    pub const SETSOCKOPT: i32 = 366;
     pub const BPF: i32 = 357;
     pub const SYS_SOCKET: u64 = 1;
     pub const SYS_BIND: u64 = 2;
@@ -62,6 +63,7 @@ mod i386 {
     pub const SYS_SENDTO: u64 = 11;
     pub const SYS_SENDMSG: u64 = 16;
     pub const SYS_SENDMMSG: u64 = 20;
+    pub const SYS_SETSOCKOPT: u64 = 14;
     /// Argument count of each sub-call, 1..=20 (the kernel's `nargs`).
     pub const NARGS: [usize; 21] = [0, 3, 3, 3, 2, 3, 3, 3, 4, 4, 4, 6, 6, 2, 5, 5, 3, 3, 4, 5, 4];
 }
@@ -77,6 +79,7 @@ enum Op {
     Sendmmsg,
     IoUringSetup,
     Bpf,
+    Setsockopt,
 }
 
 impl Op {
@@ -91,6 +94,7 @@ impl Op {
             Op::Socket => libc::SYS_socket,
             Op::IoUringSetup => libc::SYS_io_uring_setup,
             Op::Bpf => libc::SYS_bpf,
+            Op::Setsockopt => libc::SYS_setsockopt,
         }
     }
 
@@ -105,6 +109,7 @@ impl Op {
             libc::SYS_sendmmsg => Op::Sendmmsg,
             libc::SYS_io_uring_setup => Op::IoUringSetup,
             libc::SYS_bpf => Op::Bpf,
+            libc::SYS_setsockopt => Op::Setsockopt,
             _ => return None,
         })
     }
@@ -120,6 +125,7 @@ impl Op {
             i386::SENDMMSG => Op::Sendmmsg,
             i386::IO_URING_SETUP => Op::IoUringSetup,
             i386::BPF => Op::Bpf,
+            i386::SETSOCKOPT => Op::Setsockopt,
             _ => return None,
         })
     }
@@ -133,6 +139,7 @@ impl Op {
             i386::SYS_SENDTO => Op::Sendto,
             i386::SYS_SENDMSG => Op::Sendmsg,
             i386::SYS_SENDMMSG => Op::Sendmmsg,
+            i386::SYS_SETSOCKOPT => Op::Setsockopt,
             _ => return None,
         })
     }
@@ -178,6 +185,12 @@ enum Action {
     Connect(Vec<u8>),
     Bind(Vec<u8>),
     Listen(i32),
+    /// i386 `socketcall(SYS_SETSOCKOPT)`: set from the copied arguments and value.
+    Setsockopt {
+        level: i32,
+        opt: i32,
+        val: Vec<u8>,
+    },
     Send {
         msg: Msg,
         flags: i32,
@@ -272,6 +285,7 @@ impl Rules {
             Op::Socket => !self.rules.is_empty() && !self.network.allow_raw_sockets,
             Op::IoUringSetup => !self.rules.is_empty() && !self.network.allow_io_uring,
             Op::Bpf => !self.rules.is_empty() && !self.network.allow_bpf,
+            Op::Setsockopt => !self.rules.is_empty(),
             Op::Sendto | Op::Sendmsg | Op::Sendmmsg => named(op.governed_as()) || named(libc::SYS_connect),
             _ => named(op.governed_as()),
         }
@@ -306,10 +320,13 @@ impl Rules {
             Op::Socket if !from_memory => return None,
             Op::Socket => return Some(self.socket_on_copy(tid, a)),
             Op::IoUringSetup | Op::Bpf => return Some(Guard::Deny(libc::EPERM)),
+            Op::Setsockopt if deny::reroutes(a[1] as i32, a[2] as i32) => return Some(Guard::Deny(libc::EPERM)),
+            // Registers: the kernel sets what was judged.
+            Op::Setsockopt if !from_memory => return None,
             _ => {}
         }
         let rules = self.rules_for(op, &a);
-        if !from_memory && (rules.is_empty() || (op == Op::Sendto && a[4] == 0)) {
+        if !from_memory && op != Op::Setsockopt && (rules.is_empty() || (op == Op::Sendto && a[4] == 0)) {
             // Decided on registers: a send whose flags make it no connect, or one without an
             // address (on a connected socket).
             return None;
@@ -328,16 +345,24 @@ impl Rules {
             Err(e) => return Some(Guard::Fail(e)),
         };
         let ty = io::sockopt_int(fd.as_fd(), libc::SO_TYPE).unwrap_or(0);
+        let proto = io::sockopt_int(fd.as_fd(), libc::SO_PROTOCOL).unwrap_or(0);
         if !self.network.allow_raw_sockets && deny::is_raw(domain, ty) {
             // However it was obtained (passed in, or socketcall raced): its payload names the
             // destination, which no address check can judge.
             return Some(Guard::Deny(libc::EPERM));
         }
-        let judge = |how: Use, addr: &[u8]| deny::judge(&rules, how, addr, domain);
+        let portless = deny::portless(domain, ty, proto);
+        let judge = |how: Use, addr: &[u8]| {
+            if portless {
+                deny::judge_portless(&rules, how, addr, domain)
+            } else {
+                deny::judge(&rules, how, addr, domain)
+            }
+        };
         let verdict = match &action {
             Action::Connect(addr) => judge(Use::Connect, addr),
             Action::Bind(addr) => judge(Use::Bind, addr),
-            Action::Socket { .. } => Ok(()),
+            Action::Socket { .. } | Action::Setsockopt { .. } => Ok(()),
             Action::Listen(_) => match io::sockname(fd.as_fd(), false) {
                 // Unbound (port 0): listen binds it to any address and a port of the kernel's.
                 Ok(local) if matches!(domain, libc::AF_INET | libc::AF_INET6) && local.get(2..4) == Some(&[0, 0]) => {
@@ -363,7 +388,7 @@ impl Rules {
             && match &action {
                 Action::Connect(_) => true,
                 Action::Send { flags, .. } | Action::Sendmmsg { flags, .. } => flags & libc::MSG_DONTWAIT == 0,
-                Action::Bind(_) | Action::Listen(_) | Action::Socket { .. } => false,
+                Action::Bind(_) | Action::Listen(_) | Action::Socket { .. } | Action::Setsockopt { .. } => false,
             };
         let action = match action {
             Action::Send { msg, flags, .. } => Action::Send { msg, flags, stream: ty == libc::SOCK_STREAM },
@@ -394,7 +419,7 @@ impl Action {
             Action::Connect(a) | Action::Bind(a) => path(a),
             Action::Send { msg, .. } => msg.name.as_deref().is_some_and(path),
             Action::Sendmmsg { msgs, .. } => msgs.iter().any(|m| m.name.as_deref().is_some_and(path)),
-            Action::Listen(_) | Action::Socket { .. } => false,
+            Action::Listen(_) | Action::Socket { .. } | Action::Setsockopt { .. } => false,
         }
     }
 }
@@ -498,6 +523,16 @@ fn copy_action(tid: u32, op: Op, args: &Args) -> Result<Action, Guard> {
         Op::Connect => Action::Connect(copy_addr(tid, a[1], a[2])?),
         Op::Bind => Action::Bind(copy_addr(tid, a[1], a[2])?),
         Op::Listen => Action::Listen(a[1] as i32),
+        Op::Setsockopt => {
+            // The kernel takes optlen as an int; no option is larger than a page or so, and a
+            // length the kernel would refuse is refused the same way when it runs on the copy.
+            let len = (a[4] as u32 as i32).clamp(0, 1 << 16) as usize;
+            let mut val = vec![0u8; len];
+            if len > 0 && !mem::read(tid, a[3], &mut val).is_ok_and(|got| got == len) {
+                return Err(Guard::Fail(libc::EFAULT));
+            }
+            Action::Setsockopt { level: a[1] as i32, opt: a[2] as i32, val }
+        }
         Op::Sendto => {
             let name = if a[4] == 0 { None } else { Some(copy_addr(tid, a[4], a[5])?) };
             let len = if args.compat { a[2] & 0xffff_ffff } else { a[2] }.min(MAX_RW);
@@ -549,14 +584,15 @@ impl InFlight {
         InFlightEntry { map: self, id }
     }
 
-    /// Interrupts every executing thread whose program thread has gone.
+    /// Interrupts every executing thread whose program thread has gone. The lock is held while
+    /// signalling: an executing thread removes its entry (under the lock) before it answers and
+    /// takes another call, so the signal can only reach the call it was meant for.
     pub fn sweep(&self, listener: &Listener) {
-        let stale: Vec<u32> = {
-            let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-            map.iter().filter(|(id, _)| !listener.id_valid(**id)).map(|(_, tid)| *tid).collect()
-        };
-        for tid in stale {
-            let _ = io::tgkill(std::process::id(), tid, crate::sys::signals::abandon_signal());
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        for (id, tid) in map.iter() {
+            if !listener.id_valid(*id) {
+                let _ = io::tgkill(std::process::id(), *tid, crate::sys::signals::abandon_signal());
+            }
         }
     }
 }
@@ -587,11 +623,76 @@ pub fn execute(p: Prepared, id: u64, listener: &Listener, inflight: &InFlight) -
             false,
         );
     };
-    let run = || {
-        let _entry = inflight.enter(id);
-        perform(fd.as_fd(), tid, &action)
+    // The program's memory is read, and written, as interpose: a program that gave up root is
+    // not dumpable, and a thread that took its credentials could no longer read it. Only the
+    // call itself runs as the program.
+    let fd = fd.as_fd();
+    let as_program = |f: &(dyn Fn() -> SysResult + Sync)| -> SysResult {
+        cred::run_as(&creds, || {
+            let _entry = inflight.enter(id);
+            f()
+        })
+        .unwrap_or_else(Err)
     };
-    let result = cred::run_as(&creds, run).unwrap_or_else(Err);
+    let result = match &action {
+        Action::Send { msg, flags, stream } => {
+            let flags = flags | libc::MSG_NOSIGNAL;
+            if !stream && msg.total > MAX_DATAGRAMS {
+                Err(libc::EMSGSIZE)
+            } else if !stream || msg.total <= CHUNK {
+                match gather(tid, &msg.iov, 0, msg.total) {
+                    Ok(data) => as_program(&|| send_one(fd, msg.name.as_deref(), &data, flags)),
+                    Err(e) => Err(e),
+                }
+            } else {
+                // A stream: sent a chunk at a time, stopping where the kernel would (a short
+                // send, an error after some bytes went: their count).
+                let mut sent = 0u64;
+                loop {
+                    let len = (msg.total - sent).min(CHUNK);
+                    let data = match gather(tid, &msg.iov, sent, len) {
+                        Ok(d) => d,
+                        Err(e) if sent == 0 => break Err(e),
+                        Err(_) => break Ok(sent as usize),
+                    };
+                    let name = if sent == 0 { msg.name.as_deref() } else { None };
+                    match as_program(&|| send_one(fd, name, &data, flags)) {
+                        Ok(n) => {
+                            sent += n as u64;
+                            if (n as u64) < len || sent >= msg.total {
+                                break Ok(sent as usize);
+                            }
+                        }
+                        Err(e) if sent == 0 => break Err(e),
+                        Err(_) => break Ok(sent as usize),
+                    }
+                }
+            }
+        }
+        Action::Sendmmsg { msgs, flags, vec, compat } => {
+            let datas: Result<Vec<Vec<u8>>, i32> = if msgs.iter().map(|m| m.total).sum::<u64>() > MAX_DATAGRAMS {
+                Err(libc::EMSGSIZE)
+            } else {
+                msgs.iter().map(|m| gather(tid, &m.iov, 0, m.total)).collect()
+            };
+            let lens = std::sync::Mutex::new(Vec::new());
+            let r = datas.and_then(|datas| {
+                as_program(&|| {
+                    let l = send_many(fd, msgs, &datas, flags | libc::MSG_NOSIGNAL)?;
+                    let n = l.len();
+                    *lens.lock().unwrap_or_else(|e| e.into_inner()) = l;
+                    Ok(n)
+                })
+            });
+            // msg_len of each message sent, where the kernel writes it.
+            let (stride, off) = if *compat { (32, 28) } else { (64, 56) };
+            for (i, len) in lens.into_inner().unwrap_or_default().iter().enumerate() {
+                let _ = mem::write(tid, vec + i as u64 * stride + off, &len.to_ne_bytes());
+            }
+            r
+        }
+        other => as_program(&|| perform(fd, other)),
+    };
     let dur_ns = t.elapsed().as_nanos() as u64;
     let flags = match &action {
         Action::Send { flags, .. } | Action::Sendmmsg { flags, .. } => Some(*flags),
@@ -650,7 +751,7 @@ fn gather(tid: u32, iov: &[(u64, u64)], from: u64, len: u64) -> Result<Vec<u8>, 
     Ok(out)
 }
 
-fn perform(fd: std::os::fd::BorrowedFd<'_>, tid: u32, action: &Action) -> SysResult {
+fn perform(fd: std::os::fd::BorrowedFd<'_>, action: &Action) -> SysResult {
     match action {
         Action::Connect(addr) => {
             let (_pin, addr) = usable(addr)?;
@@ -658,73 +759,38 @@ fn perform(fd: std::os::fd::BorrowedFd<'_>, tid: u32, action: &Action) -> SysRes
         }
         Action::Bind(addr) => io::bind(fd, addr),
         Action::Listen(backlog) => io::listen(fd, *backlog),
-        Action::Socket { .. } => Err(libc::EINVAL),
-        Action::Send { msg, flags, stream } => {
-            let (_pin, name) = match &msg.name {
-                Some(n) => {
-                    let (p, a) = usable(n)?;
-                    (p, Some(a))
-                }
-                None => (None, None),
-            };
-            let flags = flags | libc::MSG_NOSIGNAL;
-            if !stream {
-                if msg.total > MAX_DATAGRAMS {
-                    return Err(libc::EMSGSIZE);
-                }
-                let data = gather(tid, &msg.iov, 0, msg.total)?;
-                return io::sendmsg(fd, &data, name.as_deref(), flags);
-            }
-            // A stream: sent a chunk at a time, stopping where the kernel would (a short send,
-            // an error after some bytes went: their count).
-            let mut sent = 0u64;
-            loop {
-                let len = (msg.total - sent).min(CHUNK);
-                let data = match gather(tid, &msg.iov, sent, len) {
-                    Ok(d) => d,
-                    Err(e) if sent == 0 => return Err(e),
-                    Err(_) => break,
-                };
-                match io::sendmsg(fd, &data, if sent == 0 { name.as_deref() } else { None }, flags) {
-                    Ok(n) => {
-                        sent += n as u64;
-                        if (n as u64) < len || sent >= msg.total {
-                            break;
-                        }
-                    }
-                    Err(e) if sent == 0 => return Err(e),
-                    Err(_) => break,
-                }
-            }
-            Ok(sent as usize)
-        }
-        Action::Sendmmsg { msgs, flags, vec, compat } => {
-            if msgs.iter().map(|m| m.total).sum::<u64>() > MAX_DATAGRAMS {
-                return Err(libc::EMSGSIZE);
-            }
-            let mut pins = Vec::new();
-            let mut names = Vec::new();
-            let mut datas = Vec::new();
-            for m in msgs {
-                names.push(match &m.name {
-                    Some(n) => {
-                        let (p, a) = usable(n)?;
-                        pins.push(p);
-                        Some(a)
-                    }
-                    None => None,
-                });
-                datas.push(gather(tid, &m.iov, 0, m.total)?);
-            }
-            let list: Vec<(Option<&[u8]>, &[u8])> =
-                names.iter().zip(&datas).map(|(n, d)| (n.as_deref(), d.as_slice())).collect();
-            let lens = io::sendmmsg(fd, &list, flags | libc::MSG_NOSIGNAL)?;
-            // msg_len of each message sent, where the kernel writes it.
-            let (stride, off) = if *compat { (32, 28) } else { (64, 56) };
-            for (i, len) in lens.iter().enumerate() {
-                let _ = mem::write(tid, vec + i as u64 * stride + off, &len.to_ne_bytes());
-            }
-            Ok(lens.len())
-        }
+        Action::Setsockopt { level, opt, val } => io::setsockopt(fd, *level, *opt, val),
+        Action::Socket { .. } | Action::Send { .. } | Action::Sendmmsg { .. } => Err(libc::EINVAL),
     }
+}
+
+/// One send of bytes already copied out of the program, to its (pinned) destination.
+fn send_one(fd: std::os::fd::BorrowedFd<'_>, name: Option<&[u8]>, data: &[u8], flags: i32) -> SysResult {
+    let (_pin, name) = match name {
+        Some(n) => {
+            let (p, a) = usable(n)?;
+            (p, Some(a))
+        }
+        None => (None, None),
+    };
+    io::sendmsg(fd, data, name.as_deref(), flags)
+}
+
+/// sendmmsg of messages already copied out of the program; the bytes sent of each.
+fn send_many(fd: std::os::fd::BorrowedFd<'_>, msgs: &[Msg], datas: &[Vec<u8>], flags: i32) -> Result<Vec<u32>, i32> {
+    let mut pins = Vec::new();
+    let mut names = Vec::new();
+    for m in msgs {
+        names.push(match &m.name {
+            Some(n) => {
+                let (p, a) = usable(n)?;
+                pins.push(p);
+                Some(a)
+            }
+            None => None,
+        });
+    }
+    let list: Vec<(Option<&[u8]>, &[u8])> =
+        names.iter().zip(datas).map(|(n, d)| (n.as_deref(), d.as_slice())).collect();
+    io::sendmmsg(fd, &list, flags)
 }

@@ -1,6 +1,7 @@
-//! Acting as the program: a thread of interpose that takes a program thread's credentials
-//! before it performs a call whose effect carries them (a bind to a privileged port, an AF_UNIX
-//! connect whose peer reads `SO_PEERCRED`, a path checked for permission).
+//! Acting as the program: a thread of interpose that takes a program thread's credentials (and
+//! umask) before it performs a call whose effect carries them (a bind to a privileged port, an
+//! AF_UNIX connect whose peer reads `SO_PEERCRED`, a path checked for permission, the mode of a
+//! unix socket file a bind creates).
 //!
 //! Credentials are per thread in the kernel: the raw `setresuid`, `setresgid`, `setgroups`,
 //! `setfsuid`, `setfsgid` and `capset` system calls change only the calling thread (glibc's
@@ -20,6 +21,8 @@ pub struct Creds {
     cap_inh: u64,
     cap_prm: u64,
     cap_eff: u64,
+    /// The file mode creation mask (a unix socket bound by path gets the binder's).
+    umask: Option<u32>,
 }
 
 impl Creds {
@@ -63,6 +66,7 @@ impl Creds {
             cap_inh: cap("CapInh:")?,
             cap_prm: cap("CapPrm:")?,
             cap_eff: cap("CapEff:")?,
+            umask: field("Umask:").and_then(|m| u32::from_str_radix(m, 8).ok()),
         })
     }
 
@@ -72,6 +76,12 @@ impl Creds {
         let err = || io::Error::last_os_error().raw_os_error().unwrap_or(libc::EPERM);
         let [ru, eu, su, fu] = self.uid;
         let [rg, eg, sg, fg] = self.gid;
+        if let Some(mask) = self.umask {
+            // The umask lives in the filesystem context, shared by interpose's threads: this
+            // thread takes a copy of its own first.
+            nix::sched::unshare(nix::sched::CloneFlags::CLONE_FS).map_err(|e| e as i32)?;
+            nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
+        }
         // SAFETY: raw credential system calls on integers and on `self.groups`, a live slice whose
         // length is passed with it; they change this thread's credentials only.
         unsafe {

@@ -203,6 +203,13 @@ pub fn socket(domain: i32, ty: i32, proto: i32) -> Result<OwnedFd, i32> {
     Ok(unsafe { OwnedFd::from_raw_fd(r as i32) })
 }
 
+/// `setsockopt` with the option's bytes.
+pub fn setsockopt(fd: BorrowedFd<'_>, level: i32, opt: i32, val: &[u8]) -> SysResult {
+    // SAFETY: the value bytes are borrowed for the call and only read; their length is passed.
+    check(unsafe { libc::setsockopt(fd.as_raw_fd(), level, opt, val.as_ptr().cast(), val.len() as libc::socklen_t) }
+        as isize)
+}
+
 /// `listen`.
 pub fn listen(fd: BorrowedFd<'_>, backlog: i32) -> SysResult {
     // SAFETY: listen takes integers only.
