@@ -22,8 +22,21 @@ pub fn check(path: &Path, bpf: bool) -> Result<String, PolicyError> {
     if p.inject.is_empty() {
         let _ = writeln!(out, "  injects: nothing");
     }
+    let governed = policy::inject::governed(&p.deny);
     for r in &p.inject {
         let _ = writeln!(out, "  injects ({}): -e inject={}", r.origin, r.to_expr());
+        if r.after.is_some() || r.active_for.is_some() {
+            let from = r.after.unwrap_or_default();
+            let until = r.active_for.map_or("the end of the run".to_string(), |d| format!("{:?}", from + d));
+            let _ = writeln!(out, "    active from {from:?} to {until} after the program starts");
+        }
+        if let Some(note) = r.executed_only() {
+            let _ = writeln!(out, "    {note}");
+            let execute = p.execute.unwrap_or(true);
+            for why in r.unshapeable(execute, &governed) {
+                let _ = writeln!(out, "    warning: {why}");
+            }
+        }
     }
     if p.deny.is_empty() {
         let _ = writeln!(out, "  denies: nothing");

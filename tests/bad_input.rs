@@ -92,7 +92,7 @@ const POLICIES: &[(&str, &str)] = &[
     ),
     (
         "[[inject]]\nsyscalls = [\"read\"]\n",
-        "P:2:13: inject[0]: nothing to inject: give error=, retval=, signal=, delay_enter= or delay_exit=",
+        "P:2:13: inject[0]: nothing to inject: give error=, retval=, signal=, delay_enter=, delay_exit=, short= or rate=",
     ),
     (
         "[[inject]]\nsyscalls = [\"read\"]\nerror = \"EIO\"\nwhen = \"0\"\n",
@@ -104,7 +104,7 @@ const POLICIES: &[(&str, &str)] = &[
     ),
     (
         "[[inject]]\nsyscalls = [\"read\"]\nerrno = \"EIO\"\n",
-        "P:3:1: inject[0].errno: unknown field `errno`, expected one of `syscalls`, `error`, `retval`, `signal`, `syscall`, `delay_enter`, `delay_exit`, `when`, `probability`, `seed`, `max`, `fd`, `dest`, `path`, `comm`",
+        "P:3:1: inject[0].errno: unknown field `errno`, expected one of `syscalls`, `error`, `retval`, `signal`, `syscall`, `delay_enter`, `delay_exit`, `when`, `probability`, `seed`, `max`, `short`, `rate`, `after`, `for`, `fd`, `dest`, `path`, `comm`",
     ),
     ("[[inject]]\nerror = \"EIO\"\n", "P:1:1: inject[0]: missing field `syscalls`"),
     ("[[inject]]\nsyscalls = [\"read\"]\nerror = true\n", "P:3:9: inject[0].error: expected a string or a number"),

@@ -72,10 +72,13 @@ fn parity_pair(a: &str, b: &str) {
 /// Expressions strace refuses (checked against strace 6.1 by the test itself), each with
 /// interpose's message.
 const REFUSED: &[(&str, &str)] = &[
-    ("inject=42", "nothing to inject: give error=, retval=, signal=, delay_enter= or delay_exit="),
-    ("inject=chdir", "nothing to inject: give error=, retval=, signal=, delay_enter= or delay_exit="),
-    ("inject=chdir:", "nothing to inject: give error=, retval=, signal=, delay_enter= or delay_exit="),
-    ("inject=chdir:when=3", "nothing to inject: give error=, retval=, signal=, delay_enter= or delay_exit="),
+    ("inject=42", "nothing to inject: give error=, retval=, signal=, delay_enter=, delay_exit=, short= or rate="),
+    ("inject=chdir", "nothing to inject: give error=, retval=, signal=, delay_enter=, delay_exit=, short= or rate="),
+    ("inject=chdir:", "nothing to inject: give error=, retval=, signal=, delay_enter=, delay_exit=, short= or rate="),
+    (
+        "inject=chdir:when=3",
+        "nothing to inject: give error=, retval=, signal=, delay_enter=, delay_exit=, short= or rate=",
+    ),
     ("inject=chdir:42", "invalid token \"42\"; expected KEY=VALUE"),
     ("inject=!chdir:42", "invalid token \"42\"; expected KEY=VALUE"),
     ("inject=chdir:error=", "unknown errno \"\""),
@@ -161,7 +164,7 @@ const REFUSED: &[(&str, &str)] = &[
     ),
     (
         "inject=chdir:bogus=1",
-        "unknown key \"bogus\"; expected one of: error, retval, signal, syscall, delay_enter, delay_exit, when, probability, seed, max, fd, dest, path, comm",
+        "unknown key \"bogus\"; expected one of: error, retval, signal, syscall, delay_enter, delay_exit, when, probability, seed, max, short, rate, after, for, fd, dest, path, comm",
     ),
     ("inject=:error=1", "empty syscall set; expected names, %classes, /regex, all or none"),
     ("inject=raed:error=1", "unknown syscall \"raed\", did you mean \"read\"?"),

@@ -77,6 +77,11 @@ struct RawInject {
     probability: Option<Spanned<f64>>,
     seed: Option<Spanned<u64>>,
     max: Option<Spanned<u64>>,
+    short: Option<Spanned<u64>>,
+    rate: Option<Spanned<Scalar>>,
+    after: Option<Spanned<Scalar>>,
+    #[serde(rename = "for")]
+    active_for: Option<Spanned<Scalar>>,
     fd: Option<Spanned<Scalar>>,
     dest: Option<Spanned<String>>,
     path: Option<Spanned<String>>,
@@ -238,6 +243,9 @@ fn inject_rule(name: &str, text: &str, index: usize, r: &RawInject) -> Result<su
         ("delay_enter", scalar(&r.delay_enter)),
         ("delay_exit", scalar(&r.delay_exit)),
         ("when", scalar(&r.when)),
+        ("rate", scalar(&r.rate)),
+        ("after", scalar(&r.after)),
+        ("for", scalar(&r.active_for)),
         ("fd", scalar(&r.fd)),
     ] {
         if let Some((span, value)) = v {
@@ -261,6 +269,9 @@ fn inject_rule(name: &str, text: &str, index: usize, r: &RawInject) -> Result<su
     }
     if let Some(v) = &r.max {
         set("max", v.span(), v.get_ref().to_string())?;
+    }
+    if let Some(v) = &r.short {
+        set("short", v.span(), v.get_ref().to_string())?;
     }
     let (line, _) = line_col(text, r.syscalls.first().map_or(0, |s| s.span().start));
     let origin = format!("{name}:{line}");

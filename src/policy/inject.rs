@@ -4,12 +4,17 @@
 //! ```text
 //! -e inject=SET[:error=ERRNO|:retval=VALUE][:signal=SIG][:syscall=PURE][:delay_enter=DELAY]
 //!             [:delay_exit=DELAY][:when=EXPR][:probability=P][:seed=N][:max=N]
+//!             [:short=N][:rate=BYTES[k|m]/s][:after=DURATION][:for=DURATION]
 //!             [:fd=KIND|N][:dest=ADDR][:path=PREFIX][:comm=NAME]
-//! -e fault=SET[:error=ERRNO][:when=EXPR][...the same scope keys]      (error defaults to ENOSYS)
+//! -e fault=SET[:error=ERRNO][:when=EXPR][...the same scope and window keys]   (error defaults to ENOSYS)
 //! ```
 //!
 //! The strace part accepts and refuses exactly what strace 6.1 does; the keys after `when` are
 //! interpose's. Values that may contain `:` (`dest=[::1]:443`, `path=`) run to the next `:KEY=`.
+//!
+//! `short=` and `rate=` shape calls that run: interpose applies them to the transfers it executes
+//! on the program's behalf (see `supervisor::exec`), and to nothing else. `after=`/`for=` make
+//! a rule active in a window of the run's time only.
 
 use std::time::Duration;
 
@@ -141,6 +146,14 @@ pub struct InjectRule {
     pub seed: Option<u64>,
     /// At most this many injections by this rule, over the whole run.
     pub max: Option<u64>,
+    /// `short=N`: an executed transfer moves at most N bytes.
+    pub short: Option<u64>,
+    /// `rate=`: executed transfers in the rule's scope are paced to this many bytes a second.
+    pub rate: Option<u64>,
+    /// `after=`: the rule is active from this long after the run started...
+    pub after: Option<Duration>,
+    /// ... `for=` this long (else to the end of the run).
+    pub active_for: Option<Duration>,
     pub scope: Scope,
     /// Where it was written: `-e inject=...` or `FILE:LINE`.
     pub origin: String,
@@ -184,6 +197,18 @@ impl InjectRule {
         if let Some(v) = self.max {
             add("max", v.to_string());
         }
+        if let Some(v) = self.short {
+            add("short", v.to_string());
+        }
+        if let Some(v) = self.rate {
+            add("rate", format!("{v}/s"));
+        }
+        if let Some(d) = self.after {
+            add("after", time(d));
+        }
+        if let Some(d) = self.active_for {
+            add("for", time(d));
+        }
         match self.scope.fd {
             Some(FdScope::Socket) => add("fd", "socket".into()),
             Some(FdScope::Pipe) => add("fd", "pipe".into()),
@@ -202,6 +227,106 @@ impl InjectRule {
             add("comm", c.clone());
         }
         s
+    }
+}
+
+/// A time as `after=`/`for=` print it: in the largest unit that keeps it exact (`5s`, `250ms`).
+pub fn time(d: Duration) -> String {
+    let ns = d.as_nanos();
+    match [(1_000_000_000, "s"), (1_000_000, "ms"), (1_000, "us")].iter().find(|(k, _)| ns % k == 0) {
+        Some((k, unit)) => format!("{}{unit}", ns / k),
+        None => format!("{ns}ns"),
+    }
+}
+
+/// The syscalls `[[deny]]` rules govern, among those `short=`/`rate=` could shape: the ones they
+/// name, and the sends where they name connect (a send with an address connects). Governed calls
+/// run on the rules' own copy, not through the executor.
+pub fn governed(deny: &[super::deny::DenyRule]) -> SyscallSet {
+    let mut s = deny.iter().fold(SyscallSet::empty(), |s, r| s.union(&r.syscalls));
+    if s.contains(libc::SYS_connect as u32) {
+        s.insert(libc::SYS_sendto as u32);
+        s.insert(libc::SYS_sendmsg as u32);
+    }
+    s
+}
+
+/// The calls `short=` and `rate=` can shape: the transfers interpose executes.
+pub const SHAPED: &[&str] =
+    &["read", "pread64", "readv", "recvfrom", "recvmsg", "write", "pwrite64", "writev", "sendto", "sendmsg"];
+
+impl InjectRule {
+    /// Whether the rule shapes calls that run (`short=`, `rate=`), which only executed calls
+    /// can honour.
+    pub fn shapes(&self) -> bool {
+        self.short.is_some() || self.rate.is_some()
+    }
+
+    /// Its shaping keys as written, `short=3, rate=102400/s`.
+    fn shaping_keys(&self) -> String {
+        let mut keys = Vec::new();
+        if let Some(n) = self.short {
+            keys.push(format!("short={n}"));
+        }
+        if let Some(r) = self.rate {
+            keys.push(format!("rate={r}/s"));
+        }
+        keys.join(", ")
+    }
+
+    /// What `interpose check` says of a rule that shapes calls: to which of them it applies.
+    pub fn executed_only(&self) -> Option<&'static str> {
+        match (self.short, self.rate) {
+            (None, None) => None,
+            (Some(_), _) => Some(
+                "applies only to calls interpose executes: not to a read that finds a blocking pipe or socket empty, nor to a write one cannot take at once (the kernel completes those, whole)",
+            ),
+            (None, Some(_)) => Some(
+                "applies only to calls interpose executes: not to a read that finds a blocking pipe or socket empty, nor to a write on a blocking one (the kernel completes those, unpaced)",
+            ),
+        }
+    }
+
+    /// Why some or all of the calls this rule selects can never be shaped, one sentence per
+    /// reason: execution is off, interpose never executes the syscall, or `[[deny]]` rules run
+    /// it (`governed`: the syscalls they govern). Empty when the rule does not shape calls, or
+    /// when every call it selects may be executed.
+    pub fn unshapeable(&self, execute: bool, governed: &SyscallSet) -> Vec<String> {
+        if !self.shapes() {
+            return Vec::new();
+        }
+        let keys = self.shaping_keys();
+        if !execute {
+            return vec![format!(
+                "{keys} applies only to calls interpose executes, and execution is off (--no-exec, or execute = false): this rule does nothing"
+            )];
+        }
+        let mut why = Vec::new();
+        let never: Vec<&str> = self.syscalls.names().filter(|n| !SHAPED.contains(n)).collect();
+        if !never.is_empty() {
+            let what = if never.len() > 8 {
+                format!("{} of its syscalls ({}, ...)", never.len(), never[..8].join(", "))
+            } else {
+                never.join(", ")
+            };
+            why.push(format!(
+                "{keys} applies only to the transfers interpose executes ({}); it does nothing to {what}",
+                SHAPED.join(", ")
+            ));
+        }
+        let ruled: Vec<&str> = self
+            .syscalls
+            .names()
+            .filter(|n| SHAPED.contains(n))
+            .filter(|n| governed.names().any(|g| g == *n))
+            .collect();
+        if !ruled.is_empty() {
+            why.push(format!(
+                "{keys} does not apply to the {} calls [[deny]] rules govern: those run on the rules' own copy",
+                ruled.join(", ")
+            ));
+        }
+        why
     }
 }
 
@@ -287,6 +412,43 @@ pub fn parse_delay(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_nanos(ns.round() as u64))
 }
 
+/// `rate=BYTES[k|m]/s`: bytes a second; `k` is 1024 bytes, `m` 1024 k; `/s` may be left out.
+pub fn parse_rate(s: &str) -> Result<u64, String> {
+    let bad = || format!("invalid rate=\"{s}\"; expected BYTES[k|m]/s, such as 100k/s (k = 1024 bytes, m = 1024 k)");
+    let num = s.strip_suffix("/s").unwrap_or(s);
+    let (num, scale) = match num.as_bytes().last() {
+        Some(b'k' | b'K') => (&num[..num.len() - 1], 1024.0),
+        Some(b'm' | b'M') => (&num[..num.len() - 1], 1024.0 * 1024.0),
+        _ => (num, 1.0),
+    };
+    if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return Err(bad());
+    }
+    let v: f64 = num.parse().map_err(|_| bad())?;
+    let bytes = (v * scale).round();
+    if !bytes.is_finite() || !(1.0..=1e15).contains(&bytes) {
+        return Err(format!("invalid rate=\"{s}\"; expected at least 1 byte a second, and at most 1e15"));
+    }
+    Ok(bytes as u64)
+}
+
+/// `after=` and `for=`: a time with its unit (`s`, `ms`, `us`, `ns`), `5s`, `1.5s`, `200ms`. Unlike
+/// a delay, a bare number is refused: `after=5` is more likely five seconds than five
+/// microseconds.
+pub fn parse_window(key: &str, s: &str) -> Result<Duration, String> {
+    if !["s", "ms", "us", "ns"]
+        .iter()
+        .any(|u| s.strip_suffix(u).is_some_and(|n| n.ends_with(|c: char| c.is_ascii_digit() || c == '.')))
+    {
+        return Err(format!(
+            "invalid {key}=\"{s}\"; expected a time with its unit: s, ms, us or ns (such as 5s or 200ms)"
+        ));
+    }
+    parse_delay(s).map_err(|_| {
+        format!("invalid {key}=\"{s}\"; expected a time with its unit: s, ms, us or ns (such as 5s or 200ms)")
+    })
+}
+
 /// `0 < P <= 1`.
 pub fn check_probability(p: f64) -> Result<f64, String> {
     if p > 0.0 && p <= 1.0 { Ok(p) } else { Err(format!("invalid probability {p}; expected a number with 0 < P <= 1")) }
@@ -306,6 +468,10 @@ const KEYS: &[(&str, bool)] = &[
     ("probability", false),
     ("seed", false),
     ("max", false),
+    ("short", false),
+    ("rate", false),
+    ("after", false),
+    ("for", false),
     ("fd", false),
     ("dest", true),
     ("path", true),
@@ -324,6 +490,10 @@ pub struct Draft {
     pub probability: Option<f64>,
     pub seed: Option<u64>,
     pub max: Option<u64>,
+    pub short: Option<u64>,
+    pub rate: Option<u64>,
+    pub after: Option<Duration>,
+    pub active_for: Option<Duration>,
     pub scope: Scope,
 }
 
@@ -331,7 +501,7 @@ impl Draft {
     /// Applies `key=value`; `fault` restricts the keys to strace's fault= ones plus scopes.
     pub fn set(&mut self, key: &str, value: &str, fault: bool) -> Result<(), String> {
         let strace_fault_keys = ["error", "when"];
-        let ours = ["probability", "seed", "max", "fd", "dest", "path", "comm"];
+        let ours = ["probability", "seed", "max", "after", "for", "fd", "dest", "path", "comm"];
         if fault && !strace_fault_keys.contains(&key) && !ours.contains(&key) {
             return Err(format!("{key}= is not allowed in fault= (use inject=)"));
         }
@@ -390,6 +560,22 @@ impl Draft {
                 }
                 self.max = Some(n);
             }
+            "short" => {
+                let n: u64 =
+                    value.parse().ok().filter(|&n| (1..=1 << 30).contains(&n)).ok_or_else(|| {
+                        format!("invalid short=\"{value}\"; expected a number of bytes, 1 to 1073741824")
+                    })?;
+                self.short = Some(n);
+            }
+            "rate" => self.rate = Some(parse_rate(value)?),
+            "after" => self.after = Some(parse_window(key, value)?),
+            "for" => {
+                let d = parse_window(key, value)?;
+                if d.is_zero() {
+                    return Err("invalid for=0: a window must last some time".into());
+                }
+                self.active_for = Some(d);
+            }
             "fd" => self.scope.fd = Some(FdScope::parse(value)?),
             "dest" => self.scope.dest = Some(AddrPattern::parse(value)?),
             "path" => {
@@ -423,8 +609,19 @@ impl Draft {
             && self.signal.is_none()
             && self.delay_enter.is_none()
             && self.delay_exit.is_none()
+            && self.short.is_none()
+            && self.rate.is_none()
         {
-            return Err("nothing to inject: give error=, retval=, signal=, delay_enter= or delay_exit=".into());
+            return Err(
+                "nothing to inject: give error=, retval=, signal=, delay_enter=, delay_exit=, short= or rate=".into()
+            );
+        }
+        if (self.short.is_some() || self.rate.is_some()) && (error.is_some() || self.retval.is_some()) {
+            let key = if self.short.is_some() { "short=" } else { "rate=" };
+            let other = if error.is_some() { "error=" } else { "retval=" };
+            return Err(format!(
+                "{key} shapes a call that runs, and {other} replaces the call: give them in two rules"
+            ));
         }
         Ok(InjectRule {
             syscalls,
@@ -437,6 +634,10 @@ impl Draft {
             probability: self.probability,
             seed: self.seed,
             max: self.max,
+            short: self.short,
+            rate: self.rate,
+            after: self.after,
+            active_for: self.active_for,
             scope: self.scope,
             origin,
         })
@@ -533,6 +734,36 @@ mod tests {
         assert_eq!(parse_signal("usr1"), Ok(10));
         assert_eq!(parse_signal("64"), Ok(64));
         assert!(parse_signal("0").is_err() && parse_signal("65").is_err() && parse_signal("SIGFOO").is_err());
+    }
+
+    #[test]
+    fn shaping_and_window_keys() {
+        assert_eq!(parse_rate("100k/s"), Ok(102_400));
+        assert_eq!(parse_rate("100K"), Ok(102_400));
+        assert_eq!(parse_rate("1.5m/s"), Ok(1_572_864));
+        assert_eq!(parse_rate("4096/s"), Ok(4096));
+        for bad in ["", "/s", "k/s", "0/s", "0.1/s", "-1k/s", "1g/s", "1e3/s", "1k/m", "fast"] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_window("after", "1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_window("for", "200ms"), Ok(Duration::from_millis(200)));
+        for bad in ["5", "5m", "s", "ms", "-1s", "1h"] {
+            assert!(parse_window("after", bad).is_err(), "{bad}");
+        }
+        assert_eq!(time(Duration::from_millis(1500)), "1500ms");
+        assert_eq!(time(Duration::from_secs(5)), "5s");
+        assert_eq!(time(Duration::from_nanos(7)), "7ns");
+        let r = parse_expr("connect:error=ECONNREFUSED:dest=127.0.0.1:6379:after=5s:for=10s", false).unwrap();
+        assert_eq!((r.after, r.active_for), (Some(Duration::from_secs(5)), Some(Duration::from_secs(10))));
+        let r = parse_expr("read,write:short=7:rate=1m/s", false).unwrap();
+        assert_eq!((r.short, r.rate), (Some(7), Some(1 << 20)));
+        assert!(r.shapes() && r.unshapeable(true, &SyscallSet::empty()).is_empty());
+        assert_eq!(r.unshapeable(false, &SyscallSet::empty()).len(), 1);
+        let r = parse_expr("read,preadv:short=7", false).unwrap();
+        assert!(r.unshapeable(true, &SyscallSet::empty())[0].ends_with("it does nothing to preadv"));
+        assert!(parse_expr("read:short=7:error=EIO", false).is_err());
+        assert!(parse_expr("read:short=7", true).is_err());
+        assert!(parse_expr("read:after=1s", true).is_ok());
     }
 
     #[test]

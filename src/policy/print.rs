@@ -61,6 +61,18 @@ pub fn to_toml(p: &Policy) -> String {
         if let Some(v) = r.max {
             t.insert("max".into(), Value::Integer(v as i64));
         }
+        if let Some(v) = r.short {
+            t.insert("short".into(), Value::Integer(v as i64));
+        }
+        if let Some(v) = r.rate {
+            t.insert("rate".into(), Value::String(format!("{v}/s")));
+        }
+        if let Some(d) = r.after {
+            t.insert("after".into(), Value::String(super::inject::time(d)));
+        }
+        if let Some(d) = r.active_for {
+            t.insert("for".into(), Value::String(super::inject::time(d)));
+        }
         match r.scope.fd {
             Some(FdScope::Number(n)) => {
                 t.insert("fd".into(), Value::Integer(i64::from(n)));
@@ -137,6 +149,8 @@ mod tests {
             "[trace]\nsyscalls = [\"%net\", \"!sendmsg\", \"read\"]\nexecute = false\n",
             "[[inject]]\nsyscalls = [\"read\"]\nerror = \"EAGAIN\"\nwhen = \"3..100+2\"\nprobability = 0.1\nseed = 42\nfd = \"socket\"\n",
             "[[inject]]\nsyscalls = [\"connect\"]\nretval = -5\nsignal = \"USR1\"\ndelay_enter = 8e5\ndelay_exit = \"1.6s\"\ndest = \"[::1]:443\"\nmax = 3\ncomm = \"w:1\"\npath = \"/a:b\"\n",
+            "[[inject]]\nsyscalls = [\"read\", \"recvfrom\"]\nshort = 7\nrate = \"1.5k/s\"\nafter = \"1s\"\nfor = \"250ms\"\nprobability = 0.5\nseed = 3\n",
+            "[[inject]]\nsyscalls = [\"connect\"]\nerror = \"ECONNREFUSED\"\nafter = \"5s\"\nfor = \"10s\"\ndest = \"127.0.0.1:6379\"\n",
             "[[deny]]\nsyscalls = [\"connect\", \"sendto\"]\nexcept = [\"127.0.0.1:8080\", \"[::1]/128\", \"unix:/run/a.sock\", \"*:443\"]\n",
         ] {
             let a = crate::policy::parse_file_text("a.toml", text).unwrap();
@@ -154,6 +168,10 @@ mod tests {
             "inject=connect:error=ECONNREFUSED:dest=127.0.0.1:8080:max=2",
             "inject=openat:delay_enter=800ms:path=/tmp/a:b:comm=worker",
             "inject=none:signal=9",
+            "inject=read,write:short=1:fd=pipe",
+            "inject=recvfrom:rate=100k/s:comm=slow:after=1.5s",
+            "inject=connect:error=ECONNREFUSED:dest=127.0.0.1:6379:after=5s:for=10s",
+            "fault=connect:for=100ms:when=2+",
         ] {
             let a = crate::policy::build(None, &[e.to_string()]).unwrap();
             let printed = format!("inject={}", a.inject[0].to_expr());

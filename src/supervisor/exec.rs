@@ -23,6 +23,13 @@
 //!
 //! A declined call is answered CONTINUE and logged with `= ?`, as when execution is off.
 //!
+//! Faults (`short=`): a call may be executed with a byte cap. A read moves at most that many
+//! bytes, the rest staying where it was for the next call; a write writes at most that many and
+//! returns the short count. Only byte streams are cut (regular files, pipes, stream sockets: a
+//! datagram cut short would lose its tail). Under a cap, a write on a blocking pipe or socket
+//! is attempted without waiting too: a partial write is then the fault itself, and one that
+//! would wait is left to the kernel, whole.
+//!
 //! Data: a read consumes bytes only after ID_VALID confirmed that the thread is still waiting;
 //! they are then copied into its buffer before the answer. A thread can die after that check
 //! only by SIGKILL, which linearizes as "read, then killed": what the program would have lost
@@ -100,6 +107,14 @@ pub struct Executor {
     log: bool,
     /// `-y` (1) / `-yy` (2): describe the sockets an accept returns.
     pub describe: u8,
+    /// The byte cap of the call being executed (a `short=` fault).
+    cap: Option<u64>,
+    /// The length the call's transfer was cut to, when the cap cut it.
+    cut_to: Option<u64>,
+    /// Whether the cap changed the last executed call's result (its answer is then an injected
+    /// one): it moved as many bytes as it was cut to, or a write attempted without waiting
+    /// under the cap was partial.
+    pub(super) capped: bool,
 }
 
 /// Why a descriptor could not be borrowed.
@@ -133,7 +148,16 @@ fn ns_since(t: Instant) -> u64 {
 
 impl Executor {
     pub fn new(strsize: usize, log: bool) -> Self {
-        Self { pidfds: HashMap::new(), scratch: Vec::new(), strsize, log, describe: 0 }
+        Self {
+            pidfds: HashMap::new(),
+            scratch: Vec::new(),
+            strsize,
+            log,
+            describe: 0,
+            cap: None,
+            cut_to: None,
+            capped: false,
+        }
     }
 
     /// Whether `decoder` (for syscall `name`) is one the executor knows.
@@ -152,10 +176,55 @@ impl Executor {
     /// transfer does not keep its memory for the rest of the run.
     const SCRATCH_KEEP: usize = 4 << 20;
 
-    pub fn execute(&mut self, listener: &Listener, n: &Notification, decoder: Decoder) -> Execution {
+    /// Executes the call, a transfer moving at most `cap` bytes when given (see the module's
+    /// "Faults"); afterwards `capped` says whether the cap changed its result.
+    pub fn execute(&mut self, listener: &Listener, n: &Notification, decoder: Decoder, cap: Option<u64>) -> Execution {
+        self.cap = cap;
+        self.cut_to = None;
+        self.capped = false;
         let r = self.execute_inner(listener, n, decoder);
+        // A call that moved fewer bytes than it was cut to would have moved as many uncut.
+        if let (Execution::Done(d), Some(cut)) = (&r, self.cut_to) {
+            self.capped |= d.result == Ok(cut as usize);
+        }
+        self.cap = None;
         self.trim();
         r
+    }
+
+    /// Whether a transfer on this descriptor is a byte stream, which a cap may cut.
+    fn stream(fd: BorrowedFd<'_>, kind: Kind) -> bool {
+        match kind {
+            Kind::Regular | Kind::Pipe => true,
+            Kind::Socket => io::sockopt_int(fd, libc::SO_TYPE) == Ok(libc::SOCK_STREAM),
+            Kind::Other => false,
+        }
+    }
+
+    /// `len` cut to the call's cap, when there is one and the descriptor is a byte stream.
+    fn capped_len(&mut self, fd: BorrowedFd<'_>, kind: Kind, len: u64) -> u64 {
+        match self.cap {
+            Some(cap) if len > cap && Self::stream(fd, kind) => {
+                self.cut_to = Some(cap);
+                cap
+            }
+            _ => len,
+        }
+    }
+
+    /// The first `cap` bytes of `iov`.
+    fn cut_iov(iov: &[(u64, u64)], cap: u64) -> Vec<(u64, u64)> {
+        let mut left = cap;
+        let mut out = Vec::new();
+        for &(base, len) in iov {
+            if left == 0 {
+                break;
+            }
+            let take = len.min(left);
+            out.push((base, take));
+            left -= take;
+        }
+        out
     }
 
     fn trim(&mut self) {
@@ -353,6 +422,7 @@ impl Executor {
             (Kind::Pipe | Kind::Socket, None) => libc::RWF_NOWAIT,
             (Kind::Other, _) => return None,
         };
+        let len = self.capped_len(l, kind, len);
         if !self.prepare_scratch(len) || !listener.id_valid(n.id()) {
             return None;
         }
@@ -430,6 +500,8 @@ impl Executor {
         let local = borrow_or_return!(self, tid, fd);
         let l = local.as_fd();
         let kind = Self::kind(l);
+        // Under a cap, a blocking pipe or stream socket is written without waiting (see "Faults").
+        let mut nowait = false;
         match (kind, &how) {
             (Kind::Regular, WriteHow::Write) if Self::direct(l) || Self::clears_privileges(l) => return None,
             (Kind::Regular, WriteHow::Write) => {}
@@ -437,25 +509,52 @@ impl Executor {
             (Kind::Socket, _) if Self::carries_identity(l) => return None,
             (Kind::Pipe, WriteHow::Write) | (Kind::Socket, _) => {
                 if Self::nonblocking(l) != Some(true) {
-                    return None;
+                    if self.cap.is_none() || !Self::stream(l, kind) {
+                        return None;
+                    }
+                    nowait = true;
                 }
             }
             _ => return None,
         }
+        let total = iov.iter().try_fold(0u64, |t, &(_, len)| t.checked_add(len))?;
+        let want = self.capped_len(l, kind, total);
+        let cut;
+        let iov = if want < total {
+            cut = Self::cut_iov(iov, want);
+            &cut[..]
+        } else {
+            iov
+        };
         if !self.gather(tid, iov) || !listener.id_valid(n.id()) {
             return None;
         }
+        let dontwait = if nowait { libc::MSG_DONTWAIT } else { 0 };
         let t = Instant::now();
         let (result, raise_sigpipe) = match (&how, kind, offset) {
             (WriteHow::Send { flags, addr }, _, _) => {
-                let r = io::sendto(l, &self.scratch, flags | libc::MSG_NOSIGNAL, addr.as_deref());
+                let r = io::sendto(l, &self.scratch, flags | libc::MSG_NOSIGNAL | dontwait, addr.as_deref());
                 (r, flags & libc::MSG_NOSIGNAL == 0)
             }
             // write(2) on a socket is send(2) without flags: it raises SIGPIPE.
-            (WriteHow::Write, Kind::Socket, None) => (io::sendto(l, &self.scratch, libc::MSG_NOSIGNAL, None), true),
-            (WriteHow::Write, _, _) => (io::pwritev2(l, &self.scratch, offset.unwrap_or(-1), 0), kind == Kind::Pipe),
+            (WriteHow::Write, Kind::Socket, None) => {
+                (io::sendto(l, &self.scratch, libc::MSG_NOSIGNAL | dontwait, None), true)
+            }
+            (WriteHow::Write, _, _) => {
+                let flags = if nowait { libc::RWF_NOWAIT } else { 0 };
+                (io::pwritev2(l, &self.scratch, offset.unwrap_or(-1), flags), kind == Kind::Pipe)
+            }
         };
         let dur_ns = ns_since(t);
+        if nowait {
+            match result {
+                // It would have waited: the kernel writes it, whole, as without the fault.
+                Err(libc::EAGAIN | libc::EOPNOTSUPP) => return None,
+                // Partial without waiting: interpose's doing, so the fault's.
+                Ok(w) if (w as u64) < want => self.capped = true,
+                _ => {}
+            }
+        }
         if result == Err(libc::EPIPE) && raise_sigpipe {
             self.sigpipe(tid);
         }
@@ -583,6 +682,7 @@ impl Executor {
                 return Err(None);
             }
         }
+        let len = self.capped_len(l, Kind::Socket, len);
         if !self.prepare_scratch(len) || !listener.id_valid(n.id()) {
             return Err(None);
         }
@@ -604,16 +704,32 @@ impl Executor {
         let (iov, _) = if h[3] == 0 { (Vec::new(), 0) } else { self.iovecs(tid, h[2], h[3])? };
         let local = borrow_or_return!(self, tid, a[0]);
         let l = local.as_fd();
-        if Self::kind(l) != Kind::Socket || Self::carries_identity(l) || Self::nonblocking(l) != Some(true) {
+        if Self::kind(l) != Kind::Socket || Self::carries_identity(l) {
             return None;
         }
+        // Under a cap, a blocking stream socket is written without waiting (see "Faults").
+        let nowait = Self::nonblocking(l) != Some(true);
+        if nowait && (self.cap.is_none() || !Self::stream(l, Kind::Socket)) {
+            return None;
+        }
+        let total = iov.iter().try_fold(0u64, |t, &(_, len)| t.checked_add(len))?;
+        let want = self.capped_len(l, Kind::Socket, total);
+        let iov = if want < total { Self::cut_iov(&iov, want) } else { iov };
         if !self.gather(tid, &iov) || !listener.id_valid(n.id()) {
             return None;
         }
         let flags = a[2] as i32;
+        let dontwait = if nowait { libc::MSG_DONTWAIT } else { 0 };
         let t = Instant::now();
-        let result = io::sendmsg(l, &self.scratch, name.as_deref(), flags | libc::MSG_NOSIGNAL);
+        let result = io::sendmsg(l, &self.scratch, name.as_deref(), flags | libc::MSG_NOSIGNAL | dontwait);
         let dur_ns = ns_since(t);
+        if nowait {
+            match result {
+                Err(libc::EAGAIN) => return None,
+                Ok(w) if (w as u64) < want => self.capped = true,
+                _ => {}
+            }
+        }
         if result == Err(libc::EPIPE) && flags & libc::MSG_NOSIGNAL == 0 {
             self.sigpipe(tid);
         }

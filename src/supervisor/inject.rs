@@ -8,12 +8,23 @@
 //!
 //! `probability=` is drawn from a hash of (seed, rule, syscall, thread's invocation number):
 //! the same seed gives the same faults on the same program, however its threads interleave.
+//!
+//! `after=`/`for=` bound a rule to a window of the run's time, counted from the supervisor's
+//! start (the program's launch). Outside its window a rule is out of scope: its calls are not
+//! counted for `when=`, and an earlier rule may decide them.
+//!
+//! `short=` and `rate=` shape calls that run, so they need the call executed (see
+//! [`super::exec`]): a rule that shapes a call has it executed even when it is not traced, with
+//! its transfer capped (`short=`), and its answer held until its bytes have passed the rule's
+//! link (`rate=`, through the delay thread). A call left to the kernel is not shaped, and not
+//! marked: [`Injector::new`] warns once per rule whose calls can never be executed.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::exec::Executor;
 use crate::decode::{Decoder, NR_LIMIT, Syscall, class::bits};
+use crate::event::Outcome;
 use crate::policy::inject::{FdScope, InjectRule};
 use crate::sys::mem;
 use crate::sys::seccomp::Notification;
@@ -26,11 +37,39 @@ pub struct Injection {
     pub signal: Option<i32>,
     pub delay_enter: Option<Duration>,
     pub delay_exit: Option<Duration>,
+    /// `short=`: the executed transfer's byte cap.
+    pub short: Option<u64>,
+    /// `rate=`: the rule whose link paces the executed transfer, and its bytes a second.
+    pub rate: Option<(usize, u64)>,
 }
 
 impl Injection {
     pub fn total_delay(&self) -> Duration {
         self.delay_enter.unwrap_or_default() + self.delay_exit.unwrap_or_default()
+    }
+
+    /// Whether the fault shapes the call as it runs (`short=`, `rate=`), so that it must run
+    /// executed.
+    pub fn shapes(&self) -> bool {
+        self.short.is_some() || self.rate.is_some()
+    }
+}
+
+/// Whether `inj` shapes its call (see [`Injection::shapes`]).
+pub fn shapes(inj: Option<Injection>) -> bool {
+    inj.is_some_and(|i| i.shapes())
+}
+
+/// The byte cap `inj` puts on its call.
+pub fn cap(inj: Option<Injection>) -> Option<u64> {
+    inj.and_then(|i| i.short)
+}
+
+/// The outcome of an executed call: an injected one when `short=` cut it.
+pub fn shaped(outcome: Outcome, capped: bool) -> Outcome {
+    match outcome {
+        Outcome::Completed { ret, dur_ns } if capped => Outcome::Injected { ret, dur_ns },
+        o => o,
     }
 }
 
@@ -47,6 +86,8 @@ pub struct Injector {
     /// Invocations seen: (thread, rule, syscall) -> count.
     counts: HashMap<(u32, usize, u32), u64>,
     comm: HashMap<u32, String>,
+    /// The run's start, for `after=`/`for=`.
+    start: Instant,
 }
 
 /// splitmix64: a fast, well-mixed 64-bit hash step.
@@ -64,7 +105,22 @@ pub fn draw(seed: u64, rule: usize, nr: u32, n: u64) -> f64 {
 }
 
 impl Injector {
-    pub fn new(rules: &[InjectRule]) -> Self {
+    /// The injector for `cfg`'s rules. Warns, once per rule, when a rule shapes calls
+    /// (`short=`, `rate=`) that interpose never executes, as it starts.
+    pub fn new(cfg: &super::Config) -> Self {
+        let governed = crate::policy::inject::governed(&cfg.deny.rules);
+        for r in &cfg.inject {
+            for why in r.unshapeable(cfg.execute, &governed) {
+                let _ = std::io::Write::write_all(
+                    &mut std::io::stderr(),
+                    format!("interpose: warning: {}: {why}\n", r.origin).as_bytes(),
+                );
+            }
+        }
+        Self::with_rules(&cfg.inject)
+    }
+
+    fn with_rules(rules: &[InjectRule]) -> Self {
         let mut by_nr = vec![Vec::new(); NR_LIMIT];
         for (i, r) in rules.iter().enumerate().rev() {
             for nr in r.syscalls.iter() {
@@ -84,7 +140,7 @@ impl Injector {
                 RuleState { rule: r.clone(), seed, injected: 0 }
             })
             .collect();
-        Self { rules, by_nr, counts: HashMap::new(), comm: HashMap::new() }
+        Self { rules, by_nr, counts: HashMap::new(), comm: HashMap::new(), start: Instant::now() }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -126,19 +182,33 @@ impl Injector {
                 signal: r.signal,
                 delay_enter: r.delay_enter,
                 delay_exit: r.delay_exit,
+                short: r.short,
+                rate: r.rate.map(|rate| (idx, rate)),
             });
         }
         None
     }
 
     fn in_scope(&mut self, idx: usize, n: &Notification, sc: &Syscall, executor: &mut Executor) -> bool {
-        let scope = &self.rules[idx].rule.scope;
+        let rule = &self.rules[idx].rule;
+        if rule.after.is_some() || rule.active_for.is_some() {
+            let t = self.start.elapsed();
+            let from = rule.after.unwrap_or_default();
+            if t < from || rule.active_for.is_some_and(|d| t >= from + d) {
+                return false;
+            }
+        }
+        let scope = &rule.scope;
         if scope.is_empty() {
             return true;
         }
         let args = n.args();
         if let Some(fd) = scope.fd {
-            if !sc.row.classes.contains(bits::D) {
+            // %desc calls, and the %network ones on a socket (strace does not class recvfrom,
+            // sendto, recvmsg, sendmsg... as %desc): their first argument is the descriptor.
+            let on_fd = sc.row.classes.contains(bits::D)
+                || (sc.row.classes.contains(bits::N) && !matches!(sc.name(), "socket" | "socketpair"));
+            if !on_fd {
                 return false;
             }
             let ok = match fd {
@@ -188,6 +258,52 @@ impl Injector {
             }
         }
         true
+    }
+}
+
+/// Whether calls of this decoder move bytes that `rate=` paces.
+fn transfers(sc: Option<&Syscall>) -> bool {
+    use Decoder::*;
+    sc.is_some_and(|sc| {
+        matches!(sc.decoder, Read | Pread | Readv | Write | Pwrite | Writev | Recvfrom | Sendto | Recvmsg | Sendmsg)
+    })
+}
+
+impl super::Completer<'_> {
+    /// Answers a decided call now, or hands it to the delay thread to be answered later: once
+    /// its `delay_exit` has passed, and under `rate=` once the rule's link has carried the bytes
+    /// the call moved. The wait for the link counts as an injected delay (`(DELAYED)`, and in
+    /// the call's time), as `delay_exit` does.
+    pub(super) fn answer_or_hold(&mut self, mut d: super::Decided) {
+        let Some(delayer) = self.delayer.clone() else { return self.answer(d) };
+        let Some(inj) = d.p.injection else { return self.answer(d) };
+        let now = Instant::now();
+        let delay_exit = inj.delay_exit.unwrap_or_default();
+        let mut until = now + delay_exit;
+        let moved = match d.outcome {
+            Outcome::Completed { ret, .. } | Outcome::Injected { ret, .. } if ret > 0 && transfers(d.p.sc) => {
+                ret as u64
+            }
+            _ => 0,
+        };
+        if let Some((rule, rate)) = inj.rate
+            && moved > 0
+        {
+            let passed = delayer.pace(rule, rate, moved);
+            if passed > until {
+                let extra = passed - until;
+                until = passed;
+                d.p.injection = Some(Injection { delay_exit: Some(delay_exit + extra), ..inj });
+                if let Outcome::Completed { dur_ns, .. } | Outcome::Injected { dur_ns, .. } = &mut d.outcome {
+                    *dur_ns += extra.as_nanos().min(u128::from(u64::MAX)) as u64;
+                }
+            }
+        }
+        if until > now {
+            delayer.schedule(until, super::Job::Answer(d));
+        } else {
+            self.answer(d);
+        }
     }
 }
 

@@ -259,15 +259,18 @@ impl Completer<'_> {
                 (response, Outcome::Completed { ret, dur_ns: done.dur_ns + delay_ns })
             }
             (None, None) => {
-                let executable =
-                    p.sc.filter(|sc| p.traced && self.execute && exec::Executor::handles(sc.decoder, sc.name()));
-                match executable.map(|sc| self.executor.execute(self.listener, &p.n, sc.decoder)) {
+                // short=/rate= shape the call as it runs: executed even when not traced.
+                let executable = p.sc.filter(|sc| {
+                    (p.traced || inject::shapes(inj)) && self.execute && exec::Executor::handles(sc.decoder, sc.name())
+                });
+                match executable.map(|sc| self.executor.execute(self.listener, &p.n, sc.decoder, inject::cap(inj))) {
                     None | Some(exec::Execution::Declined) => (Response::Continue, Outcome::Continued),
                     Some(exec::Execution::Done(done)) => {
                         exit_blobs = done.blobs;
                         ret_desc = done.ret_desc;
                         let (ret, response) = answer_of(done.result);
                         let outcome = Outcome::Completed { ret, dur_ns: done.dur_ns + delay_ns };
+                        let outcome = inject::shaped(outcome, self.executor.capped);
                         if let Some(live) = done.answered {
                             // accept: already answered (ADDFD with SEND); delay_exit cannot apply.
                             let outcome = if live { outcome } else { Outcome::Interrupted };
@@ -280,12 +283,9 @@ impl Completer<'_> {
             }
         };
         let decided = Decided { p, response, outcome, exit_blobs, ret_desc };
-        // delay_exit: after the result is known. A call left to the kernel has no exit we can
-        // hold, so for it the delay happens before it runs.
-        match (inj.and_then(|i| i.delay_exit), &self.delayer) {
-            (Some(d), Some(delayer)) if !d.is_zero() => delayer.schedule(Instant::now() + d, Job::Answer(decided)),
-            _ => self.answer(decided),
-        }
+        // delay_exit (and rate=): after the result is known. A call left to the kernel has no
+        // exit we can hold, so for it the delay happens before it runs.
+        self.answer_or_hold(decided);
     }
 
     fn answer(&mut self, d: Decided) {
@@ -384,8 +384,9 @@ impl<'a> Supervisor<'a> {
         sink: Option<Sink>,
         guardian: Option<crate::sys::guardian::Guardian>,
     ) -> Self {
-        let injector = inject::Injector::new(&cfg.inject);
-        let needs_delays = cfg.inject.iter().any(|r| r.delay_enter.is_some() || r.delay_exit.is_some());
+        let injector = inject::Injector::new(&cfg);
+        let needs_delays =
+            cfg.inject.iter().any(|r| r.delay_enter.is_some() || r.delay_exit.is_some() || r.rate.is_some());
         let mut completer = Completer::new(listener, &cfg, sink);
         completer.delayer = needs_delays.then(delay::Delayer::default);
         let exits_on = cfg.exits.is_some();
