@@ -39,7 +39,9 @@ fn a_racing_thread_never_reaches_a_denied_port() {
         assert!(o.status.success(), "{}", o.stderr);
         let out = o.stdout_str();
         assert_eq!(field(&out, "reached_denied"), 0, "blocking={blocking}: {out}");
-        assert!(field(&out, "ok") > 100, "allowed connections still succeed: {out}");
+        // How many land on the allowed port depends on where the flipping thread is when the
+        // address is copied: a fair share on an idle machine, far fewer on a loaded one.
+        assert!(field(&out, "ok") > 10, "allowed connections still succeed: {out}");
         assert_eq!(field(&out, "ok"), field(&out, "reached_allowed"), "{out}");
         assert_eq!(field(&out, "ok") + field(&out, "refused"), 3000);
     }
