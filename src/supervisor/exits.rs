@@ -122,12 +122,23 @@ impl Exits {
         p
     }
 
-    /// What to record for exit `x`: the calls it completes or shows lost.
-    fn match_exit(&self, x: Exit) -> Vec<(Pending, Outcome)> {
+    /// What to record for the exits `xs` (in time order): the calls they complete or show lost.
+    /// One lock for the batch: the receiver parks calls under the same lock, and every wait for
+    /// it can cost a cross-CPU wake-up.
+    fn match_exits(&self, xs: &[Exit]) -> Vec<(Pending, Outcome)> {
         let mut out = Vec::new();
+        if xs.is_empty() {
+            return out;
+        }
         let mut t = self.0.table.lock().unwrap_or_else(|e| e.into_inner());
-        let t = &mut *t;
-        let Some(q) = t.by_tid.get_mut(&x.tid) else { return out };
+        for x in xs {
+            Self::match_exit(&mut t, *x, &mut out);
+        }
+        out
+    }
+
+    fn match_exit(t: &mut Table, x: Exit, out: &mut Vec<(Pending, Outcome)>) {
+        let Some(q) = t.by_tid.get_mut(&x.tid) else { return };
         while let Some(front) = q.front() {
             if x.time_ns < front.recv_ns {
                 break;
@@ -144,7 +155,6 @@ impl Exits {
         if q.is_empty() {
             t.by_tid.remove(&x.tid);
         }
-        out
     }
 
     /// Everything still parked (the run is over: their exits never came).
@@ -201,10 +211,8 @@ impl Exits {
             }
         };
         drop(guard);
-        for x in ready {
-            for (p, outcome) in self.match_exit(x) {
-                c.record(p, outcome, Vec::new(), None);
-            }
+        for (p, outcome) in self.match_exits(&ready) {
+            c.record(p, outcome, Vec::new(), None);
         }
     }
 
