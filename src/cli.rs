@@ -126,6 +126,10 @@ pub struct RunArgs {
     #[arg(short = 'T', long = "syscall-times")]
     pub syscall_times: bool,
 
+    /// Print the user stack of each logged call under it, as strace -k does.
+    #[arg(short = 'k', long = "stack-trace")]
+    pub stack_trace: bool,
+
     /// Log only calls that returned without an error (results known), as strace -z.
     #[arg(short = 'z', long = "successful-only", conflicts_with = "failed_only")]
     pub successful_only: bool,

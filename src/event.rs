@@ -99,6 +99,8 @@ pub struct Event {
     pub fd_desc: Option<String>,
     /// `-y`/`-yy`: what a returned descriptor is (accept).
     pub ret_desc: Option<String>,
+    /// `-k`: the caller's stack at entry, innermost first, not yet symbolized; else empty.
+    pub stack: Vec<crate::stack::RawFrame>,
 }
 
 /// A thread as the output names it.

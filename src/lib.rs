@@ -16,6 +16,7 @@ pub mod launch;
 pub mod output;
 pub mod policy;
 pub mod run;
+pub mod stack;
 pub mod stats;
 pub mod supervisor;
 #[allow(unsafe_code)]

@@ -156,6 +156,7 @@ fn run_command(args: RunArgs) -> ExitCode {
         report: args.report,
         execute,
         syscall_times: args.syscall_times,
+        stack_trace: args.stack_trace,
         only,
         summary,
         program,

@@ -72,6 +72,8 @@ pub struct RunOptions {
     /// Execute fd-based calls to learn their results.
     pub execute: bool,
     pub syscall_times: bool,
+    /// `-k`: the stack of each logged call.
+    pub stack_trace: bool,
     pub only: output::Only,
     pub summary: output::summary::Layout,
     pub program: OsString,
@@ -247,6 +249,7 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
         poll_before_recv: !kernel.at_least(kernel::RECV_WAKES_ON_HUP),
         exits,
         groups: if opts.mode == Mode::Log { output::summary::Mode::Total } else { opts.summary.mode },
+        stack: opts.stack_trace && log,
     };
     let (done_r, done_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(internal("pipe"))?;
     let listener = launched.listener;

@@ -9,7 +9,10 @@
 //!   register values; `status` one of `completed` (executed by interpose), `injected`,
 //!   `continued` (left to the kernel) or `interrupted`; `ret` and `errno` (a name, like
 //!   `"EAGAIN"`) are null when the result is unknown, `duration_ns` too. `fd` (the `-y`
-//!   description of the first argument) is present when known.
+//!   description of the first argument) is present when known. With `-k`, `stack` is the
+//!   caller's stack, innermost first: `[{"object", "symbol", "offset", "address"}]` (`object`
+//!   the mapped file, `symbol` and `offset` null when unknown, `address` the offset in the file
+//!   as strace -k prints it in brackets, or the absolute address outside any file).
 //! - `{"type":"thread", "tid", "pid", "comm", "process"}` when a thread first makes a traced call.
 //! - `{"type":"exit", "pid", "exit_code", "signal", "core_dumped"}` when the program has ended.
 //! - `{"type":"summary", "syscalls":[...], "total":{...}, "futex_ops":{...}}` with `-c`/`-C`.

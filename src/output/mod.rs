@@ -186,6 +186,8 @@ fn write_loop(
         None => None,
     };
     let mut text = text::Formatter::new(cfg.clone());
+    // -k: frames are named here, off the receive path.
+    let mut symbols = crate::stack::Symbolizer::default();
     let mut line = String::with_capacity(256);
     let mut failed: Option<io::Error> = None;
     let mut trace_failed: Option<io::Error> = None;
@@ -212,8 +214,15 @@ fn write_loop(
                     if !limits.admitted() {
                     } else if !json {
                         text.event(ev, &mut line);
+                        if !line.is_empty() && !ev.stack.is_empty() {
+                            symbols.text(&ev.stack, &mut line);
+                        }
                     } else if cfg.log && text::kept(cfg.only, ev.outcome) {
-                        line = json::event(ev, cfg.decode).to_string() + "\n";
+                        let mut v = json::event(ev, cfg.decode);
+                        if !ev.stack.is_empty() {
+                            v["stack"] = symbols.json(&ev.stack);
+                        }
+                        line = v.to_string() + "\n";
                     }
                 }
                 Record::Thread(t) => {

@@ -60,6 +60,8 @@ pub struct Config {
     pub exits: Option<crate::sys::perf::ExitEvents>,
     /// `--summary-mode`: also count per thread or per process.
     pub groups: crate::output::summary::Mode,
+    /// `-k`: capture the stack of each logged call.
+    pub stack: bool,
 }
 
 /// The launched process, as the handshake left it.
@@ -109,6 +111,8 @@ pub struct Pending {
     guard: Option<guard::Guard>,
     /// CLOCK_MONOTONIC at receipt, when exit events will complete the call (else 0).
     recv_ns: u64,
+    /// `-k`: the raw stack at entry (see [`crate::stack`]).
+    stack: Vec<crate::stack::RawFrame>,
 }
 
 /// A call whose answer is decided and only waits for its `delay_exit`.
@@ -348,6 +352,7 @@ impl Completer<'_> {
                 delayed,
                 fd_desc: p.fd_desc,
                 ret_desc,
+                stack: p.stack,
             };
             sink.send(Record::Call(ev));
         }
@@ -374,6 +379,8 @@ pub struct Supervisor<'a> {
     seen_processes: std::collections::HashSet<u32>,
     /// Exit events complete the calls left to the kernel (see [`exits`]).
     exits_on: bool,
+    /// `-k`: raw stacks of logged calls (see [`crate::stack`]).
+    stacks: Option<crate::stack::Capturer>,
 }
 
 impl<'a> Supervisor<'a> {
@@ -392,6 +399,7 @@ impl<'a> Supervisor<'a> {
         let exits_on = cfg.exits.is_some();
         completer.exits = exits_on.then(exits::Exits::default);
         let sync_single = (cfg.sync_wakeup == crate::run::SyncWakeup::Auto).then_some(None);
+        let stacks = (cfg.stack && cfg.log).then(crate::stack::Capturer::default);
         Self {
             listener,
             cfg,
@@ -406,6 +414,7 @@ impl<'a> Supervisor<'a> {
             tgids: Default::default(),
             seen_processes: Default::default(),
             exits_on,
+            stacks,
         }
     }
 
@@ -696,6 +705,8 @@ impl<'a> Supervisor<'a> {
             Call::Foreign { .. } => None,
         };
         if native && is_exec(nr) {
+            // -k: the mappings change too.
+            self.forget_stack_maps(n.tid());
             // The program image changes: so may the thread's name.
             self.injector.forget_comm(n.tid());
             self.threads.remove(&n.tid());
@@ -748,10 +759,34 @@ impl<'a> Supervisor<'a> {
             let exits = exits.clone();
             exits.catch_up(n.tid(), &mut self.completer);
         }
-        let p = Pending { n: *n, call, sc, traced, realtime_ns, tgid, blobs, fd_desc, injection, guard, recv_ns };
+        // -k: the stack of a logged call, while the thread is stopped at entry.
+        let stack = if (traced || denied) && self.stacks.is_some() {
+            let tgid = self.tgid(n.tid());
+            let frames =
+                self.stacks.as_mut().map_or_else(Vec::new, |s| s.capture(n.tid(), tgid, n.instruction_pointer()));
+            if native && is_exec(nr) {
+                self.forget_stack_maps(n.tid());
+            }
+            // Read for a notification that died meanwhile: may be another thread's.
+            if frames.len() > 1 && !self.listener.id_valid(n.id()) { Vec::new() } else { frames }
+        } else {
+            Vec::new()
+        };
+        let p =
+            Pending { n: *n, call, sc, traced, realtime_ns, tgid, blobs, fd_desc, injection, guard, recv_ns, stack };
         match (injection.and_then(|i| i.delay_enter), &self.completer.delayer) {
             (Some(d), Some(delayer)) if !d.is_zero() => delayer.schedule(received + d, Job::Resume(p)),
             _ => self.completer.complete(p),
+        }
+    }
+
+    /// `-k`: the process of `tid` execs; its mappings are read again at its next call.
+    fn forget_stack_maps(&mut self, tid: u32) {
+        if self.stacks.is_some() {
+            let tgid = self.tgid(tid);
+            if let Some(s) = &mut self.stacks {
+                s.forget(tgid);
+            }
         }
     }
 

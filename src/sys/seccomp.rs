@@ -133,6 +133,10 @@ impl Notification {
     pub fn args(&self) -> [u64; 6] {
         self.raw.data.args
     }
+    /// The program counter at syscall entry: the address just after the syscall instruction.
+    pub fn instruction_pointer(&self) -> u64 {
+        self.raw.data.instruction_pointer
+    }
 }
 
 /// How to answer a notification.

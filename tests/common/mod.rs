@@ -212,3 +212,31 @@ pub fn our_counts(trace: &str, program: &[&str]) -> BTreeMap<String, u64> {
     let text = std::fs::read_to_string(&out).unwrap();
     parse_table(&text)
 }
+
+/// Compiles `tests/progs/SRC.c` as OUT with these compiler flags (instead of `-O2`), once per
+/// test binary and only when the source is newer.
+pub fn prog_with(src: &str, out: &str, flags: &[&str]) -> PathBuf {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/progs").join(format!("{src}.c"));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("progs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(out);
+    let fresh = match (std::fs::metadata(&src), std::fs::metadata(&path)) {
+        (Ok(s), Ok(b)) => b.modified().unwrap() >= s.modified().unwrap(),
+        _ => false,
+    };
+    if !fresh {
+        let tmp = dir.join(format!(".{out}.{}", std::process::id()));
+        let st = Command::new("cc")
+            .args(flags)
+            .args(["-Wall", "-pthread", "-o"])
+            .arg(&tmp)
+            .arg(&src)
+            .status()
+            .expect("a C compiler (cc) is needed for the test programs");
+        assert!(st.success(), "compiling {}", src.display());
+        std::fs::rename(&tmp, &path).unwrap();
+    }
+    path
+}
