@@ -32,12 +32,7 @@
 #define SOCK_PACKET 10
 #endif
 
-static int sys32(long nr, long a1, long a2, long a3)
-{
-    long ret;
-    __asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a1), "c"(a2), "d"(a3) : "memory", "cc", "r8", "r9", "r10", "r11");
-    return (int)ret;
-}
+#include "i386.h"
 
 static int sock(int family, int type, int proto)
 {
@@ -88,16 +83,16 @@ int main(int argc, char **argv)
 
     char *low = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
     if (low == MAP_FAILED) return 2;
-    r = sys32(359, AF_INET, SOCK_RAW, IPPROTO_TCP);
+    r = sys32(359, AF_INET, SOCK_RAW, IPPROTO_TCP, 0, 0, 0);
     printf(" i386_raw_tcp=%d", r < 0 ? r : 0);
     if (r >= 0) close(r);
     uint32_t *args = (uint32_t *)low;
     args[0] = AF_INET, args[1] = SOCK_RAW, args[2] = IPPROTO_TCP;
-    r = sys32(102, 1, (long)(uintptr_t)args, 0);
+    r = sys32(102, 1, (long)(uintptr_t)args, 0, 0, 0, 0);
     printf(" sc_raw_tcp=%d", r < 0 ? r : 0);
     if (r >= 0) close(r);
     memset(low + 64, 0, sizeof(struct io_uring_params));
-    r = sys32(425, 8, (long)(uintptr_t)(low + 64), 0);
+    r = sys32(425, 8, (long)(uintptr_t)(low + 64), 0, 0, 0, 0);
     printf(" i386_io_uring=%d done=1\n", r < 0 ? r : 0);
     if (r >= 0) close(r);
     return 0;

@@ -35,22 +35,7 @@
 #define SC_SENDMSG 16
 #define X32 0x40000000L
 
-/* A syscall through the i386 ABI: arguments in ebx, ecx, edx, esi, edi, ebp. The red zone is
- * stepped over before rbp is saved; int $0x80 clobbers r8-r11. */
-static int sys32(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
-{
-    long ret;
-    __asm__ volatile("sub $128, %%rsp\n\t"
-                     "push %%rbp\n\t"
-                     "mov %[a6], %%rbp\n\t"
-                     "int $0x80\n\t"
-                     "pop %%rbp\n\t"
-                     "add $128, %%rsp\n\t"
-                     : "=a"(ret)
-                     : "a"(nr), "b"(a1), "c"(a2), "d"(a3), "S"(a4), "D"(a5), [a6] "r"(a6)
-                     : "memory", "cc", "r8", "r9", "r10", "r11");
-    return (int)ret;
-}
+#include "i386.h"
 
 struct msghdr32 {
     uint32_t name;

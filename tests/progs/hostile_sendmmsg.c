@@ -27,15 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int sys32(long nr, long a1, long a2, long a3, long a4)
-{
-    long ret;
-    __asm__ volatile("int $0x80"
-                     : "=a"(ret)
-                     : "a"(nr), "b"(a1), "c"(a2), "d"(a3), "S"(a4)
-                     : "memory", "cc", "r8", "r9", "r10", "r11");
-    return (int)ret;
-}
+#include "i386.h"
 
 struct msghdr32 {
     uint32_t name;
@@ -128,9 +120,9 @@ static int i386_send(char *low, int port, int via_socketcall)
     int fd = socket(AF_INET, SOCK_DGRAM, 0), r;
     if (via_socketcall) {
         args[0] = fd, args[1] = (uint32_t)(uintptr_t)m, args[2] = 2, args[3] = 0;
-        r = sys32(102, 20, (long)(uintptr_t)args, 0, 0);
+        r = sys32(102, 20, (long)(uintptr_t)args, 0, 0, 0, 0);
     } else {
-        r = sys32(345, fd, (long)(uintptr_t)m, 2, 0);
+        r = sys32(345, fd, (long)(uintptr_t)m, 2, 0, 0, 0);
     }
     close(fd);
     return r;

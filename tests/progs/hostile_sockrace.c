@@ -25,12 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int sys32(long nr, long a1, long a2)
-{
-    long ret;
-    __asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a1), "c"(a2) : "memory", "cc", "r8", "r9", "r10", "r11");
-    return (int)ret;
-}
+#include "i386.h"
 
 static volatile uint32_t *args;
 static atomic_int done;
@@ -84,10 +79,10 @@ int main(int argc, char **argv)
     double end = now() + 5;
     for (; tries < n && now() < end; tries++) {
         if (!mode_socket) {
-            if (sys32(102, 11, (long)(uintptr_t)args) == 8) ok++;
+            if (sys32(102, 11, (long)(uintptr_t)args, 0, 0, 0, 0) == 8) ok++;
             continue;
         }
-        int s = sys32(102, 1, (long)(uintptr_t)args);
+        int s = sys32(102, 1, (long)(uintptr_t)args, 0, 0, 0, 0);
         if (s < 0) continue;
         int type = 0;
         socklen_t tl = sizeof type;
