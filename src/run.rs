@@ -219,7 +219,9 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
     let grouped = opts.mode != Mode::Log && opts.summary.mode != output::summary::Mode::Total;
     let name_threads = opts.format == output::Format::Json || trace_out.is_some() || opts.report.is_some() || grouped;
     // The trace file wants every call even when the log is off (-c).
-    let events = log || trace_out.is_some();
+    // -k with a summary: the output thread counts calls by calling function, so the calls
+    // reach it even when they are not logged.
+    let events = log || trace_out.is_some() || (opts.stack_trace && opts.mode != Mode::Log);
     let (tx, writer) =
         output::spawn(dest, trace_out, out_cfg).map_err(|e| RunError::Internal(format!("thread: {e}")))?;
 
@@ -249,7 +251,7 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
         poll_before_recv: !kernel.at_least(kernel::RECV_WAKES_ON_HUP),
         exits,
         groups: if opts.mode == Mode::Log { output::summary::Mode::Total } else { opts.summary.mode },
-        stack: opts.stack_trace && log,
+        stack: opts.stack_trace && events,
     };
     let (done_r, done_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(internal("pipe"))?;
     let listener = launched.listener;

@@ -497,6 +497,35 @@ impl Symbolizer {
         }
     }
 
+    /// The function that made the call, for the summary's "by caller" tables: the first frame
+    /// that is not in the C library or the dynamic loader and is not a Go runtime syscall
+    /// wrapper (`runtime.futex`, `syscall.Syscall`...); `OBJECT+0xOFF` when it has no symbol.
+    pub fn caller(&mut self, frames: &[RawFrame]) -> Option<String> {
+        const WRAPPERS: &[&str] = &[
+            "runtime.futex",
+            "runtime.read",
+            "runtime.write",
+            "runtime/internal/syscall.",
+            "internal/runtime/syscall.",
+            "syscall.",
+            "internal/poll.ignoringEINTR",
+        ];
+        for (i, f) in frames.iter().enumerate() {
+            let n = self.name(f, i == 0);
+            let object = n.object.unwrap_or("");
+            let base = object.rsplit('/').next().unwrap_or(object);
+            if base.starts_with("libc.so") || base.starts_with("libpthread") || base.starts_with("ld-linux") {
+                continue;
+            }
+            match n.symbol {
+                Some(s) if WRAPPERS.iter().any(|w| s.starts_with(w)) => continue,
+                Some(s) => return Some(s.to_string()),
+                None => return Some(format!("{base}+{:#x}", n.address)),
+            }
+        }
+        None
+    }
+
     /// strace -k's lines: ` > /lib/libc.so.6(syscall+0x19) [0x101829]`.
     pub fn text(&mut self, frames: &[RawFrame], out: &mut String) {
         for (i, f) in frames.iter().enumerate() {

@@ -5,7 +5,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -268,23 +268,4 @@ fn a_go_server_under_load_with_its_preemption_signals() {
     let mut err = String::new();
     server.stderr.take().unwrap().read_to_string(&mut err).unwrap();
     assert!(status.success(), "{status:?} {err}");
-}
-
-/// Builds bench/hello (Go) once.
-fn go_hello() -> std::path::PathBuf {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("hello");
-    let work = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("go");
-    let st = Command::new("go")
-        .args(["build", "-o"])
-        .arg(&out)
-        .arg(".")
-        .current_dir(root.join("bench/hello"))
-        .env("GOCACHE", work.join("cache"))
-        .env("GOPATH", work.join("path"))
-        .env("GOFLAGS", "-mod=mod")
-        .status()
-        .expect("go (golang-go) is needed for this test; scripts/deps installs it");
-    assert!(st.success());
-    out
 }

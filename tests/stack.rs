@@ -157,3 +157,74 @@ fn a_stack_unmapped_or_rewritten_mid_call_is_truncated() {
         assert!(frames.len() <= 64, "{line}: {} frames", frames.len());
     }
 }
+
+/// A Go HTTP server under load: every futex call's stack has at least two frames in `runtime.`,
+/// `sync.` or `main.` code (Go code has no CFI for the unwinder; it walks frame pointers). With
+/// `-c`, the summary groups the futex calls by calling function.
+#[test]
+fn go_futex_stacks_have_runtime_frames_and_are_grouped_by_caller() {
+    use std::io::{Read, Write};
+    let bin = common::go_hello();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let dir = common::scratch("stack-go");
+    let log = dir.join("log");
+    let mut server = common::interpose()
+        .args(["run", "-C", "-k", "-o", log.to_str().unwrap(), "-e", "trace=futex", "--"])
+        .arg(&bin)
+        .args(["-addr", &addr, "-duration", "3s"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while std::net::TcpStream::connect(&addr).is_err() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(10), "the server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let addr = addr.clone();
+            std::thread::spawn(move || {
+                let mut s = std::net::TcpStream::connect(&addr).unwrap();
+                s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+                let mut buf = Vec::new();
+                for _ in 0..100 {
+                    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+                    buf.clear();
+                    let mut chunk = [0u8; 4096];
+                    while !buf.ends_with(b"hello\n") {
+                        let n = s.read(&mut chunk).unwrap();
+                        assert!(n > 0);
+                        buf.extend_from_slice(&chunk[..n]);
+                    }
+                }
+            })
+        })
+        .collect();
+    for c in clients {
+        c.join().unwrap();
+    }
+    let status = server.wait().unwrap();
+    assert!(status.success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    // With -o, every call line starts with its thread id.
+    let unprefixed: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with(|c: char| c.is_ascii_digit()) {
+                l.split_once(' ').map_or(l, |(_, r)| r.trim_start())
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let calls: Vec<_> = stacks(&unprefixed).into_iter().filter(|(l, _)| l.contains("futex(")).collect();
+    assert!(calls.len() >= 10, "too few futex calls: {}", calls.len());
+    let go = |f: &String| ["(runtime.", "(sync.", "(main."].iter().any(|p| f.contains(p));
+    for (line, frames) in &calls {
+        assert!(frames.iter().filter(|f| go(f)).count() >= 2, "{line}\n{}", frames.join("\n"));
+    }
+    assert!(text.contains("\nfutex by caller (-k):\n"), "the summary groups futex calls by caller");
+}

@@ -188,6 +188,7 @@ fn write_loop(
     let mut text = text::Formatter::new(cfg.clone());
     // -k: frames are named here, off the receive path.
     let mut symbols = crate::stack::Symbolizer::default();
+    let mut callers: std::collections::BTreeMap<(String, String), u64> = Default::default();
     let mut line = String::with_capacity(256);
     let mut failed: Option<io::Error> = None;
     let mut trace_failed: Option<io::Error> = None;
@@ -210,6 +211,12 @@ fn write_loop(
                         }
                     } else if let Some(t) = trace.as_mut().filter(|_| trace_failed.is_none()) {
                         keep(&mut trace_failed, t.event(ev, cfg.decode));
+                    }
+                    if !ev.stack.is_empty()
+                        && let Some(who) = symbols.caller(&ev.stack)
+                    {
+                        // With -k and a summary: calls per syscall and calling function.
+                        *callers.entry((text::call_name(ev), who)).or_default() += 1;
                     }
                     if !limits.admitted() {
                     } else if !json {
@@ -245,6 +252,7 @@ fn write_loop(
                         line = json::summary(stats, &cfg.summary, threads).to_string() + "\n";
                     } else {
                         summary::render_all(stats, &cfg.summary, threads, &mut line);
+                        summary::render_callers(&callers, &mut line);
                     }
                 }
             }

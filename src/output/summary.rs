@@ -365,6 +365,28 @@ pub fn render(stats: &Stats, layout: &Layout, out: &mut String) {
     }
 }
 
+/// With `-k`: for each syscall, the functions that made its calls (see
+/// `stack::Symbolizer::caller`), most frequent first, at most 8.
+pub fn render_callers(callers: &BTreeMap<(String, String), u64>, out: &mut String) {
+    let mut by_call: BTreeMap<&str, Vec<(&str, u64)>> = BTreeMap::new();
+    for ((call, who), n) in callers {
+        by_call.entry(call).or_default().push((who, *n));
+    }
+    for (call, mut list) in by_call {
+        let total: u64 = list.iter().map(|l| l.1).sum();
+        list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let _ = writeln!(out, "\n{call} by caller (-k):");
+        let _ = writeln!(out, "{:>9} {:>6} function", "calls", "%");
+        for (who, n) in list.iter().take(8) {
+            let _ = writeln!(out, "{n:>9} {:>6.2} {who}", 100.0 * *n as f64 / total as f64);
+        }
+        if list.len() > 8 {
+            let rest: u64 = list[8..].iter().map(|l| l.1).sum();
+            let _ = writeln!(out, "{rest:>9} {:>6.2} ({} others)", 100.0 * rest as f64 / total as f64, list.len() - 8);
+        }
+    }
+}
+
 /// `EAGAIN 31, ETIMEDOUT 7`: a futex operation's errors by errno, most frequent first.
 pub fn errno_list(f: &crate::stats::FutexOp) -> String {
     let mut v: Vec<(&i32, &u64)> = f.errnos.iter().collect();

@@ -204,3 +204,11 @@ impl Formatter {
 fn returns_address(call: Call) -> bool {
     matches!(call, Call::Native(nr) if [libc::SYS_brk, libc::SYS_mmap, libc::SYS_mremap, libc::SYS_shmat].contains(&i64::from(nr)))
 }
+
+/// The name a call is listed under in the summary (`read`, `i386:connect`).
+pub fn call_name(ev: &Event) -> String {
+    match ev.call {
+        Call::Native(nr) => decode::syscall_name(nr),
+        Call::Foreign { arch, nr } => decode::foreign_name(arch, nr),
+    }
+}

@@ -240,3 +240,22 @@ pub fn prog_with(src: &str, out: &str, flags: &[&str]) -> PathBuf {
     }
     path
 }
+
+/// Builds bench/hello, the Go net/http hello server the tests run under interpose.
+pub fn go_hello() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hello");
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go");
+    let st = Command::new("go")
+        .args(["build", "-o"])
+        .arg(&out)
+        .arg(".")
+        .current_dir(root.join("bench/hello"))
+        .env("GOCACHE", work.join("cache"))
+        .env("GOPATH", work.join("path"))
+        .env("GOFLAGS", "-mod=mod")
+        .status()
+        .expect("go (golang-go) is needed for this test; scripts/deps installs it");
+    assert!(st.success());
+    out
+}
