@@ -331,9 +331,11 @@ fn loads<'d, R: object::ReadRef<'d>>(elf: &object::File<'d, R>) -> Vec<(u64, u64
 /// The framehop module for one executable mapping of a file.
 fn module(info: &UnwindInfo, range: &Range<u64>, offset: u64, path: &str) -> Option<Module<Arc<[u8]>>> {
     // The segment this part of the file belongs to gives the load bias.
-    let &(p_offset, p_vaddr, _) =
-        info.loads.iter().find(|&&(o, _, size)| offset >= (o & !(PAGE - 1)) && offset < o + size.max(1))?;
-    let vaddr_at_start = (offset + p_vaddr).checked_sub(p_offset)?;
+    let &(p_offset, p_vaddr, _) = info
+        .loads
+        .iter()
+        .find(|&&(o, _, size)| offset >= (o & !(PAGE - 1)) && offset < o.saturating_add(size.max(1)))?;
+    let vaddr_at_start = offset.checked_add(p_vaddr)?.checked_sub(p_offset)?;
     let bias = range.start.wrapping_sub(vaddr_at_start);
     let section = ExplicitModuleSectionInfo {
         base_svma: 0,
@@ -446,8 +448,8 @@ impl Symbols {
     fn vaddr(&self, file_offset: u64) -> Option<u64> {
         self.loads
             .iter()
-            .find(|(o, _, size)| file_offset >= *o && file_offset < o + size)
-            .map(|(o, v, _)| file_offset - o + v)
+            .find(|(o, _, size)| file_offset >= *o && file_offset < o.saturating_add(*size))
+            .map(|(o, v, _)| (file_offset - o).wrapping_add(*v))
     }
 
     /// The function containing `vaddr` (the closest one below it) and the offset in it.

@@ -772,8 +772,8 @@ impl Executor {
                 }
                 // msg_namelen (offset 8) and msg_flags (offset 48), as the kernel updates them.
                 let out_namelen = if want_name { namelen } else { 0 };
-                ok &= mem::write(tid, a[1] + 8, &out_namelen.to_ne_bytes()).is_ok_and(|w| w == 4);
-                ok &= mem::write(tid, a[1] + 48, &mflags.to_ne_bytes()).is_ok_and(|w| w == 4);
+                ok &= mem::write(tid, a[1].wrapping_add(8), &out_namelen.to_ne_bytes()).is_ok_and(|w| w == 4);
+                ok &= mem::write(tid, a[1].wrapping_add(48), &mflags.to_ne_bytes()).is_ok_and(|w| w == 4);
                 if !ok {
                     return done(Err(libc::EFAULT), dur_ns, blobs);
                 }

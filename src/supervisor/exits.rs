@@ -183,6 +183,9 @@ impl Exits {
     fn pass(&self, c: &mut Completer<'_>, now: Option<u32>, all: bool) {
         let mut guard = self.0.reader.lock().unwrap_or_else(|e| e.into_inner());
         let Some(r) = guard.as_mut() else { return };
+        // The horizon is taken before reading: an exit written while the buffers are read is
+        // held back to the next pass, never overtaken by a later one of its thread.
+        let horizon = crate::sys::perf::monotonic_ns().saturating_sub(HOLD_NS);
         r.events.drain(&mut r.held);
         let ready = match now {
             // The receive path: only this thread's exits, and no sort of the rest (it runs for
@@ -201,17 +204,25 @@ impl Exits {
             }
             None => {
                 r.held.sort_by_key(|e| e.time_ns);
-                let cut = if all {
-                    r.held.len()
-                } else {
-                    let horizon = crate::sys::perf::monotonic_ns().saturating_sub(HOLD_NS);
-                    r.held.partition_point(|e| e.time_ns <= horizon)
-                };
+                let cut = if all { r.held.len() } else { r.held.partition_point(|e| e.time_ns <= horizon) };
                 r.held.drain(..cut).collect()
             }
         };
+        // Matched while the reader lock is held (lock order: reader, then table): another pass
+        // cannot match a later exit of the same thread in between.
+        let mut matched = self.match_exits(&ready);
+        if let Some(tid) = now {
+            // Its new call started: every earlier call of the thread has returned, and an exit
+            // that is not in the buffers was lost. Those calls stay unknown rather than take a
+            // later exit of the same number.
+            let mut t = self.0.table.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(q) = t.by_tid.remove(&tid) {
+                t.parked -= q.len();
+                matched.extend(q.into_iter().map(|x| (x.p, Outcome::Continued)));
+            }
+        }
         drop(guard);
-        for (p, outcome) in self.match_exits(&ready) {
+        for (p, outcome) in matched {
             c.record(p, outcome, Vec::new(), None);
         }
     }

@@ -544,7 +544,7 @@ fn copy_action(tid: u32, op: Op, args: &Args) -> Result<Action, Guard> {
             let stride = if args.compat { 32 } else { 64 };
             let mut msgs = Vec::new();
             for i in 0..vlen {
-                match copy_msghdr(tid, a[1] + i * stride, args.compat) {
+                match copy_msghdr(tid, a[1].wrapping_add(i * stride), args.compat) {
                     Ok(m) => msgs.push(m),
                     // The kernel sends the messages before a bad one and returns their count.
                     Err(g) if msgs.is_empty() => return Err(g),
@@ -687,7 +687,7 @@ pub fn execute(p: Prepared, id: u64, listener: &Listener, inflight: &InFlight) -
             // msg_len of each message sent, where the kernel writes it.
             let (stride, off) = if *compat { (32, 28) } else { (64, 56) };
             for (i, len) in lens.into_inner().unwrap_or_default().iter().enumerate() {
-                let _ = mem::write(tid, vec + i as u64 * stride + off, &len.to_ne_bytes());
+                let _ = mem::write(tid, vec.wrapping_add(i as u64 * stride + off), &len.to_ne_bytes());
             }
             r
         }
@@ -742,7 +742,7 @@ fn gather(tid: u32, iov: &[(u64, u64)], from: u64, len: u64) -> Result<Vec<u8>, 
             continue;
         }
         let n = ((l - skip) as usize).min(out.len() - at);
-        if !mem::read(tid, base + skip, &mut out[at..at + n]).is_ok_and(|got| got == n) {
+        if !mem::read(tid, base.wrapping_add(skip), &mut out[at..at + n]).is_ok_and(|got| got == n) {
             return Err(libc::EFAULT);
         }
         at += n;

@@ -82,27 +82,39 @@ impl Creds {
             nix::sched::unshare(nix::sched::CloneFlags::CLONE_FS).map_err(|e| e as i32)?;
             nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
         }
+        // Only what differs is changed: an unprivileged thread may not even set the groups it
+        // already has (setgroups needs CAP_SETGID), and a umask of its own is all it may need.
+        let now = Creds::current().map_err(|_| libc::EPERM)?;
         // SAFETY: raw credential system calls on integers and on `self.groups`, a live slice whose
         // length is passed with it; they change this thread's credentials only.
         unsafe {
             // Keep the permitted set across the uid change, so that capset below can set the
             // program's sets exactly (a uid change away from 0 would clear them).
-            if libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0 {
+            if now.uid != self.uid && libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0 {
                 return Err(err());
             }
-            if libc::syscall(libc::SYS_setgroups, self.groups.len(), self.groups.as_ptr()) != 0 {
+            if now.groups != self.groups
+                && libc::syscall(libc::SYS_setgroups, self.groups.len(), self.groups.as_ptr()) != 0
+            {
                 return Err(err());
             }
-            if libc::syscall(libc::SYS_setresgid, rg, eg, sg) != 0 {
-                return Err(err());
+            if now.gid != self.gid {
+                if libc::syscall(libc::SYS_setresgid, rg, eg, sg) != 0 {
+                    return Err(err());
+                }
+                libc::syscall(libc::SYS_setfsgid, fg);
             }
-            libc::syscall(libc::SYS_setfsgid, fg);
-            if libc::syscall(libc::SYS_setresuid, ru, eu, su) != 0 {
-                return Err(err());
+            if now.uid != self.uid {
+                if libc::syscall(libc::SYS_setresuid, ru, eu, su) != 0 {
+                    return Err(err());
+                }
+                libc::syscall(libc::SYS_setfsuid, fu);
             }
-            libc::syscall(libc::SYS_setfsuid, fu);
         }
-        set_caps(self.cap_eff, self.cap_prm, self.cap_inh)?;
+        let caps = (self.cap_eff, self.cap_prm, self.cap_inh);
+        if Creds::current().ok().map(|c| (c.cap_eff, c.cap_prm, c.cap_inh)) != Some(caps) {
+            set_caps(caps.0, caps.1, caps.2)?;
+        }
         // What the kernel now says this thread is must be exactly the program's.
         match Creds::current() {
             Ok(now) if now == *self => Ok(()),

@@ -213,6 +213,9 @@ impl ExitEvents {
                 let kind = u32::from_ne_bytes(header[..4].try_into().expect("4"));
                 let len = u64::from(u16::from_ne_bytes(header[6..8].try_into().expect("2")));
                 if len < 8 || len > size {
+                    // Not a record: give the buffer back whole rather than stall on it.
+                    self.lost += 1;
+                    tail = head;
                     break;
                 }
                 let mut rec = std::mem::take(&mut self.record);

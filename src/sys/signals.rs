@@ -50,6 +50,12 @@ pub fn install_abandon_handler() {
         libc::sigemptyset(&mut sa.sa_mask);
         sa.sa_flags = 0;
         libc::sigaction(abandon_signal(), &sa, std::ptr::null_mut());
+        // Unblocked in this thread, and so in the workers it starts, whatever mask interpose
+        // was started with.
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, abandon_signal());
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
     }
 }
 
