@@ -47,26 +47,46 @@ pub fn context(trapped: &SyscallSet) -> Result<(ScmpFilterContext, Vec<&'static 
         let what = what.to_string();
         move |source| FilterError::Libseccomp { what, source }
     };
-    let mut ctx = ScmpFilterContext::new(ScmpAction::Allow).map_err(lib("to create a filter"))?;
-    // We set no_new_privs ourselves (only when needed); the filter is never loaded by libseccomp.
-    ctx.set_ctl_nnp(false).map_err(lib("to clear no_new_privs"))?;
-    // A binary search over syscall numbers instead of a linear chain: every untraced call of
-    // the program walks this program, so its length is paid on every syscall.
-    if let Err(e) = ctx.set_ctl_optimize(2) {
-        tracing::debug!(error = %e, "libseccomp cannot build a binary-tree filter; using its linear layout");
-    }
-    for arch in [ScmpArch::X86, ScmpArch::X32] {
-        if let Err(e) = ctx.add_arch(arch) {
-            tracing::warn!(?arch, error = %e, "cannot add ABI to the filter; its syscalls will not be trapped");
+    // One context per ABI, merged: libseccomp adds rules to a filter of three ABIs several
+    // times more slowly than to three filters of one (for `-e trace=all`: about 100 ms against
+    // 25 ms in a C measurement), and the merged program is the same.
+    let new = |arch: Option<ScmpArch>| -> Result<ScmpFilterContext, FilterError> {
+        let mut ctx = ScmpFilterContext::new(ScmpAction::Allow).map_err(lib("to create a filter"))?;
+        // We set no_new_privs ourselves (only when needed); the filter is never loaded by
+        // libseccomp.
+        ctx.set_ctl_nnp(false).map_err(lib("to clear no_new_privs"))?;
+        // A binary search over syscall numbers instead of a linear chain: every untraced call
+        // of the program walks this program, so its length is paid on every syscall.
+        if let Err(e) = ctx.set_ctl_optimize(2) {
+            tracing::debug!(error = %e, "libseccomp cannot build a binary-tree filter; using its linear layout");
         }
-    }
+        if let Some(arch) = arch {
+            ctx.add_arch(arch).map_err(lib("to add an ABI"))?;
+            ctx.remove_arch(ScmpArch::native()).map_err(lib("to remove the native ABI"))?;
+        }
+        Ok(ctx)
+    };
+    let mut ctx = new(None)?;
     let mut unknown = Vec::new();
     for nr in trapped.iter() {
         let sc = ScmpSyscall::from(nr as i32);
-        // A syscall with no i386/x32 twin is trapped on the native ABI only; one newer than
-        // this libseccomp cannot be filtered at all.
+        // One newer than this libseccomp cannot be filtered at all.
         if ctx.add_rule(ScmpAction::Notify, sc).is_err() && ctx.add_rule_exact(ScmpAction::Notify, sc).is_err() {
             unknown.push(crate::decode::registry().get(i64::from(nr)).map_or("?", |s| s.name()));
+        }
+    }
+    // The i386 and x32 twins of the same syscalls (libseccomp translates by name; on i386 it
+    // also adds the socketcall sub-calls of the socket calls). A syscall with no twin is
+    // trapped on the native ABI only.
+    for arch in [ScmpArch::X86, ScmpArch::X32] {
+        let abi = new(Some(arch)).and_then(|mut other| {
+            for nr in trapped.iter() {
+                let _ = other.add_rule(ScmpAction::Notify, ScmpSyscall::from(nr as i32));
+            }
+            ctx.merge(other).map(drop).map_err(lib("to merge an ABI's filter"))
+        });
+        if let Err(e) = abi {
+            tracing::warn!(?arch, error = %e, "cannot add ABI to the filter; its syscalls will not be trapped");
         }
     }
     Ok((ctx, unknown))
