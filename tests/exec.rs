@@ -35,25 +35,10 @@ fn cmp_files(a: &std::path::Path, b: &std::path::Path) {
     assert!(x == y, "{} and {} differ ({} vs {} bytes)", a.display(), b.display(), x.len(), y.len());
 }
 
-fn random_file(dir: &std::path::Path, mib: usize) -> std::path::PathBuf {
-    let f = dir.join("input");
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    let data: Vec<u8> = (0..mib << 20)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
-    std::fs::write(&f, data).unwrap();
-    f
-}
-
 #[test]
 fn pipelines_of_two_traced_programs_are_byte_exact() {
     let dir = scratch("pump");
-    let input = random_file(&dir, 24);
+    let input = random_file(&dir, 24 << 20);
     let pump = prog("pump");
     let pump = pump.to_str().unwrap();
     // Blocking and non-blocking ends, read/write and readv/writev, odd buffer sizes.
@@ -72,7 +57,7 @@ fn pipelines_of_two_traced_programs_are_byte_exact() {
 #[test]
 fn socket_transfers_are_byte_exact() {
     let dir = scratch("sockcopy");
-    let input = random_file(&dir, 16);
+    let input = random_file(&dir, 16 << 20);
     let p = prog("sockcopy");
     for flag in ["-n", ""] {
         let out = dir.join(format!("out{flag}"));

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 
 use common::*;
@@ -11,22 +11,6 @@ use common::*;
 fn cmp_files(a: &Path, b: &Path) {
     let (x, y) = (std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
     assert!(x == y, "{} and {} differ ({} vs {} bytes)", a.display(), b.display(), x.len(), y.len());
-}
-
-/// `bytes` of xorshift noise in DIR/input.
-fn random_file(dir: &Path, bytes: usize) -> PathBuf {
-    let f = dir.join("input");
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    let data: Vec<u8> = (0..bytes)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
-    std::fs::write(&f, data).unwrap();
-    f
 }
 
 /// One call of a text log written with `-o FILE -s 0 -y --exits=off`.

@@ -259,3 +259,19 @@ pub fn go_hello() -> PathBuf {
     assert!(st.success());
     out
 }
+
+/// `bytes` of xorshift noise in DIR/input.
+pub fn random_file(dir: &Path, bytes: usize) -> PathBuf {
+    let f = dir.join("input");
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let data: Vec<u8> = (0..bytes)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    std::fs::write(&f, data).unwrap();
+    f
+}

@@ -37,19 +37,6 @@
 
 #include "i386.h"
 
-struct msghdr32 {
-    uint32_t name;
-    int32_t namelen;
-    uint32_t iov;
-    uint32_t iovlen;
-    uint32_t control;
-    uint32_t controllen;
-    uint32_t flags;
-};
-struct iovec32 {
-    uint32_t base;
-    uint32_t len;
-};
 
 static char *low; /* below 4 GiB */
 static size_t used;

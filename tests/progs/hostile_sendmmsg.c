@@ -29,23 +29,6 @@
 
 #include "i386.h"
 
-struct msghdr32 {
-    uint32_t name;
-    int32_t namelen;
-    uint32_t iov;
-    uint32_t iovlen;
-    uint32_t control;
-    uint32_t controllen;
-    uint32_t flags;
-};
-struct mmsghdr32 {
-    struct msghdr32 hdr;
-    uint32_t len;
-};
-struct iovec32 {
-    uint32_t base;
-    uint32_t len;
-};
 
 static struct iovec iov = { .iov_base = "hostile", .iov_len = 8 };
 static struct sockaddr_in to_allowed, to_denied;
