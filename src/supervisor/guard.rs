@@ -401,9 +401,7 @@ impl Rules {
     /// program (same credentials; the same network namespace, or refused). The socket belongs
     /// to interpose's cgroup, not the program's (see docs/network-policy.md).
     fn socket_on_copy(&self, tid: u32, a: [u64; 6]) -> Guard {
-        let ns = |p: String| std::fs::read_link(p).ok();
-        let net = ns(format!("/proc/{tid}/ns/net"));
-        if net.is_none() || net != ns("/proc/self/ns/net".into()) {
+        if !cred::shares_namespace(tid, "net") {
             return Guard::Deny(libc::EACCES);
         }
         let Ok(creds) = Creds::of_thread(tid) else { return Guard::Deny(libc::EACCES) };
@@ -431,10 +429,8 @@ fn is_unix_path(addr: &[u8]) -> bool {
 /// Whether thread `tid` sees the filesystem as interpose does: the same root and mount
 /// namespace.
 fn same_filesystem_view(tid: u32) -> bool {
-    let link = |p: String| std::fs::read_link(p).ok();
-    link(format!("/proc/{tid}/root")).as_deref() == Some(std::path::Path::new("/"))
-        && link(format!("/proc/{tid}/ns/mnt")).is_some()
-        && link(format!("/proc/{tid}/ns/mnt")) == link("/proc/self/ns/mnt".into())
+    std::fs::read_link(format!("/proc/{tid}/root")).is_ok_and(|r| r == std::path::Path::new("/"))
+        && cred::shares_namespace(tid, "mnt")
 }
 
 /// An address argument, as the kernel's `move_addr_to_kernel` takes it: the length is an `int`

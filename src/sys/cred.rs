@@ -31,9 +31,7 @@ impl Creds {
     /// namespace (a program that called `unshare(CLONE_NEWUSER)`) count for nothing here.
     pub fn of_thread(tid: u32) -> io::Result<Creds> {
         let mut c = Self::parse(&std::fs::read_to_string(format!("/proc/{tid}/status"))?)?;
-        let ns = |p: String| std::fs::read_link(p).ok();
-        let theirs = ns(format!("/proc/{tid}/ns/user"));
-        if theirs.is_none() || theirs != ns("/proc/self/ns/user".into()) {
+        if !shares_namespace(tid, "user") {
             (c.cap_inh, c.cap_prm, c.cap_eff) = (0, 0, 0);
         }
         Ok(c)
@@ -144,6 +142,13 @@ fn set_caps(eff: u64, prm: u64, inh: u64) -> Result<(), i32> {
     // are live locals borrowed for the call. It changes this thread's capabilities only.
     let r = unsafe { libc::syscall(libc::SYS_capset, &raw mut header, data.as_ptr()) };
     if r == 0 { Ok(()) } else { Err(io::Error::last_os_error().raw_os_error().unwrap_or(libc::EPERM)) }
+}
+
+/// Whether thread `tid` is in interpose's namespace of this kind (`user`, `net`, `mnt`...): the
+/// same `/proc/.../ns/KIND` link. False when it cannot be told (the thread is gone).
+pub fn shares_namespace(tid: u32, kind: &str) -> bool {
+    let theirs = std::fs::read_link(format!("/proc/{tid}/ns/{kind}"));
+    matches!((theirs, std::fs::read_link(format!("/proc/self/ns/{kind}"))), (Ok(a), Ok(b)) if a == b)
 }
 
 /// Runs `f` with `creds`: on the calling thread when it already has them, else on a new thread
