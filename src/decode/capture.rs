@@ -4,7 +4,7 @@
 //! than the limits allow (`-s` bytes of a buffer, `-s` elements of an array, `PATH_MAX` of a
 //! path). Output buffers (read's, recv's) are not read at entry: they hold nothing yet.
 
-use super::Decoder;
+use super::{Cap, Dec, Decoder};
 use crate::sys::mem;
 
 /// Longest path we copy: paths are printed whole, as strace does, not cut at `-s`.
@@ -13,6 +13,8 @@ pub const PATH_MAX: usize = 4096;
 const MAX_ENV_COUNT: usize = 1 << 16;
 /// Largest sockaddr (`sockaddr_storage`).
 const SOCKADDR_MAX: usize = 128;
+/// Bytes of a sized buffer copied whatever `-s` says: enough for an `int` or a `struct linger`.
+const SIZED_MIN: usize = 8;
 
 /// Bytes or words copied from the target, in the order the decoder's formatter expects.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,30 +41,12 @@ pub struct Limits {
     pub strsize: usize,
 }
 
-/// Copies from thread `tid` what `decoder` will print for `args`. Appends to `out`.
-pub fn capture(decoder: Decoder, tid: u32, args: &[u64; 6], limits: Limits, out: &mut Vec<Blob>) {
+/// Copies from thread `tid` what `dec` will print for `args`: the shape's captures, then the
+/// row's extra ones, one blob each. Appends to `out`.
+pub fn capture(dec: &Dec, tid: u32, args: &[u64; 6], limits: Limits, out: &mut Vec<Blob>) {
     let cap = Capturer { tid, limits };
-    use Decoder::*;
-    match decoder {
-        Generic | Fd | Read | Pread | Readv | Preadv | Recvfrom | Recvmsg | Accept | Accept4 | Socket => {}
-        Write | Pwrite => out.push(cap.buffer(args[1], args[2])),
-        Writev | Pwritev => cap.iovec(args[1], args[2], out),
-        Sendto => {
-            out.push(cap.buffer(args[1], args[2]));
-            out.push(cap.sockaddr(args[4], args[5]));
-        }
-        Sendmsg => cap.msghdr(args[1], out),
-        SockaddrIn => out.push(cap.sockaddr(args[1], args[2])),
-        Futex => {
-            if super::format::futex_has_timeout(args[1]) && args[3] != 0 {
-                out.push(cap.fixed(args[3], 16));
-            }
-        }
-        Open | Path | PathMode | Access | PathRest => out.push(cap.path(args[0])),
-        Openat | AtPath => out.push(cap.path(args[1])),
-        Execve => cap.exec(args[0], args[1], args[2], out),
-        Execveat => cap.exec(args[1], args[2], args[3], out),
-    }
+    cap.shape(dec.shape, args, out);
+    out.extend(dec.extra.iter().map(|&c| cap.extra(c, args)));
 }
 
 struct Capturer {
@@ -186,5 +170,102 @@ impl Capturer {
             }
             None => out.push(Blob::Fault),
         }
+    }
+
+    fn shape(&self, decoder: Decoder, args: &[u64; 6], out: &mut Vec<Blob>) {
+        use Decoder::*;
+        match decoder {
+            Generic | Fd | Read | Pread | Readv | Preadv | Recvfrom | Recvmsg | Accept | Accept4 | Socket => {}
+            Write | Pwrite => out.push(self.buffer(args[1], args[2])),
+            Writev | Pwritev => self.iovec(args[1], args[2], out),
+            Sendto => {
+                out.push(self.buffer(args[1], args[2]));
+                out.push(self.sockaddr(args[4], args[5]));
+            }
+            Sendmsg => self.msghdr(args[1], out),
+            SockaddrIn => out.push(self.sockaddr(args[1], args[2])),
+            Futex => {
+                if super::format::futex_has_timeout(args[1]) && args[3] != 0 {
+                    out.push(self.fixed(args[3], 16));
+                }
+            }
+            Open | Path | PathMode | Access | PathRest => out.push(self.path(args[0])),
+            Openat | AtPath => out.push(self.path(args[1])),
+            Execve => self.exec(args[0], args[1], args[2], out),
+            Execveat => self.exec(args[1], args[2], args[3], out),
+        }
+    }
+
+    /// One extra capture: always one blob, [`Blob::Fault`] for NULL or unreadable memory.
+    fn extra(&self, c: Cap, args: &[u64; 6]) -> Blob {
+        let arg = |i: u8| args[usize::from(i)];
+        match c {
+            Cap::Str(i) if arg(i) != 0 => self.cstr(arg(i), self.limits.strsize),
+            Cap::Path(i) => self.path(arg(i)),
+            Cap::Fixed { arg: i, len } if arg(i) != 0 => self.fixed(arg(i), usize::from(len)),
+            Cap::Sized { arg: i, len_arg } if arg(i) != 0 => {
+                // The length is a C int: a negative one is left to the printer.
+                let len = arg(len_arg) as u32 as i32;
+                match usize::try_from(len) {
+                    Ok(len) => self.sized(arg(i), len),
+                    Err(_) => Blob::Fault,
+                }
+            }
+            Cap::Str(_) | Cap::Fixed { .. } | Cap::Sized { .. } => Blob::Fault,
+        }
+    }
+
+    /// The first `max(-s, SIZED_MIN)` bytes of a `len`-byte buffer.
+    fn sized(&self, addr: u64, len: usize) -> Blob {
+        let want = len.min(self.limits.strsize.max(SIZED_MIN));
+        let mut data = vec![0u8; want];
+        match mem::read(self.tid, addr, &mut data) {
+            Ok(n) if n == want => Blob::Bytes { data, complete: want == len },
+            _ => Blob::Fault,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::format::{self, Options};
+    use crate::decode::registry;
+
+    /// Captures from this very thread, as the supervisor does from a parked one, and prints.
+    fn captured_call(name: &str, args: [u64; 6]) -> (Vec<Blob>, String) {
+        let sc = registry().by_name(name).expect("known");
+        let tid = std::process::id(); // the test thread is not the main one: read the process
+        let mut blobs = Vec::new();
+        capture(&sc.row.dec, tid, &args, Limits { strsize: 32 }, &mut blobs);
+        let mut s = String::new();
+        format::call(&mut s, sc, &args, &blobs, None, None, Options { strsize: 32 });
+        (blobs, s)
+    }
+
+    #[test]
+    fn extra_captures_follow_the_shapes() {
+        let path = c"/etc".as_ptr() as u64;
+        let name = c"user.a_really_long_attribute_name_longer_than_32".as_ptr() as u64;
+        let (blobs, s) = captured_call("getxattr", [path, name, 0, 0, 0, 0]);
+        assert_eq!(blobs.len(), 2, "the path, then the name");
+        assert_eq!(s, r#"getxattr("/etc", "user.a_really_long_attribute_nam"..., NULL, 0)"#);
+
+        let (old, new) = (c"a.tmp".as_ptr() as u64, c"b.tmp".as_ptr() as u64);
+        let (_, s) = captured_call("renameat2", [libc::AT_FDCWD as u64, old, 3, new, 1, 0]);
+        assert_eq!(s, r#"renameat2(AT_FDCWD, "a.tmp", 3, "b.tmp", RENAME_NOREPLACE)"#);
+
+        let set: u64 = 1 << (libc::SIGUSR2 - 1);
+        let (_, s) = captured_call("rt_sigprocmask", [0, &set as *const u64 as u64, 0, 8, 0, 0]);
+        assert_eq!(s, "rt_sigprocmask(SIG_BLOCK, [USR2], NULL, 8)");
+
+        let one: i32 = 1;
+        let v = &one as *const i32 as u64;
+        let (_, s) = captured_call("setsockopt", [3, libc::SOL_SOCKET as u64, libc::SO_REUSEADDR as u64, v, 4, 0]);
+        assert_eq!(s, "setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4)");
+        // NULL and unreadable inputs still take their blob, so what follows stays in place.
+        let (blobs, s) = captured_call("setxattr", [path, 0, 0x10, 4, 0, 0]);
+        assert_eq!(blobs.len(), 3);
+        assert_eq!(s, r#"setxattr("/etc", NULL, 0x10, 4, 0)"#);
     }
 }

@@ -2,10 +2,11 @@
 //! (strace's `file.c`, `stat.c`, `statx.c`, `xattr.c`, `access.c`, `open.c`).
 //!
 //! The path a call names is captured at entry (the `Path`/`AtPath` shapes); a second path or a
-//! name string (rename's target, getxattr's name) is not captured yet and shows as an address.
+//! name string (rename's target, getxattr's name) is one of the row's extra captures.
 
 use std::fmt::Write;
 
+use super::Cap;
 use super::format::Args;
 use super::xlat::{self, Table, x};
 
@@ -128,10 +129,11 @@ pub fn readlinkat(a: &mut Args, v: &[u64; 6]) {
     a.udec(v[3]);
 }
 
-/// getxattr(path, name, value, size), lgetxattr: the value is an output.
+/// getxattr(path, name, value, size), lgetxattr: the name is captured (`Cap::Str(1)`), the
+/// value is an output.
 pub fn getxattr(a: &mut Args, v: &[u64; 6]) {
     a.path();
-    a.ptr(v[1]);
+    a.string(v[1]);
     a.ptr(v[2]);
     a.udec(v[3]);
 }
@@ -139,26 +141,43 @@ pub fn getxattr(a: &mut Args, v: &[u64; 6]) {
 /// fgetxattr(fd, name, value, size).
 pub fn fgetxattr(a: &mut Args, v: &[u64; 6]) {
     a.fd(v[0]);
-    a.ptr(v[1]);
+    a.string(v[1]);
     a.ptr(v[2]);
     a.udec(v[3]);
 }
 
 pub static XATTR_FLAGS: Table = x![XATTR_CREATE, XATTR_REPLACE];
 
+/// The kernel's `XATTR_SIZE_MAX`: strace shows a larger value as its address.
+const XATTR_SIZE_MAX: u64 = 65536;
+
+/// The setxattr family's captures: the name, then the value.
+pub const XATTR_SET_CAPS: &[Cap] = &[Cap::Str(1), Cap::Sized { arg: 2, len_arg: 3 }];
+
+/// An xattr value as strace's `print_xattr_val`: the first `-s` bytes, without the last one
+/// when it is a NUL; the address when larger than the kernel accepts.
+fn xattr_value(a: &mut Args, addr: u64, size: u64) {
+    if size > XATTR_SIZE_MAX {
+        let _ = a.captured();
+        a.ptr(addr);
+    } else {
+        a.sized_string(addr, size, true);
+    }
+}
+
 /// setxattr(path, name, value, size, flags), lsetxattr.
 pub fn setxattr(a: &mut Args, v: &[u64; 6]) {
     a.path();
-    a.ptr(v[1]);
-    a.ptr(v[2]);
+    a.string(v[1]);
+    xattr_value(a, v[2], v[3]);
     a.udec(v[3]);
     a.flags(XATTR_FLAGS, v[4] as u32 as u64, "0");
 }
 
 pub fn fsetxattr(a: &mut Args, v: &[u64; 6]) {
     a.fd(v[0]);
-    a.ptr(v[1]);
-    a.ptr(v[2]);
+    a.string(v[1]);
+    xattr_value(a, v[2], v[3]);
     a.udec(v[3]);
     a.flags(XATTR_FLAGS, v[4] as u32 as u64, "0");
 }
@@ -176,10 +195,16 @@ pub fn flistxattr(a: &mut Args, v: &[u64; 6]) {
     a.udec(v[2]);
 }
 
-/// removexattr(path, name).
+/// removexattr(path, name), lremovexattr.
 pub fn removexattr(a: &mut Args, v: &[u64; 6]) {
     a.path();
-    a.ptr(v[1]);
+    a.string(v[1]);
+}
+
+/// fremovexattr(fd, name).
+pub fn fremovexattr(a: &mut Args, v: &[u64; 6]) {
+    a.fd(v[0]);
+    a.string(v[1]);
 }
 
 /// getcwd(buf, size): the buffer is an output.
@@ -220,10 +245,10 @@ pub fn unlinkat(a: &mut Args, v: &[u64; 6]) {
     at_flags(a, v[2]);
 }
 
-/// rename(old, new), link, symlink: the second path is not captured.
+/// rename(old, new), link, symlink: the second path is an extra capture (`Cap::Path(1)`).
 pub fn two_paths(a: &mut Args, v: &[u64; 6]) {
     a.path();
-    a.ptr(v[1]);
+    a.string(v[1]);
 }
 
 /// renameat(olddirfd, oldpath, newdirfd, newpath), renameat2(..., flags).
@@ -231,7 +256,7 @@ pub fn renameat(a: &mut Args, v: &[u64; 6]) {
     a.dirfd(v[0]);
     a.path();
     a.dirfd(v[2]);
-    a.ptr(v[3]);
+    a.string(v[3]);
 }
 
 pub fn renameat2(a: &mut Args, v: &[u64; 6]) {
@@ -245,11 +270,11 @@ pub fn linkat(a: &mut Args, v: &[u64; 6]) {
     at_flags(a, v[4]);
 }
 
-/// symlinkat(target, newdirfd, linkpath): the captured path is the target.
+/// symlinkat(target, newdirfd, linkpath): the shape's path is the target.
 pub fn symlinkat(a: &mut Args, v: &[u64; 6]) {
     a.path();
     a.dirfd(v[1]);
-    a.ptr(v[2]);
+    a.string(v[2]);
 }
 
 /// chown(path, owner, group), lchown.

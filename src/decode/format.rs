@@ -361,15 +361,10 @@ impl Args<'_, '_> {
         }
     }
 
-    /// A file mode as strace's "%#03o": 0640 -> "0640", 0 -> "000".
+    /// A file mode as strace's "%#03o" ([`file_mode`]).
     pub(super) fn mode(&mut self, mode: u64) {
         self.sep();
-        match mode as u32 {
-            0 => self.out.push_str("000"),
-            m => {
-                let _ = write!(self.out, "0{m:o}");
-            }
-        }
+        file_mode(self.out, mode as u32);
     }
 
     pub(super) fn access_mode(&mut self, mode: u64) {
@@ -580,6 +575,46 @@ impl Args<'_, '_> {
     }
 }
 
+/// The rows' extra captures ([`super::Cap`]), in the order the row lists them.
+impl<'b> Args<'_, 'b> {
+    /// The next entry capture's bytes and whether they are whole; `None` when it was NULL or
+    /// could not be read.
+    pub(super) fn captured(&mut self) -> Option<(&'b [u8], bool)> {
+        match self.blobs.next() {
+            Some(Blob::Bytes { data, complete }) => Some((data, *complete)),
+            _ => None,
+        }
+    }
+
+    /// A NUL-terminated string (an xattr name cut at `-s`, a second path whole): `"..."`,
+    /// `NULL`, or the address when it could not be read.
+    pub(super) fn string(&mut self, addr: u64) {
+        self.sep();
+        match self.captured() {
+            Some((data, complete)) => quote(self.out, data, !complete),
+            None => ptr(self.out, addr),
+        }
+    }
+
+    /// A buffer of `len` bytes ([`sized_quote`]), or its address.
+    pub(super) fn sized_string(&mut self, addr: u64, len: u64, omit_nul: bool) {
+        self.sep();
+        match self.captured() {
+            Some((data, _)) if addr != 0 => sized_quote(self.out, data, len, self.opts.strsize, omit_nul),
+            _ => ptr(self.out, addr),
+        }
+    }
+}
+
+/// A buffer of `len` bytes as strace's `printstrn`: its first `strsize` bytes, then `...` when
+/// it is longer; with `omit_nul` (`QUOTE_OMIT_TRAILING_0`, xattr values) the last byte shown is
+/// left out when it is a NUL.
+pub fn sized_quote(out: &mut String, data: &[u8], len: u64, strsize: usize, omit_nul: bool) {
+    let shown = &data[..data.len().min(strsize)];
+    let shown = if omit_nul { shown.strip_suffix(&[0]).unwrap_or(shown) } else { shown };
+    quote(out, shown, len > strsize as u64);
+}
+
 /// strace prints 0 as `0` and everything else as `0x...`.
 pub fn hex(out: &mut String, v: u64) {
     if v == 0 {
@@ -595,6 +630,12 @@ pub fn ptr(out: &mut String, v: u64) {
     } else {
         let _ = write!(out, "{v:#x}");
     }
+}
+
+/// A file mode as strace's `%#03o`: 0640 -> `0640`, 5 -> `005`, 0 -> `000`.
+pub fn file_mode(out: &mut String, m: u32) {
+    let digits = if m == 0 { String::new() } else { format!("0{m:o}") };
+    let _ = write!(out, "{digits:0>3}");
 }
 
 /// A C string or buffer the way strace prints it: `"..."` with C escapes and minimal octal,
@@ -736,5 +777,31 @@ mod tests {
         s.clear();
         xlat::futex_wake_op(&mut s, (1 << 28) | (4 << 24) | (1 << 12) | 1);
         assert_eq!(s, "{FUTEX_OP_ADD, 1, FUTEX_OP_CMP_GT, 1}");
+    }
+
+    #[test]
+    fn sized_buffers_like_strace() {
+        let q = |data: &[u8], len: u64, strsize: usize, omit_nul: bool| {
+            let mut s = String::new();
+            sized_quote(&mut s, data, len, strsize, omit_nul);
+            s
+        };
+        // setxattr's value: a last NUL is left out (strace's QUOTE_OMIT_TRAILING_0).
+        assert_eq!(q(b"bar\0baz", 7, 32, true), r#""bar\0baz""#);
+        assert_eq!(q(b"bar\0", 4, 32, true), r#""bar""#);
+        assert_eq!(q(b"abcdef", 6, 4, true), r#""abcd"..."#);
+        assert_eq!(q(b"", 0, 32, true), r#""""#);
+        // setsockopt's: kept.
+        assert_eq!(q(b"lo\0", 3, 32, false), r#""lo\0""#);
+        assert_eq!(q(&[0; 32], 34, 32, false), format!("\"{}\"...", r"\0".repeat(32)));
+    }
+
+    #[test]
+    fn modes_like_strace() {
+        for (m, text) in [(0o640, "0640"), (0o22, "022"), (0o5, "005"), (0, "000"), (0o4755, "04755")] {
+            let mut s = String::new();
+            file_mode(&mut s, m);
+            assert_eq!(s, text);
+        }
     }
 }

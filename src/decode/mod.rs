@@ -9,7 +9,10 @@
 //! module that prints it ([`mem`], [`desc`], [`file`], [`net`], [`signal`], [`process`], as strace
 //! splits `mem.c`, `desc.c`, `file.c`, `net.c`, `signal.c`...), and the shape ([`Decoder`]) that
 //! says what the supervisor captures at entry and whether it can execute the call. Shapes without
-//! a printing function (the transfers, execve, futex) are printed by [`format`] itself.
+//! a printing function (the transfers, execve, futex) are printed by [`format`] itself. Inputs
+//! the shape does not cover (rename's second path, an xattr name, a signal set, a socket
+//! option's value) are the row's extra captures ([`Cap`]), copied after the shape's and consumed
+//! by the printing function in the same order.
 
 pub mod capture;
 pub mod class;
@@ -92,6 +95,51 @@ pub struct Dec {
     pub shape: Decoder,
     /// `None`: [`format`] prints the shape.
     pub print: Option<Print>,
+    /// Inputs captured at entry after the shape's (a second path, an xattr name, a signal
+    /// set...), one blob each, in this order; the print function consumes them in turn.
+    pub extra: &'static [Cap],
+    /// How a successful result prints.
+    pub ret: Ret,
+}
+
+impl Dec {
+    /// This decoder, with inputs captured after the shape's.
+    pub const fn with(self, extra: &'static [Cap]) -> Self {
+        Self { extra, ..self }
+    }
+
+    /// This decoder, with its result printed as `ret` says.
+    pub const fn ret(self, ret: Ret) -> Self {
+        Self { ret, ..self }
+    }
+}
+
+/// An input argument copied at entry besides the shape's: always exactly one blob (a
+/// [`capture::Blob::Fault`] when it is NULL or unreadable). `arg` is the argument's index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cap {
+    /// A NUL-terminated string cut at `-s` bytes, as strace's `printstr` (an xattr name).
+    Str(u8),
+    /// A path, whole (up to `PATH_MAX`), as strace's `printpath` (rename's target).
+    Path(u8),
+    /// A struct of `len` bytes (a `sigset_t`, a `struct sigaction`, a `stack_t`).
+    Fixed { arg: u8, len: u16 },
+    /// A buffer whose length is argument `len_arg`: its first `-s` bytes, and at least the
+    /// first 8 so that an `int` or a small struct can be decoded (setsockopt's value).
+    Sized { arg: u8, len_arg: u8 },
+}
+
+/// How a successful result is printed (failures are `-1 ERRNO (text)` for all).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ret {
+    /// Signed decimal.
+    Int,
+    /// An address, in hex (brk, mmap).
+    Hex,
+    /// Octal, as a file mode: umask's `022`.
+    Octal,
+    /// `0 (Timeout)` when nothing was ready (poll, select).
+    Timeout,
 }
 
 /// A syscall as the rest of the program sees it.

@@ -221,11 +221,136 @@ fn level_and_name(a: &mut Args, level: u64, name: u64) {
     }
 }
 
-/// setsockopt(fd, level, optname, optval, optlen): the value is not captured yet.
+/// The SOL_SOCKET options strace 6.1 prints as an `int` whatever their length, when it is 4 or
+/// more (`print_setsockopt`'s "int-like options").
+pub static SO_INT_OPTS: &[i32] = &[
+    libc::SO_DEBUG,
+    libc::SO_REUSEADDR,
+    libc::SO_DONTROUTE,
+    libc::SO_BROADCAST,
+    libc::SO_SNDBUF,
+    libc::SO_RCVBUF,
+    libc::SO_KEEPALIVE,
+    libc::SO_OOBINLINE,
+    libc::SO_NO_CHECK,
+    libc::SO_PRIORITY,
+    libc::SO_BSDCOMPAT,
+    libc::SO_REUSEPORT,
+    libc::SO_PASSCRED,
+    libc::SO_RCVLOWAT,
+    libc::SO_SNDLOWAT,
+    libc::SO_DETACH_FILTER,
+    libc::SO_TIMESTAMP,
+    libc::SO_ACCEPTCONN,
+    libc::SO_SNDBUFFORCE,
+    libc::SO_RCVBUFFORCE,
+    libc::SO_PASSSEC,
+    libc::SO_TIMESTAMPNS,
+    libc::SO_MARK,
+    libc::SO_TIMESTAMPING,
+    libc::SO_RXQ_OVFL,
+    libc::SO_WIFI_STATUS,
+    libc::SO_PEEK_OFF,
+    libc::SO_NOFCS,
+    libc::SO_LOCK_FILTER,
+    libc::SO_SELECT_ERR_QUEUE,
+    libc::SO_BUSY_POLL,
+    libc::SO_INCOMING_CPU,
+    libc::SO_CNX_ADVICE,
+    libc::SO_INCOMING_NAPI_ID,
+    libc::SO_ZEROCOPY,
+    libc::SO_TIMESTAMP_NEW,
+    libc::SO_TIMESTAMPNS_NEW,
+    libc::SO_TIMESTAMPING_NEW,
+    libc::SO_DETACH_REUSEPORT_BPF,
+    libc::SO_PREFER_BUSY_POLL,
+    libc::SO_BUSY_POLL_BUDGET,
+    libc::SO_RESERVE_MEM,
+    libc::SO_RCVMARK,
+];
+
+/// `<linux/icmp.h>`'s, which libc lacks.
+const ICMP_FILTER: i32 = 1;
+
+/// How strace 6.1 prints a setsockopt value (`print_setsockopt`).
+#[derive(Debug, PartialEq, Eq)]
+enum Value {
+    Int,
+    Linger,
+    Mreq,
+    Bytes,
+    Addr,
+}
+
+fn value_kind(level: i32, name: i32, len: i32) -> Value {
+    let int_if = |long_enough: bool| if long_enough { Value::Int } else { Value::Addr };
+    match (level, name) {
+        (libc::SOL_SOCKET, libc::SO_LINGER) if len >= 8 => Value::Linger,
+        (libc::SOL_IP, libc::IP_ADD_MEMBERSHIP | libc::IP_DROP_MEMBERSHIP) if len >= 8 => Value::Mreq,
+        (libc::SOL_SOCKET, n) if SO_INT_OPTS.contains(&n) => int_if(len >= 4),
+        (libc::SOL_NETLINK, _) => int_if(len >= 4),
+        // The structs strace decodes and we do not (socket filters, group memberships, packet
+        // rings, ICMP filters), and the two above when too short.
+        (libc::SOL_SOCKET, libc::SO_LINGER | libc::SO_ATTACH_FILTER | libc::SO_ATTACH_REUSEPORT_CBPF)
+        | (
+            libc::SOL_IP,
+            libc::IP_ADD_MEMBERSHIP | libc::IP_DROP_MEMBERSHIP | libc::MCAST_JOIN_GROUP | libc::MCAST_LEAVE_GROUP,
+        )
+        | (
+            libc::SOL_IPV6,
+            libc::IPV6_ADD_MEMBERSHIP
+            | libc::IPV6_DROP_MEMBERSHIP
+            | libc::IPV6_JOIN_ANYCAST
+            | libc::IPV6_LEAVE_ANYCAST
+            | libc::MCAST_JOIN_GROUP
+            | libc::MCAST_LEAVE_GROUP,
+        )
+        | (
+            libc::SOL_PACKET,
+            libc::PACKET_RX_RING | libc::PACKET_TX_RING | libc::PACKET_ADD_MEMBERSHIP | libc::PACKET_DROP_MEMBERSHIP,
+        )
+        | (libc::SOL_RAW, ICMP_FILTER) => Value::Addr,
+        _ if len == 4 => Value::Int,
+        _ => Value::Bytes,
+    }
+}
+
+/// A setsockopt value that is not a string, as strace 6.1 prints it from the bytes captured at
+/// entry (`None`: unreadable): `[1]` for an int, `{l_onoff=1, l_linger=0}` for SO_LINGER, the
+/// group of IP_ADD_MEMBERSHIP; the address for the structs we do not decode and for values too
+/// short for their type.
+fn setsockopt_value(out: &mut String, kind: Value, addr: u64, data: Option<&[u8]>) {
+    use std::fmt::Write;
+    let int = |d: &[u8]| i32::from_ne_bytes(d[..4].try_into().expect("4 bytes"));
+    let ip = |d: &[u8]| std::net::Ipv4Addr::new(d[0], d[1], d[2], d[3]);
+    match (kind, data) {
+        (Value::Int, Some(d)) if d.len() >= 4 => {
+            let _ = write!(out, "[{}]", int(d));
+        }
+        (Value::Linger, Some(d)) if d.len() >= 8 => {
+            let _ = write!(out, "{{l_onoff={}, l_linger={}}}", int(d), int(&d[4..]));
+        }
+        (Value::Mreq, Some(d)) if d.len() >= 8 => {
+            let _ =
+                write!(out, "{{imr_multiaddr=inet_addr(\"{}\"), imr_interface=inet_addr(\"{}\")}}", ip(d), ip(&d[4..]));
+        }
+        _ => super::format::ptr(out, addr),
+    }
+}
+
+/// setsockopt(fd, level, optname, optval, optlen): the value is captured at entry
+/// (`Cap::Sized`); other than an int or a struct we know, it is shown as a string cut at `-s`.
 pub fn setsockopt(a: &mut Args, v: &[u64; 6]) {
     a.fd(v[0]);
     level_and_name(a, v[1], v[2]);
-    a.ptr(v[3]);
+    let len = v[4] as i32;
+    match value_kind(v[1] as i32, v[2] as i32, len) {
+        Value::Bytes if len >= 0 => a.sized_string(v[3], len as u64, false),
+        kind => {
+            let data = a.captured().map(|(d, _)| d);
+            setsockopt_value(a.arg(), kind, v[3], data);
+        }
+    }
     a.int(v[4]);
 }
 
@@ -286,4 +411,41 @@ pub fn sendmmsg(a: &mut Args, v: &[u64; 6]) {
 pub fn recvmmsg(a: &mut Args, v: &[u64; 6]) {
     sendmmsg(a, v);
     a.ptr(v[4]);
+}
+
+#[cfg(test)]
+mod setsockopt_tests {
+    use super::*;
+
+    /// The value as printed, from `data` at 0x7f0000001000.
+    fn value(level: i32, name: i32, len: i32, data: Option<&[u8]>) -> String {
+        let mut s = String::new();
+        setsockopt_value(&mut s, value_kind(level, name, len), 0x7f00_0000_1000, data);
+        s
+    }
+
+    #[test]
+    fn values_like_strace() {
+        let one = 1i32.to_ne_bytes();
+        assert_eq!(value(libc::SOL_SOCKET, libc::SO_REUSEADDR, 4, Some(&one)), "[1]");
+        assert_eq!(value(libc::SOL_TCP, libc::TCP_NODELAY, 4, Some(&(-5i32).to_ne_bytes())), "[-5]");
+        // An int-like SOL_SOCKET option is an int whatever its length, when long enough...
+        assert_eq!(value(libc::SOL_SOCKET, libc::SO_SNDBUF, 8, Some(&[2, 0, 0, 0, 0, 0, 0, 0])), "[2]");
+        assert_eq!(value(libc::SOL_SOCKET, libc::SO_SNDBUF, 2, Some(&[1, 1])), "0x7f0000001000");
+        // ... where another option of another length is a string (`format::sized_quote`).
+        assert_eq!(value_kind(libc::SOL_TCP, libc::TCP_NODELAY, 8), Value::Bytes);
+        assert_eq!(value_kind(libc::SOL_SOCKET, libc::SO_RCVTIMEO, 16), Value::Bytes);
+        assert_eq!(value_kind(libc::SOL_NETLINK, 1, 8), Value::Int);
+        let linger = [1, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(value(libc::SOL_SOCKET, libc::SO_LINGER, 8, Some(&linger)), "{l_onoff=1, l_linger=0}");
+        assert_eq!(value(libc::SOL_SOCKET, libc::SO_LINGER, 4, Some(&linger[..4])), "0x7f0000001000");
+        let mreq = [224, 0, 0, 251, 0, 0, 0, 0];
+        assert_eq!(
+            value(libc::SOL_IP, libc::IP_ADD_MEMBERSHIP, 8, Some(&mreq)),
+            r#"{imr_multiaddr=inet_addr("224.0.0.251"), imr_interface=inet_addr("0.0.0.0")}"#
+        );
+        // Not decoded here: the address, as strace prints what it cannot read.
+        assert_eq!(value(libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, 16, Some(&[0; 16])), "0x7f0000001000");
+        assert_eq!(value(libc::SOL_SOCKET, libc::SO_REUSEADDR, 4, None), "0x7f0000001000");
+    }
 }

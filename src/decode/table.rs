@@ -11,7 +11,7 @@
 
 use super::class::Class;
 use super::class::bits::*;
-use super::{Dec, Decoder as Dc, Print, desc, file, mem, net, process, signal};
+use super::{Cap, Dec, Decoder as Dc, Print, Ret, desc, file, mem, net, process, signal};
 
 /// One row of the table.
 #[derive(Debug)]
@@ -32,23 +32,23 @@ const fn d(nr: u32, name: &'static str, nargs: u8, classes: u32, dec: Dec) -> Ro
 }
 
 const fn s(shape: Dc) -> Dec {
-    Dec { shape, print: None }
+    Dec { shape, print: None, extra: &[], ret: Ret::Int }
 }
 
 const fn g(print: Print) -> Dec {
-    Dec { shape: Dc::Generic, print: Some(print) }
+    Dec { shape: Dc::Generic, print: Some(print), extra: &[], ret: Ret::Int }
 }
 
 const fn fd(print: Print) -> Dec {
-    Dec { shape: Dc::Fd, print: Some(print) }
+    Dec { shape: Dc::Fd, print: Some(print), extra: &[], ret: Ret::Int }
 }
 
 const fn path(print: Print) -> Dec {
-    Dec { shape: Dc::Path, print: Some(print) }
+    Dec { shape: Dc::Path, print: Some(print), extra: &[], ret: Ret::Int }
 }
 
 const fn at(print: Print) -> Dec {
-    Dec { shape: Dc::AtPath, print: Some(print) }
+    Dec { shape: Dc::AtPath, print: Some(print), extra: &[], ret: Ret::Int }
 }
 
 #[rustfmt::skip]
@@ -60,14 +60,14 @@ pub static X86_64: &[Row] = &[
     d(4, "stat", 2, F | ST | STA, path(file::path_ptr)),
     d(5, "fstat", 2, D | FST | STA, fd(desc::fd_ptr)),
     d(6, "lstat", 2, F | LST | STA, path(file::path_ptr)),
-    d(7, "poll", 3, D, g(desc::poll)),
+    d(7, "poll", 3, D, g(desc::poll).ret(Ret::Timeout)),
     d(8, "lseek", 3, D, fd(desc::lseek)),
-    d(9, "mmap", 6, D | M, g(mem::mmap)),
+    d(9, "mmap", 6, D | M, g(mem::mmap).ret(Ret::Hex)),
     d(10, "mprotect", 3, M, g(mem::mprotect)),
     d(11, "munmap", 2, M, g(mem::addr_len)),
-    d(12, "brk", 1, M, g(mem::brk)),
-    d(13, "rt_sigaction", 4, S, g(signal::rt_sigaction)),
-    d(14, "rt_sigprocmask", 4, S, g(signal::rt_sigprocmask)),
+    d(12, "brk", 1, M, g(mem::brk).ret(Ret::Hex)),
+    d(13, "rt_sigaction", 4, S, g(signal::rt_sigaction).with(&[signal::SIGACTION_CAP])),
+    d(14, "rt_sigprocmask", 4, S, g(signal::rt_sigprocmask).with(&[signal::sigset_cap(1)])),
     r(15, "rt_sigreturn", 0, S),
     d(16, "ioctl", 3, D, fd(desc::ioctl)),
     d(17, "pread64", 4, D, s(Dc::Pread)),
@@ -76,14 +76,14 @@ pub static X86_64: &[Row] = &[
     d(20, "writev", 3, D, s(Dc::Writev)),
     d(21, "access", 2, F, s(Dc::Access)),
     d(22, "pipe", 1, D, g(process::ptr1)),
-    d(23, "select", 5, D, g(desc::select)),
+    d(23, "select", 5, D, g(desc::select).ret(Ret::Timeout)),
     r(24, "sched_yield", 0, 0),
-    d(25, "mremap", 5, M, g(mem::mremap)),
+    d(25, "mremap", 5, M, g(mem::mremap).ret(Ret::Hex)),
     d(26, "msync", 3, M, g(mem::msync)),
     r(27, "mincore", 3, M),
     d(28, "madvise", 3, M, g(mem::madvise)),
     r(29, "shmget", 3, I),
-    r(30, "shmat", 3, I | M),
+    d(30, "shmat", 3, I | M, s(Dc::Generic).ret(Ret::Hex)),
     r(31, "shmctl", 3, I),
     d(32, "dup", 1, D, s(Dc::Fd)),
     d(33, "dup2", 2, D, fd(desc::dup2)),
@@ -107,7 +107,7 @@ pub static X86_64: &[Row] = &[
     d(51, "getsockname", 3, N, fd(net::getsockname)),
     d(52, "getpeername", 3, N, fd(net::getsockname)),
     d(53, "socketpair", 4, N, g(net::socketpair)),
-    d(54, "setsockopt", 5, N, fd(net::setsockopt)),
+    d(54, "setsockopt", 5, N, fd(net::setsockopt).with(&[Cap::Sized { arg: 3, len_arg: 4 }])),
     d(55, "getsockopt", 5, N, fd(net::getsockopt)),
     d(56, "clone", 5, P, g(process::clone)),
     r(57, "fork", 0, P),
@@ -135,20 +135,20 @@ pub static X86_64: &[Row] = &[
     d(79, "getcwd", 2, F, g(file::getcwd)),
     d(80, "chdir", 1, F, s(Dc::Path)),
     d(81, "fchdir", 1, D, s(Dc::Fd)),
-    d(82, "rename", 2, F, path(file::two_paths)),
+    d(82, "rename", 2, F, path(file::two_paths).with(&[Cap::Path(1)])),
     d(83, "mkdir", 2, F, s(Dc::PathMode)),
     d(84, "rmdir", 1, F, s(Dc::Path)),
     d(85, "creat", 2, D | F, s(Dc::PathMode)),
-    d(86, "link", 2, F, path(file::two_paths)),
+    d(86, "link", 2, F, path(file::two_paths).with(&[Cap::Path(1)])),
     d(87, "unlink", 1, F, s(Dc::Path)),
-    d(88, "symlink", 2, F, path(file::two_paths)),
+    d(88, "symlink", 2, F, path(file::two_paths).with(&[Cap::Path(1)])),
     d(89, "readlink", 3, F, path(file::readlink)),
     d(90, "chmod", 2, F, s(Dc::PathMode)),
     d(91, "fchmod", 2, D, fd(desc::fchmod)),
     d(92, "chown", 3, F, path(file::chown)),
     d(93, "fchown", 3, D, fd(desc::fchown)),
     d(94, "lchown", 3, F, path(file::chown)),
-    d(95, "umask", 1, 0, g(file::umask)),
+    d(95, "umask", 1, 0, g(file::umask).ret(Ret::Octal)),
     d(96, "gettimeofday", 2, K, g(process::ptr2)),
     d(97, "getrlimit", 2, 0, g(process::getrlimit)),
     d(98, "getrusage", 2, 0, g(process::getrusage)),
@@ -181,10 +181,10 @@ pub static X86_64: &[Row] = &[
     r(125, "capget", 2, C),
     r(126, "capset", 2, C),
     d(127, "rt_sigpending", 2, S, g(signal::set_size)),
-    d(128, "rt_sigtimedwait", 4, S, g(signal::rt_sigtimedwait)),
+    d(128, "rt_sigtimedwait", 4, S, g(signal::rt_sigtimedwait).with(&[signal::sigset_cap(0)])),
     d(129, "rt_sigqueueinfo", 3, S | P, g(signal::rt_sigqueueinfo)),
-    d(130, "rt_sigsuspend", 2, S, g(signal::set_size)),
-    d(131, "sigaltstack", 2, S, g(signal::sigaltstack)),
+    d(130, "rt_sigsuspend", 2, S, g(signal::rt_sigsuspend).with(&[signal::sigset_cap(0)])),
+    d(131, "sigaltstack", 2, S, g(signal::sigaltstack).with(&[signal::STACK_CAP])),
     r(132, "utime", 2, F),
     d(133, "mknod", 3, F, path(file::mknod)),
     d(134, "uselib", 1, F, s(Dc::Path)),
@@ -241,18 +241,18 @@ pub static X86_64: &[Row] = &[
     r(185, "security", 3, 0),
     r(186, "gettid", 0, U),
     d(187, "readahead", 3, D, fd(desc::readahead)),
-    d(188, "setxattr", 5, F, path(file::setxattr)),
-    d(189, "lsetxattr", 5, F, path(file::setxattr)),
-    d(190, "fsetxattr", 5, D, fd(file::fsetxattr)),
-    d(191, "getxattr", 4, F, path(file::getxattr)),
-    d(192, "lgetxattr", 4, F, path(file::getxattr)),
-    d(193, "fgetxattr", 4, D, fd(file::fgetxattr)),
+    d(188, "setxattr", 5, F, path(file::setxattr).with(file::XATTR_SET_CAPS)),
+    d(189, "lsetxattr", 5, F, path(file::setxattr).with(file::XATTR_SET_CAPS)),
+    d(190, "fsetxattr", 5, D, fd(file::fsetxattr).with(file::XATTR_SET_CAPS)),
+    d(191, "getxattr", 4, F, path(file::getxattr).with(&[Cap::Str(1)])),
+    d(192, "lgetxattr", 4, F, path(file::getxattr).with(&[Cap::Str(1)])),
+    d(193, "fgetxattr", 4, D, fd(file::fgetxattr).with(&[Cap::Str(1)])),
     d(194, "listxattr", 3, F, path(file::listxattr)),
     d(195, "llistxattr", 3, F, path(file::listxattr)),
     d(196, "flistxattr", 3, D, fd(file::flistxattr)),
-    d(197, "removexattr", 2, F, path(file::removexattr)),
-    d(198, "lremovexattr", 2, F, path(file::removexattr)),
-    r(199, "fremovexattr", 2, D),
+    d(197, "removexattr", 2, F, path(file::removexattr).with(&[Cap::Str(1)])),
+    d(198, "lremovexattr", 2, F, path(file::removexattr).with(&[Cap::Str(1)])),
+    d(199, "fremovexattr", 2, D, fd(file::fremovexattr).with(&[Cap::Str(1)])),
     d(200, "tkill", 2, S | P, g(signal::kill)),
     r(201, "time", 1, K),
     d(202, "futex", 6, 0, s(Dc::Futex)),
@@ -317,14 +317,14 @@ pub static X86_64: &[Row] = &[
     r(261, "futimesat", 3, D | F),
     d(262, "newfstatat", 4, D | F | FST | STA, at(file::newfstatat)),
     d(263, "unlinkat", 3, D | F, at(file::unlinkat)),
-    d(264, "renameat", 4, D | F, at(file::renameat)),
-    d(265, "linkat", 5, D | F, at(file::linkat)),
-    d(266, "symlinkat", 3, D | F, path(file::symlinkat)),
+    d(264, "renameat", 4, D | F, at(file::renameat).with(&[Cap::Path(3)])),
+    d(265, "linkat", 5, D | F, at(file::linkat).with(&[Cap::Path(3)])),
+    d(266, "symlinkat", 3, D | F, path(file::symlinkat).with(&[Cap::Path(2)])),
     d(267, "readlinkat", 4, D | F, at(file::readlinkat)),
     d(268, "fchmodat", 3, D | F, at(file::at_mode)),
     d(269, "faccessat", 3, D | F, at(file::faccessat)),
-    r(270, "pselect6", 6, D),
-    d(271, "ppoll", 5, D, g(desc::ppoll)),
+    d(270, "pselect6", 6, D, s(Dc::Generic).ret(Ret::Timeout)),
+    d(271, "ppoll", 5, D, g(desc::ppoll).ret(Ret::Timeout)),
     d(272, "unshare", 1, 0, g(process::unshare)),
     d(273, "set_robust_list", 2, 0, g(process::set_robust_list)),
     r(274, "get_robust_list", 3, 0),
@@ -342,7 +342,7 @@ pub static X86_64: &[Row] = &[
     r(286, "timerfd_settime", 4, D),
     r(287, "timerfd_gettime", 2, D),
     d(288, "accept4", 4, N, s(Dc::Accept4)),
-    d(289, "signalfd4", 4, D | S, g(signal::signalfd4)),
+    d(289, "signalfd4", 4, D | S, g(signal::signalfd4).with(&[signal::sigset_cap(1)])),
     d(290, "eventfd2", 2, D, g(desc::eventfd2)),
     d(291, "epoll_create1", 1, D, g(desc::epoll_create1)),
     d(292, "dup3", 3, D, fd(desc::dup3)),
@@ -369,7 +369,7 @@ pub static X86_64: &[Row] = &[
     r(313, "finit_module", 3, D),
     r(314, "sched_setattr", 3, 0),
     r(315, "sched_getattr", 4, 0),
-    d(316, "renameat2", 5, D | F, at(file::renameat2)),
+    d(316, "renameat2", 5, D | F, at(file::renameat2).with(&[Cap::Path(3)])),
     r(317, "seccomp", 3, 0),
     d(318, "getrandom", 3, 0, g(process::getrandom)),
     d(319, "memfd_create", 2, D, path(file::memfd_create)),

@@ -11,7 +11,7 @@
 use std::collections::HashSet;
 use std::fmt::Write;
 
-use crate::decode::{self, format, xlat};
+use crate::decode::{self, Ret, format, xlat};
 use crate::event::{Call, Event, ExitStatus, Outcome};
 
 use super::{Config, Only, Timestamps};
@@ -71,6 +71,23 @@ pub fn result(out: &mut String, ret: i64) {
     } else {
         // An injected retval below -4095 is a (strange) success value, not an errno.
         let _ = write!(out, "= {ret}");
+    }
+}
+
+/// A result printed as the syscall table says (`Ret`): the addresses brk and mmap return in
+/// hex, umask's previous mask in octal (`= 022`), `= 0 (Timeout)` for poll and select; failures
+/// as [`result`].
+pub fn typed_result(out: &mut String, kind: Ret, ret: i64) {
+    match (kind, ret) {
+        (Ret::Hex, 0..) => {
+            let _ = write!(out, "= {ret:#x}");
+        }
+        (Ret::Octal, 0..) => {
+            out.push_str("= ");
+            format::file_mode(out, ret as u32);
+        }
+        (Ret::Timeout, 0) => out.push_str("= 0 (Timeout)"),
+        _ => result(out, ret),
     }
 }
 
@@ -146,12 +163,7 @@ impl Formatter {
             | Outcome::Returned { ret, .. }
             | Outcome::Injected { ret, .. }
             | Outcome::Denied { ret } => {
-                if ret >= 0 && returns_address(ev.call) {
-                    // strace prints the addresses brk, mmap and friends return in hex.
-                    let _ = write!(out, "= {ret:#x}");
-                } else {
-                    result(out, ret);
-                }
+                typed_result(out, ret_kind(ev.call), ret);
                 if ret >= 0
                     && let Some(d) = &ev.ret_desc
                 {
@@ -200,9 +212,12 @@ impl Formatter {
     }
 }
 
-/// Calls whose successful result is an address.
-fn returns_address(call: Call) -> bool {
-    matches!(call, Call::Native(nr) if [libc::SYS_brk, libc::SYS_mmap, libc::SYS_mremap, libc::SYS_shmat].contains(&i64::from(nr)))
+/// How the table says a call's successful result prints (other ABIs' calls: in decimal).
+fn ret_kind(call: Call) -> Ret {
+    match call {
+        Call::Native(nr) => decode::registry().get(i64::from(nr)).map_or(Ret::Int, |sc| sc.row.dec.ret),
+        Call::Foreign { .. } => Ret::Int,
+    }
 }
 
 /// The name a call is listed under in the summary (`read`, `i386:connect`).
@@ -210,5 +225,40 @@ pub fn call_name(ev: &Event) -> String {
     match ev.call {
         Call::Native(nr) => decode::syscall_name(nr),
         Call::Foreign { arch, nr } => decode::foreign_name(arch, nr),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn typed(kind: Ret, ret: i64) -> String {
+        let mut s = String::new();
+        typed_result(&mut s, kind, ret);
+        s
+    }
+
+    #[test]
+    fn results_print_as_the_table_says() {
+        assert_eq!(typed(Ret::Hex, 0x7f00_0000_1000), "= 0x7f0000001000");
+        assert_eq!(typed(Ret::Octal, 0o22), "= 022");
+        assert_eq!(typed(Ret::Octal, 0), "= 000");
+        assert_eq!(typed(Ret::Timeout, 0), "= 0 (Timeout)");
+        assert_eq!(typed(Ret::Timeout, 2), "= 2");
+        assert_eq!(typed(Ret::Int, 0), "= 0");
+        assert_eq!(typed(Ret::Timeout, -4), "= -1 EINTR (Interrupted system call)");
+        assert_eq!(typed(Ret::Hex, -12), "= -1 ENOMEM (Cannot allocate memory)");
+    }
+
+    #[test]
+    fn the_table_names_the_result_kinds() {
+        let kind = |nr: i64| ret_kind(Call::Native(nr as u32));
+        assert_eq!(kind(libc::SYS_mmap), Ret::Hex);
+        assert_eq!(kind(libc::SYS_shmat), Ret::Hex);
+        assert_eq!(kind(libc::SYS_umask), Ret::Octal);
+        assert_eq!(kind(libc::SYS_poll), Ret::Timeout);
+        assert_eq!(kind(libc::SYS_pselect6), Ret::Timeout);
+        assert_eq!(kind(libc::SYS_epoll_wait), Ret::Int);
+        assert_eq!(kind(libc::SYS_read), Ret::Int);
     }
 }

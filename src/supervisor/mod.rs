@@ -730,7 +730,7 @@ impl<'a> Supervisor<'a> {
             && self.cfg.log
             && let Some(sc) = sc
         {
-            capture::capture(sc.decoder, n.tid(), &n.args(), self.cfg.limits, &mut blobs);
+            capture::capture(&sc.row.dec, n.tid(), &n.args(), self.cfg.limits, &mut blobs);
             // Bytes read for a notification that died meanwhile may belong to another thread
             // that reused the id: drop them.
             if !blobs.is_empty() && !self.listener.id_valid(n.id()) {
