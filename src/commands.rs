@@ -69,7 +69,12 @@ pub fn check(path: &Path, bpf: bool) -> Result<String, PolicyError> {
             let _ = writeln!(out, "  also refuses (EPERM, see [network]): {}", refused.join(", "));
         }
     }
-    let trapped = crate::filter::trapped_set(&p.trace.union(&p.intercepted()));
+    let selected = p.trace.union(&p.intercepted());
+    let trapped = crate::filter::trapped_set(&selected, p.execute.unwrap_or(true));
+    let changers = crate::filter::CONTEXT_CHANGERS
+        .iter()
+        .filter_map(|n| crate::decode::registry().by_name(n))
+        .any(|sc| trapped.contains(sc.nr()) && !selected.contains(sc.nr()));
     match crate::filter::context(&trapped).and_then(|(_, unknown)| Ok((unknown, crate::filter::pseudo_code(&trapped)?)))
     {
         Ok((unknown, pfc)) => {
@@ -81,7 +86,12 @@ pub fn check(path: &Path, bpf: bool) -> Result<String, PolicyError> {
                     format!("{abi} {}{socketcall}", names.iter().filter(|n| **n != "socketcall").count())
                 })
                 .collect();
-            let _ = writeln!(out, "  traps (with execve, execveat), per ABI: {}", counts.join(", "));
+            let with = if changers {
+                "execve, execveat and the calls that change credentials, root or namespaces"
+            } else {
+                "execve, execveat"
+            };
+            let _ = writeln!(out, "  traps (with {with}), per ABI: {}", counts.join(", "));
             let native: Vec<&str> = abis.first().map(|(_, n)| n.clone()).unwrap_or_default();
             for (abi, names) in abis.iter().skip(1) {
                 let lacking: Vec<&str> = native.iter().filter(|n| !names.contains(n)).copied().collect();

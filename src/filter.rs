@@ -29,11 +29,55 @@ pub enum FilterError {
     Export(String),
 }
 
-/// The syscalls the filter sends to the supervisor: the policy's plus the always-trapped ones.
-pub fn trapped_set(selected: &SyscallSet) -> SyscallSet {
+/// Syscalls that change what a path lookup of the calling thread sees: its credentials, root
+/// or namespaces. Trapped (and answered CONTINUE, unlogged unless selected) whenever interpose
+/// may execute path calls, so that what it knows of each thread's context is dropped when the
+/// thread changes it (see `supervisor::context`).
+/// (The first nine have i386 twins with 32-bit ids, `setuid32`..., trapped as well.)
+pub const CONTEXT_CHANGERS: &[&str] = &[
+    "setuid",
+    "setgid",
+    "setreuid",
+    "setregid",
+    "setresuid",
+    "setresgid",
+    "setfsuid",
+    "setfsgid",
+    "setgroups",
+    "capset",
+    "chroot",
+    "pivot_root",
+    "setns",
+    "unshare",
+];
+
+/// The path calls interpose may execute in the program's context.
+pub const PATH_CALLS: &[&str] = &[
+    "stat",
+    "lstat",
+    "newfstatat",
+    "statx",
+    "statfs",
+    "readlink",
+    "readlinkat",
+    "access",
+    "faccessat",
+    "faccessat2",
+    "open",
+    "openat",
+    "chdir",
+    "getcwd",
+];
+
+/// The syscalls the filter sends to the supervisor: the policy's plus the always-trapped ones,
+/// and the context changers when `execute` lets path calls run.
+pub fn trapped_set(selected: &SyscallSet, execute: bool) -> SyscallSet {
     let mut set = *selected;
-    for name in ALWAYS_TRAPPED {
-        if let Some(sc) = crate::decode::registry().by_name(name) {
+    let reg = crate::decode::registry();
+    let path_calls = execute && PATH_CALLS.iter().filter_map(|n| reg.by_name(n)).any(|sc| selected.contains(sc.nr()));
+    let extra: &[&str] = if path_calls { CONTEXT_CHANGERS } else { &[] };
+    for name in ALWAYS_TRAPPED.iter().chain(extra) {
+        if let Some(sc) = reg.by_name(name) {
             set.insert(sc.nr());
         }
     }
@@ -82,6 +126,14 @@ pub fn context(trapped: &SyscallSet) -> Result<(ScmpFilterContext, Vec<&'static 
         let abi = new(Some(arch)).and_then(|mut other| {
             for nr in trapped.iter() {
                 let _ = other.add_rule(ScmpAction::Notify, ScmpSyscall::from(nr as i32));
+                // i386 has 32-bit-id twins of the credential calls, with names of their own.
+                if arch == ScmpArch::X86
+                    && let Some(sc) = crate::decode::registry().get(i64::from(nr))
+                    && CONTEXT_CHANGERS[..9].contains(&sc.name())
+                    && let Ok(twin) = ScmpSyscall::from_name_by_arch(&format!("{}32", sc.name()), arch)
+                {
+                    let _ = other.add_rule(ScmpAction::Notify, twin);
+                }
             }
             ctx.merge(other).map(drop).map_err(lib("to merge an ABI's filter"))
         });

@@ -117,7 +117,7 @@ fn internal(what: &str) -> impl Fn(nix::Error) -> RunError + '_ {
 /// Runs the program to completion; returns how it ended.
 pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
     let kernel = kernel::check().map_err(RunError::Kernel)?;
-    let trapped = filter::trapped_set(&opts.policy.trace.union(&opts.policy.intercepted()));
+    let trapped = filter::trapped_set(&opts.policy.trace.union(&opts.policy.intercepted()), opts.execute);
     let bpf = filter::compile(&trapped, &opts.policy.named)?;
     let program = Program::resolve(&opts.program, &opts.args)?;
 

@@ -413,7 +413,16 @@ pub fn readahead(a: &mut Args, v: &[u64; 6]) {
 /// getdents64(fd, dirp, count): the entries are an output.
 pub fn getdents(a: &mut Args, v: &[u64; 6]) {
     a.fd(v[0]);
-    a.ptr(v[1]);
+    match a.output() {
+        // The entries, by count, as strace prints them without -v.
+        Some(super::capture::Blob::Count(n)) => {
+            let n = *n;
+            let out = a.arg();
+            super::format::ptr(out, v[1]);
+            let _ = std::fmt::Write::write_fmt(out, format_args!(" /* {n} entries */"));
+        }
+        _ => a.ptr(v[1]),
+    }
     a.uint(v[2]);
 }
 

@@ -66,10 +66,9 @@ fn mknod_mode(a: &mut Args, mode: u64, dev: u64) {
         xlat::constant(out, FILE_TYPES, ty, "S_IF");
         out.push('|');
     }
-    let _ = write!(out, "{:#03o}", mode & 0o7777);
+    super::format::file_mode(out, mode & 0o7777);
     if ty == libc::S_IFCHR as u64 || ty == libc::S_IFBLK as u64 {
-        let (major, minor) = (libc::major(dev), libc::minor(dev));
-        let _ = write!(a.arg(), "makedev({major:#x}, {minor:#x})");
+        makedev(a.arg(), dev);
     }
 }
 
@@ -83,7 +82,7 @@ pub fn path_ptr(a: &mut Args, v: &[u64; 6]) {
 pub fn newfstatat(a: &mut Args, v: &[u64; 6]) {
     a.dirfd(v[0]);
     a.path();
-    a.ptr(v[2]);
+    out_struct(a, v[2], stat_struct);
     at_flags(a, v[3]);
 }
 
@@ -99,7 +98,7 @@ pub fn statx(a: &mut Args, v: &[u64; 6]) {
         xlat::flags(out, AT_FLAGS, flags & !AT_STATX_SYNC_TYPE, "0");
     }
     a.flags(STATX_MASK, v[3] as u32 as u64, "0");
-    a.ptr(v[4]);
+    out_struct(a, v[4], statx_struct);
 }
 
 /// faccessat(dirfd, path, mode), faccessat2(dirfd, path, mode, flags).
@@ -117,7 +116,7 @@ pub fn faccessat2(a: &mut Args, v: &[u64; 6]) {
 /// readlink(path, buf, bufsiz): the buffer is an output.
 pub fn readlink(a: &mut Args, v: &[u64; 6]) {
     a.path();
-    a.ptr(v[1]);
+    a.out_string(v[1]);
     a.udec(v[2]);
 }
 
@@ -125,7 +124,7 @@ pub fn readlink(a: &mut Args, v: &[u64; 6]) {
 pub fn readlinkat(a: &mut Args, v: &[u64; 6]) {
     a.dirfd(v[0]);
     a.path();
-    a.ptr(v[2]);
+    a.out_string(v[2]);
     a.udec(v[3]);
 }
 
@@ -209,7 +208,7 @@ pub fn fremovexattr(a: &mut Args, v: &[u64; 6]) {
 
 /// getcwd(buf, size): the buffer is an output.
 pub fn getcwd(a: &mut Args, v: &[u64; 6]) {
-    a.ptr(v[0]);
+    a.out_path(v[0]);
     a.udec(v[1]);
 }
 
@@ -333,4 +332,236 @@ pub fn inotify_add_watch(a: &mut Args, v: &[u64; 6]) {
     a.fd(v[0]);
     a.ptr(v[1]);
     a.hex(v[2]);
+}
+
+/// A file mode as strace prints it in a stat struct: `S_IFDIR|S_ISVTX|0777`.
+pub fn mode_text(out: &mut String, mode: u32) {
+    let ty = u64::from(mode & libc::S_IFMT);
+    if ty != 0 {
+        xlat::constant(out, FILE_TYPES, ty, "S_IF");
+        out.push('|');
+    }
+    for (bit, name) in [(libc::S_ISUID, "S_ISUID"), (libc::S_ISGID, "S_ISGID"), (libc::S_ISVTX, "S_ISVTX")] {
+        if mode & bit != 0 {
+            out.push_str(name);
+            out.push('|');
+        }
+    }
+    super::format::file_mode(out, mode & 0o777);
+}
+
+/// `makedev(0x1, 0x3)`, with glibc's split of a device number.
+fn makedev(out: &mut String, dev: u64) {
+    let (major, minor) = (libc::major(dev), libc::minor(dev));
+    out.push_str("makedev(");
+    super::format::hex(out, u64::from(major));
+    out.push_str(", ");
+    super::format::hex(out, u64::from(minor));
+    out.push(')');
+}
+
+fn word(b: &[u8], at: usize) -> u64 {
+    b.get(at..at + 8).map_or(0, |w| u64::from_ne_bytes(w.try_into().expect("8 bytes")))
+}
+
+fn half(b: &[u8], at: usize) -> u32 {
+    b.get(at..at + 4).map_or(0, |w| u32::from_ne_bytes(w.try_into().expect("4 bytes")))
+}
+
+/// A `struct stat` (x86_64 layout) as strace abbreviates it: `{st_mode=S_IFREG|0644,
+/// st_size=1234, ...}`, or `st_rdev=makedev(...)` in place of the size for a device.
+pub fn stat_struct(out: &mut String, st: &[u8]) {
+    let mode = half(st, 24);
+    out.push_str("{st_mode=");
+    mode_text(out, mode);
+    let ty = mode & libc::S_IFMT;
+    if ty == libc::S_IFCHR || ty == libc::S_IFBLK {
+        out.push_str(", st_rdev=");
+        makedev(out, word(st, 40));
+    } else {
+        let _ = write!(out, ", st_size={}", word(st, 48) as i64);
+    }
+    out.push_str(", ...}");
+}
+
+pub static STATX_ATTRS: Table = x![
+    STATX_ATTR_COMPRESSED,
+    STATX_ATTR_IMMUTABLE,
+    STATX_ATTR_APPEND,
+    STATX_ATTR_NODUMP,
+    STATX_ATTR_ENCRYPTED,
+    STATX_ATTR_AUTOMOUNT,
+    STATX_ATTR_MOUNT_ROOT,
+    STATX_ATTR_VERITY,
+    STATX_ATTR_DAX,
+];
+
+/// A `struct statx` as strace abbreviates it: `{stx_mask=..., stx_attributes=...,
+/// stx_mode=S_IFDIR|0755, stx_size=4096, ...}`.
+pub fn statx_struct(out: &mut String, st: &[u8]) {
+    out.push_str("{stx_mask=");
+    xlat::flags(out, STATX_MASK, u64::from(half(st, 0)), "0");
+    out.push_str(", stx_attributes=");
+    xlat::flags(out, STATX_ATTRS, word(st, 8), "0");
+    out.push_str(", stx_mode=");
+    mode_text(out, u32::from(u16::from_ne_bytes([st[28], st[29]])));
+    let _ = write!(out, ", stx_size={}, ...}}", word(st, 40));
+}
+
+/// Filesystem magics strace names (`f_type`).
+pub static FS_MAGICS: Table = x![
+    EXT2_SUPER_MAGIC = 0xef53,
+    TMPFS_MAGIC = 0x0102_1994,
+    PROC_SUPER_MAGIC = 0x9fa0,
+    SYSFS_MAGIC = 0x6265_6572,
+    OVERLAYFS_SUPER_MAGIC = 0x794c_7630,
+    BTRFS_SUPER_MAGIC = 0x9123_683e,
+    XFS_SUPER_MAGIC = 0x5846_5342,
+    DEVPTS_SUPER_MAGIC = 0x1cd1,
+    CGROUP_SUPER_MAGIC = 0x0027_e0eb,
+    CGROUP2_SUPER_MAGIC = 0x6367_7270,
+    NFS_SUPER_MAGIC = 0x6969,
+    FUSE_SUPER_MAGIC = 0x6573_5546,
+    SQUASHFS_MAGIC = 0x7371_7368,
+    MSDOS_SUPER_MAGIC = 0x4d44,
+    RAMFS_MAGIC = 0x8584_58f6,
+    TRACEFS_MAGIC = 0x7472_6163,
+    DEBUGFS_MAGIC = 0x6462_6720,
+];
+
+/// `f_flags` of statfs (the `ST_*` mount flags).
+pub static STATFS_FLAGS: Table = x![
+    ST_RDONLY = 0x1,
+    ST_NOSUID = 0x2,
+    ST_NODEV = 0x4,
+    ST_NOEXEC = 0x8,
+    ST_SYNCHRONOUS = 0x10,
+    ST_VALID = 0x20,
+    ST_MANDLOCK = 0x40,
+    ST_NOATIME = 0x400,
+    ST_NODIRATIME = 0x800,
+    ST_RELATIME = 0x1000,
+    ST_NOSYMFOLLOW = 0x2000,
+];
+
+/// A `struct statfs` (x86_64 layout) as strace prints it, every field.
+pub fn statfs_struct(out: &mut String, st: &[u8]) {
+    out.push_str("{f_type=");
+    xlat::constant(out, FS_MAGICS, word(st, 0) & 0xffff_ffff, "");
+    let _ = write!(
+        out,
+        ", f_bsize={}, f_blocks={}, f_bfree={}, f_bavail={}, f_files={}, f_ffree={}, f_fsid={{val=[",
+        word(st, 8) as i64,
+        word(st, 16),
+        word(st, 24),
+        word(st, 32),
+        word(st, 40),
+        word(st, 48),
+    );
+    super::format::hex(out, u64::from(half(st, 56)));
+    out.push_str(", ");
+    super::format::hex(out, u64::from(half(st, 60)));
+    let _ = write!(out, "]}}, f_namelen={}, f_frsize={}, f_flags=", word(st, 64) as i64, word(st, 72) as i64);
+    xlat::flags(out, STATFS_FLAGS, word(st, 80), "0");
+    out.push('}');
+}
+
+/// An output struct printed by `print` when the call completed in the supervisor, else its
+/// address.
+fn out_struct(a: &mut Args, addr: u64, print: fn(&mut String, &[u8])) {
+    match a.output() {
+        Some(super::capture::Blob::Bytes { data, .. }) => {
+            let data = data.clone();
+            print(a.arg(), &data);
+        }
+        _ => a.ptr(addr),
+    }
+}
+
+/// stat(path, buf), lstat.
+pub fn stat(a: &mut Args, v: &[u64; 6]) {
+    a.path();
+    out_struct(a, v[1], stat_struct);
+}
+
+/// fstat(fd, buf).
+pub fn fstat(a: &mut Args, v: &[u64; 6]) {
+    a.fd(v[0]);
+    out_struct(a, v[1], stat_struct);
+}
+
+/// statfs(path, buf).
+pub fn statfs(a: &mut Args, v: &[u64; 6]) {
+    a.path();
+    out_struct(a, v[1], statfs_struct);
+}
+
+/// fstatfs(fd, buf).
+pub fn fstatfs(a: &mut Args, v: &[u64; 6]) {
+    a.fd(v[0]);
+    out_struct(a, v[1], statfs_struct);
+}
+
+#[cfg(test)]
+mod output_tests {
+    use super::*;
+
+    fn put(b: &mut [u8], at: usize, v: &[u8]) {
+        b[at..at + v.len()].copy_from_slice(v);
+    }
+
+    #[test]
+    fn stat_structs_like_strace() {
+        let mut st = vec![0u8; 144];
+        put(&mut st, 24, &(libc::S_IFDIR | libc::S_ISVTX | 0o777).to_ne_bytes());
+        put(&mut st, 48, &4096i64.to_ne_bytes());
+        let mut out = String::new();
+        stat_struct(&mut out, &st);
+        assert_eq!(out, "{st_mode=S_IFDIR|S_ISVTX|0777, st_size=4096, ...}");
+        put(&mut st, 24, &(libc::S_IFCHR | 0o666).to_ne_bytes());
+        put(&mut st, 40, &libc::makedev(1, 3).to_ne_bytes());
+        out.clear();
+        stat_struct(&mut out, &st);
+        assert_eq!(out, "{st_mode=S_IFCHR|0666, st_rdev=makedev(0x1, 0x3), ...}");
+        put(&mut st, 40, &libc::makedev(0x88, 0).to_ne_bytes());
+        out.clear();
+        stat_struct(&mut out, &st);
+        assert_eq!(out, "{st_mode=S_IFCHR|0666, st_rdev=makedev(0x88, 0), ...}");
+    }
+
+    #[test]
+    fn statx_and_statfs_like_strace() {
+        let mut sx = vec![0u8; 256];
+        put(&mut sx, 0, &(libc::STATX_BASIC_STATS | libc::STATX_MNT_ID).to_ne_bytes());
+        put(&mut sx, 28, &((libc::S_IFCHR | 0o666) as u16).to_ne_bytes());
+        let mut out = String::new();
+        statx_struct(&mut out, &sx);
+        assert_eq!(
+            out,
+            "{stx_mask=STATX_BASIC_STATS|STATX_MNT_ID, stx_attributes=0, stx_mode=S_IFCHR|0666, stx_size=0, ...}"
+        );
+        let mut sf = vec![0u8; 120];
+        put(&mut sf, 0, &0xef53i64.to_ne_bytes());
+        put(&mut sf, 8, &4096i64.to_ne_bytes());
+        put(&mut sf, 64, &255i64.to_ne_bytes());
+        put(&mut sf, 80, &0x1020i64.to_ne_bytes());
+        out.clear();
+        statfs_struct(&mut out, &sf);
+        assert_eq!(
+            out,
+            "{f_type=EXT2_SUPER_MAGIC, f_bsize=4096, f_blocks=0, f_bfree=0, f_bavail=0, f_files=0, f_ffree=0, \
+             f_fsid={val=[0, 0]}, f_namelen=255, f_frsize=0, f_flags=ST_VALID|ST_RELATIME}"
+        );
+    }
+
+    #[test]
+    fn layouts_are_the_kernels() {
+        assert_eq!(std::mem::size_of::<libc::stat>(), 144);
+        assert_eq!(std::mem::offset_of!(libc::stat, st_rdev), 40);
+        assert_eq!(std::mem::offset_of!(libc::stat, st_size), 48);
+        assert_eq!(std::mem::offset_of!(libc::statx, stx_mode), 28);
+        assert_eq!(std::mem::offset_of!(libc::statx, stx_size), 40);
+        assert_eq!(std::mem::offset_of!(libc::statfs, f_namelen), 64);
+        assert_eq!(std::mem::size_of::<libc::statfs>(), 120);
+    }
 }

@@ -52,8 +52,11 @@ pub fn call(
         (Read | Pread | Readv | Recvfrom | Recvmsg | Accept | Accept4, None) => &[],
         _ => blobs,
     };
-    let mut a = Args { out, first: true, blobs: shown.iter(), opts, fd_desc, starts: Vec::new() };
+    let mut a = Args { out, first: true, blobs: shown.iter(), exit: [].iter(), opts, fd_desc, starts: Vec::new() };
     if let Some(print) = sc.row.dec.print {
+        // A family printer reads the entry captures and the output arguments separately.
+        a.blobs = blobs.iter();
+        a.exit = exit.unwrap_or(&[]).iter();
         print(&mut a, args);
         let starts = std::mem::take(&mut a.starts);
         let end = out.len();
@@ -214,6 +217,15 @@ pub fn call(
     spans(&starts, end)
 }
 
+/// `[16]`, or `[128 => 16]` when the call changed the length.
+pub fn socklen_pair(out: &mut String, before: u64, after: u64) {
+    if before == after {
+        let _ = write!(out, "[{after}]");
+    } else {
+        let _ = write!(out, "[{before} => {after}]");
+    }
+}
+
 /// Argument spans from their start offsets: each ends where the next one's ", " begins.
 fn spans(starts: &[usize], end: usize) -> Vec<std::ops::Range<usize>> {
     let mut v = Vec::with_capacity(starts.len());
@@ -236,8 +248,15 @@ pub fn raw_call(
     out.push_str(name);
     out.push('(');
     let mask = if arg_bits >= 64 { u64::MAX } else { (1u64 << arg_bits) - 1 };
-    let mut a =
-        Args { out, first: true, blobs: [].iter(), opts: Options { strsize: 0 }, fd_desc: None, starts: Vec::new() };
+    let mut a = Args {
+        out,
+        first: true,
+        blobs: [].iter(),
+        exit: [].iter(),
+        opts: Options { strsize: 0 },
+        fd_desc: None,
+        starts: Vec::new(),
+    };
     for &v in &args[..nargs.min(6)] {
         a.hex(v & mask);
     }
@@ -253,6 +272,8 @@ pub struct Args<'a, 'b> {
     out: &'a mut String,
     first: bool,
     blobs: std::slice::Iter<'b, Blob>,
+    /// Output arguments of a call that completed in the supervisor (empty otherwise).
+    exit: std::slice::Iter<'b, Blob>,
     opts: Options,
     /// `-y` text for the first descriptor argument, used once.
     fd_desc: Option<&'b str>,
@@ -260,7 +281,7 @@ pub struct Args<'a, 'b> {
     starts: Vec<usize>,
 }
 
-impl Args<'_, '_> {
+impl<'b> Args<'_, 'b> {
     pub(super) fn sep(&mut self) {
         if !self.first {
             self.out.push_str(", ");
@@ -340,6 +361,48 @@ impl Args<'_, '_> {
         match self.blobs.next() {
             Some(Blob::Bytes { data, complete }) => quote(self.out, data, !complete),
             _ => ptr(self.out, addr),
+        }
+    }
+
+    /// The next output argument, when the call completed in the supervisor.
+    pub(super) fn output(&mut self) -> Option<&'b Blob> {
+        self.exit.next()
+    }
+
+    /// An output buffer as a string cut at `-s` (readlink's target), or its address.
+    pub(super) fn out_string(&mut self, addr: u64) {
+        self.sep();
+        match self.exit.next() {
+            Some(Blob::Bytes { data, .. }) => {
+                let n = data.len().min(self.opts.strsize);
+                quote(self.out, &data[..n], n < data.len());
+            }
+            _ => ptr(self.out, addr),
+        }
+    }
+
+    /// An output path, printed whole (getcwd's; without its NUL), or its address.
+    pub(super) fn out_path(&mut self, addr: u64) {
+        self.sep();
+        match self.exit.next() {
+            Some(Blob::Bytes { data, .. }) => quote(self.out, data.strip_suffix(&[0]).unwrap_or(data), false),
+            _ => ptr(self.out, addr),
+        }
+    }
+
+    /// An output sockaddr and its length (`{...}, [16]`, `[128 => 16]`), or both addresses.
+    pub(super) fn out_sockaddr(&mut self, addr: u64, lenp: u64) {
+        match (self.exit.next(), self.exit.next(), self.exit.next()) {
+            (Some(Blob::Bytes { data, .. }), Some(Blob::Count(i)), Some(Blob::Count(o))) => {
+                self.sep();
+                sockaddr(self.out, data, *o as u32);
+                self.sep();
+                socklen_pair(self.out, *i, *o);
+            }
+            _ => {
+                self.ptr(addr);
+                self.ptr(lenp);
+            }
         }
     }
 
@@ -448,6 +511,7 @@ impl Args<'_, '_> {
             out: &mut *self.out,
             first: true,
             blobs: self.blobs.clone(),
+            exit: [].iter(),
             opts: self.opts,
             fd_desc: None,
             starts: Vec::new(),

@@ -2,7 +2,8 @@
 //! `net.c`, `sockaddr.c`). connect, bind, accept, socket and the transfers keep their shapes in
 //! `format`, where the executor's results are shown.
 
-use super::format::Args;
+use super::capture::Blob;
+use super::format::{self, Args};
 use super::xlat::{self, Table, x};
 
 pub static LEVELS: Table = x![
@@ -358,8 +359,41 @@ pub fn setsockopt(a: &mut Args, v: &[u64; 6]) {
 pub fn getsockopt(a: &mut Args, v: &[u64; 6]) {
     a.fd(v[0]);
     level_and_name(a, v[1], v[2]);
-    a.ptr(v[3]);
-    a.ptr(v[4]);
+    match (a.output(), a.output(), a.output()) {
+        (Some(Blob::Bytes { data, .. }), Some(Blob::Count(i)), Some(Blob::Count(o))) => {
+            let (data, i, o) = (data.clone(), *i, *o);
+            sockopt_value(a.arg(), v[1] as i32, v[2] as i32, &data, v[3]);
+            format::socklen_pair(a.arg(), i, o);
+        }
+        _ => {
+            a.ptr(v[3]);
+            a.ptr(v[4]);
+        }
+    }
+}
+
+/// A getsockopt value as strace prints it: an int in brackets (`[1]`; SO_ERROR as the errno
+/// name, `[ECONNREFUSED]`), else the address.
+fn sockopt_value(out: &mut String, level: i32, name: i32, data: &[u8], addr: u64) {
+    use std::fmt::Write;
+    if data.len() != 4 {
+        format::ptr(out, addr);
+        return;
+    }
+    let v = i32::from_ne_bytes(data.try_into().expect("4 bytes"));
+    match (level, name) {
+        (libc::SOL_SOCKET, libc::SO_ERROR) if v != 0 => match xlat::errno_name(v) {
+            Some(e) => {
+                let _ = write!(out, "[{e}]");
+            }
+            None => {
+                let _ = write!(out, "[{v}]");
+            }
+        },
+        _ => {
+            let _ = write!(out, "[{v}]");
+        }
+    }
 }
 
 /// socketpair(domain, type, protocol, sv): as socket, then the pair (an output).
@@ -396,8 +430,7 @@ pub fn shutdown(a: &mut Args, v: &[u64; 6]) {
 /// getsockname(fd, addr, addrlen), getpeername: both are outputs.
 pub fn getsockname(a: &mut Args, v: &[u64; 6]) {
     a.fd(v[0]);
-    a.ptr(v[1]);
-    a.ptr(v[2]);
+    a.out_sockaddr(v[1], v[2]);
 }
 
 /// sendmmsg(fd, msgvec, vlen, flags), recvmmsg(fd, msgvec, vlen, flags, timeout).

@@ -104,7 +104,12 @@ pub struct Executor {
     pidfds: HashMap<u32, OwnedFd>,
     scratch: Vec<u8>,
     strsize: usize,
-    log: bool,
+    pub(super) log: bool,
+    /// The program's filesystem context, for path calls (made on first use).
+    pub(super) contexts: Option<super::context::Contexts>,
+    /// Exit events report the results of calls left to the kernel: lookups that only the
+    /// kernel can complete are then not probed first (see `meta::probe`).
+    pub exits: bool,
     /// `-y` (1) / `-yy` (2): describe the sockets an accept returns.
     pub describe: u8,
     /// The byte cap of the call being executed (a `short=` fault).
@@ -153,6 +158,8 @@ impl Executor {
             scratch: Vec::new(),
             strsize,
             log,
+            contexts: None,
+            exits: false,
             describe: 0,
             cap: None,
             cut_to: None,
@@ -161,8 +168,11 @@ impl Executor {
     }
 
     /// Whether `decoder` (for syscall `name`) is one the executor knows.
-    pub fn handles(decoder: Decoder, name: &str) -> bool {
+    pub fn handles(decoder: Decoder, name: &str, nr: u32) -> bool {
         use Decoder::*;
+        if Self::meta_handles(nr) {
+            return true;
+        }
         match decoder {
             Read | Pread | Readv | Write | Pwrite | Writev | Recvfrom | Sendto | Recvmsg | Sendmsg | Accept
             | Accept4 => true,
@@ -264,7 +274,7 @@ impl Executor {
             Decoder::SockaddrIn => self.connect(listener, n),
             Decoder::Accept => self.accept(listener, n, 0),
             Decoder::Accept4 => self.accept(listener, n, a[3] as i32),
-            _ => None,
+            _ => self.meta(listener, n),
         };
         match r {
             Some(done) => Execution::Done(done),
@@ -689,7 +699,7 @@ impl Executor {
         Ok((local, nonblocking))
     }
 
-    fn read_u32(&self, tid: u32, addr: u64) -> Option<u32> {
+    pub(super) fn read_u32(&self, tid: u32, addr: u64) -> Option<u32> {
         let mut b = [0u8; 4];
         (mem::read(tid, addr, &mut b).ok()? == 4).then(|| u32::from_ne_bytes(b))
     }

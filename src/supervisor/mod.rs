@@ -15,11 +15,13 @@
 //!
 //! The run ends when the listener hangs up: every task that held the filter has been released.
 
+pub mod context;
 pub mod delay;
 pub mod exec;
 pub mod exits;
 pub mod guard;
 pub mod inject;
+pub mod meta;
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -162,6 +164,7 @@ impl<'a> Completer<'a> {
     fn new(listener: &'a Listener, cfg: &Config, sink: Option<Sink>) -> Self {
         let mut executor = exec::Executor::new(cfg.limits.strsize, cfg.log);
         executor.describe = cfg.decode_fds;
+        executor.exits = cfg.exits.is_some();
         Completer {
             listener,
             execute: cfg.execute,
@@ -265,7 +268,9 @@ impl Completer<'_> {
             (None, None) => {
                 // short=/rate= shape the call as it runs: executed even when not traced.
                 let executable = p.sc.filter(|sc| {
-                    (p.traced || inject::shapes(inj)) && self.execute && exec::Executor::handles(sc.decoder, sc.name())
+                    (p.traced || inject::shapes(inj))
+                        && self.execute
+                        && exec::Executor::handles(sc.decoder, sc.name(), sc.nr())
                 });
                 match executable.map(|sc| self.executor.execute(self.listener, &p.n, sc.decoder, inject::cap(inj))) {
                     None | Some(exec::Execution::Declined) => (Response::Continue, Outcome::Continued),
@@ -711,6 +716,22 @@ impl<'a> Supervisor<'a> {
             self.injector.forget_comm(n.tid());
             self.threads.remove(&n.tid());
             self.tgids.remove(&n.tid());
+        }
+        // A change of credentials, root or namespaces: what the executor knows of the
+        // thread's context for path calls is dropped before the change can happen.
+        if self.completer.executor.knows_contexts() {
+            match call {
+                Call::Native(_) => {
+                    if let Some(sc) = sc {
+                        self.completer.executor.context_changed(n.tid(), sc.name());
+                    }
+                }
+                Call::Foreign { arch, nr } => {
+                    let name = decode::foreign_name(arch, nr);
+                    let name = name.split_once(':').map_or(name.as_str(), |(_, n)| n);
+                    self.completer.executor.context_changed(n.tid(), name.trim_end_matches("32"));
+                }
+            }
         }
         let injection = match (call, sc) {
             (Call::Native(nr), Some(sc)) if self.injector.covers(nr) && !launching => {

@@ -37,6 +37,20 @@ impl Creds {
         Ok(c)
     }
 
+    /// The same credentials, for a call that creates nothing (the umask does not count).
+    pub fn without_umask(mut self) -> Creds {
+        self.umask = None;
+        self
+    }
+
+    /// Whether `access()` (which checks with the real ids, and clears or fills the effective
+    /// capabilities as it switches to them) would check exactly what these credentials check:
+    /// real and filesystem ids equal, and the effective capabilities already what it sets.
+    pub fn access_uses_same_ids(&self) -> bool {
+        let caps_as_access = if self.uid[0] == 0 { self.cap_eff == self.cap_prm } else { self.cap_eff == 0 };
+        self.uid[0] == self.uid[3] && self.gid[0] == self.gid[3] && caps_as_access
+    }
+
     /// The calling thread's.
     pub fn current() -> io::Result<Creds> {
         Self::parse(&std::fs::read_to_string("/proc/thread-self/status")?)
@@ -66,6 +80,11 @@ impl Creds {
             cap_eff: cap("CapEff:")?,
             umask: field("Umask:").and_then(|m| u32::from_str_radix(m, 8).ok()),
         })
+    }
+
+    /// These credentials as comparable with `other`: without the umask when `other` has none.
+    fn comparable(self, other: &Creds) -> Creds {
+        if other.umask.is_none() { self.without_umask() } else { self }
     }
 
     /// Makes the calling thread's credentials these. Only for a thread that ends after its one
@@ -115,7 +134,7 @@ impl Creds {
         }
         // What the kernel now says this thread is must be exactly the program's.
         match Creds::current() {
-            Ok(now) if now == *self => Ok(()),
+            Ok(now) if now.clone().comparable(self) == *self => Ok(()),
             _ => Err(libc::EPERM),
         }
     }
@@ -155,7 +174,7 @@ pub fn shares_namespace(tid: u32, kind: &str) -> bool {
 /// that takes them first. `Err(errno)` when they cannot be taken (interpose lacks the privilege
 /// to become the program): the call must then not run at all.
 pub fn run_as<T: Send>(creds: &Creds, f: impl FnOnce() -> T + Send) -> Result<T, i32> {
-    if Creds::current().is_ok_and(|c| c == *creds) {
+    if Creds::current().is_ok_and(|c| c.comparable(creds) == *creds) {
         return Ok(f());
     }
     std::thread::scope(|s| {

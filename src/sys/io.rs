@@ -274,3 +274,10 @@ pub fn x32_available() -> bool {
     // SAFETY: getpid takes no arguments and has no effect, on any ABI.
     unsafe { libc::syscall(X32_GETPID) >= 0 }
 }
+
+/// Whether the events `pfd` asks for are pending now (`poll` without waiting).
+pub fn poll_now(pfd: &mut libc::pollfd) -> bool {
+    // SAFETY: `pfd` is one live, exclusively borrowed pollfd; the count passed is 1.
+    let r = unsafe { libc::poll(pfd, 1, 0) };
+    r > 0 && pfd.revents != 0
+}

@@ -11,6 +11,7 @@ pub mod cred;
 pub mod guardian;
 pub mod io;
 pub mod mem;
+pub mod meta;
 pub mod perf;
 pub mod pidfd;
 pub mod seccomp;

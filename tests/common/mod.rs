@@ -275,3 +275,11 @@ pub fn random_file(dir: &Path, bytes: usize) -> PathBuf {
     std::fs::write(&f, data).unwrap();
     f
 }
+
+/// Whether interpose can read exit events here (root, CAP_PERFMON or a permissive
+/// perf_event_paranoid): the results of calls left to the kernel depend on them.
+#[allow(dead_code)]
+pub fn exit_events_available() -> bool {
+    let o = run(&["--exits=on", "-qq", "-e", "trace=getppid", "--", "true"]);
+    o.status.success()
+}

@@ -1,0 +1,668 @@
+//! Metadata calls executed for the program: the stat family, statx, statfs, readlink, access,
+//! getcwd on paths; fstat, fstatfs, getdents64, lseek on descriptors; getsockname,
+//! getpeername and getsockopt on sockets. They change nothing but what the program's own call
+//! would change (a directory offset, a socket's pending error), and their output arguments
+//! (the stat struct, the entries, the link target, the address, the option value) are what the
+//! log needs and what a call left to the kernel cannot show.
+//!
+//! Exact or not at all:
+//! - a path is resolved the way the program's lookup would be: from its root (which must be
+//!   interpose's, in the same mount namespace), its cwd (`/proc/TID/cwd`) or its directory
+//!   descriptor, with its credentials and LSM label ([`super::context`]); the call is then made
+//!   on the object found (`AT_EMPTY_PATH` on an `O_PATH` descriptor), so no rename or symlink
+//!   swap between the two can make them disagree;
+//! - lookups through magic links (`/proc/self/fd/N`, `/dev/stdin`, `/proc/self/cwd`) are not
+//!   made (`RESOLVE_NO_MAGICLINKS`), and objects in procfs, whose answers depend on who asks,
+//!   are left to the kernel, as are descriptors on filesystems served by user space or the
+//!   network (the program may be the server);
+//! - arguments the kernel would reject (unknown flags, negative sizes) are left to it, so the
+//!   error and its order among the checks are the kernel's own;
+//! - a lookup failure (ENOENT, ENOTDIR, EACCES, ENAMETOOLONG) is the program's result; any
+//!   other failure of interpose's own steps hands the call to the kernel.
+
+use std::ffi::CString;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::time::Instant;
+
+use super::context::{Contexts, Program};
+use super::exec::{Borrow, Done, Executor};
+use crate::decode::capture::{Blob, PATH_MAX};
+use crate::sys::cred;
+use crate::sys::io::{self, SysResult};
+use crate::sys::mem;
+use crate::sys::meta::{self, Walk};
+use crate::sys::seccomp::{Listener, Notification};
+
+const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+/// Filesystems a descriptor call must not wait on (the program may be serving them).
+const SERVED_FS: &[i64] = &[
+    0x6573_5546,                   // FUSE
+    0x6969,                        // NFS
+    0x517b,                        // SMB
+    0xff53_4d42_u32 as i32 as i64, // CIFS
+    0xfe53_4d42_u32 as i32 as i64, // SMB2
+    0x0102_1997,                   // 9P
+    0x00c3_6400,                   // Ceph
+    0x5346_414f,                   // AFS
+];
+/// Largest getdents64 buffer executed.
+const MAX_DENTS: u64 = 4 << 20;
+/// Largest getsockopt value executed.
+const MAX_OPTVAL: u64 = 64 << 10;
+
+/// Lookup failures that are the program's own result.
+fn lookup_error(e: i32) -> bool {
+    matches!(e, libc::ENOENT | libc::ENOTDIR | libc::EACCES | libc::ENAMETOOLONG)
+}
+
+fn finish(result: SysResult, t: Instant, blobs: Vec<Blob>) -> Option<Done> {
+    Some(Done { result, dur_ns: t.elapsed().as_nanos() as u64, blobs, answered: None, ret_desc: None })
+}
+
+/// A path argument, as the lookup will see it.
+struct PathArg {
+    dirfd: i32,
+    text: Vec<u8>,
+}
+
+impl Executor {
+    /// Executes a metadata call, or None to leave it to the kernel.
+    pub(super) fn meta(&mut self, listener: &Listener, n: &Notification) -> Option<Done> {
+        if self.exits && !self.log {
+            // Exit events give the result and time; only the log needs the output arguments.
+            return None;
+        }
+        let a = n.args();
+        let cwd = u64::from(libc::AT_FDCWD as u32);
+        match i64::from(n.nr()) {
+            libc::SYS_stat => self.stat(listener, n, cwd, a[0], a[1], 0),
+            libc::SYS_lstat => self.stat(listener, n, cwd, a[0], a[1], libc::AT_SYMLINK_NOFOLLOW),
+            libc::SYS_newfstatat => self.stat(listener, n, a[0], a[1], a[2], a[3] as i32),
+            libc::SYS_fstat => self.fd_stat(listener, n, a[0], a[1]),
+            libc::SYS_statx => self.statx(listener, n),
+            libc::SYS_statfs => self.statfs(listener, n, a[0], a[1]),
+            libc::SYS_fstatfs => self.fd_statfs(listener, n, a[0], a[1]),
+            libc::SYS_readlink => self.readlink(listener, n, cwd, a[0], a[1], a[2]),
+            libc::SYS_readlinkat => self.readlink(listener, n, a[0], a[1], a[2], a[3]),
+            libc::SYS_access => self.access(listener, n, cwd, a[0], a[1], 0),
+            libc::SYS_faccessat => self.access(listener, n, a[0], a[1], a[2], 0),
+            libc::SYS_faccessat2 => self.access(listener, n, a[0], a[1], a[2], a[3]),
+            libc::SYS_getcwd => self.getcwd(listener, n, a[0], a[1]),
+            libc::SYS_getdents64 => self.getdents64(listener, n, a[0], a[1], a[2]),
+            libc::SYS_lseek => self.lseek(listener, n, a[0], a[1], a[2]),
+            libc::SYS_getsockname => self.sockname(listener, n, a[0], a[1], a[2], false),
+            libc::SYS_getpeername => self.sockname(listener, n, a[0], a[1], a[2], true),
+            libc::SYS_getsockopt => self.getsockopt(listener, n),
+            libc::SYS_open => self.probe(listener, n, cwd, a[0], a[1]),
+            libc::SYS_openat => self.probe(listener, n, a[0], a[1], a[2]),
+            libc::SYS_chdir => self.probe(listener, n, cwd, a[0], 0),
+            _ => None,
+        }
+    }
+
+    /// Whether `nr` is one [`Self::meta`] knows.
+    pub fn meta_handles(nr: u32) -> bool {
+        [
+            libc::SYS_stat,
+            libc::SYS_lstat,
+            libc::SYS_newfstatat,
+            libc::SYS_fstat,
+            libc::SYS_statx,
+            libc::SYS_statfs,
+            libc::SYS_fstatfs,
+            libc::SYS_readlink,
+            libc::SYS_readlinkat,
+            libc::SYS_access,
+            libc::SYS_faccessat,
+            libc::SYS_faccessat2,
+            libc::SYS_getcwd,
+            libc::SYS_getdents64,
+            libc::SYS_lseek,
+            libc::SYS_getsockname,
+            libc::SYS_getpeername,
+            libc::SYS_getsockopt,
+            libc::SYS_open,
+            libc::SYS_openat,
+            libc::SYS_chdir,
+        ]
+        .contains(&i64::from(nr))
+    }
+
+    /// Whether path calls have run, so that context changes matter.
+    pub fn knows_contexts(&self) -> bool {
+        self.contexts.is_some()
+    }
+
+    /// Thread `tid` is about to make syscall `name`: if it changes the thread's credentials,
+    /// root or namespaces, what is known of them is dropped.
+    pub fn context_changed(&mut self, tid: u32, name: &str) {
+        if let Some(c) = &mut self.contexts {
+            c.changed(tid, name);
+        }
+    }
+
+    fn contexts(&mut self) -> &mut Contexts {
+        self.contexts.get_or_insert_with(Contexts::new)
+    }
+
+    /// Reads the program's path argument; None when it cannot be read whole (the kernel then
+    /// says EFAULT or ENAMETOOLONG itself).
+    fn path_arg(tid: u32, dirfd: u64, addr: u64) -> Option<PathArg> {
+        let mut text = Vec::new();
+        if !mem::read_cstr(tid, addr, PATH_MAX - 1, &mut text).ok()? {
+            return None;
+        }
+        Some(PathArg { dirfd: dirfd as i32, text })
+    }
+
+    /// Borrows a descriptor for a call on it: Err(Some(done)) answers EBADF, Err(None) declines.
+    fn borrow_for(&mut self, tid: u32, fd: u64) -> Result<OwnedFd, Option<Done>> {
+        match self.borrow(tid, fd) {
+            Ok(l) => Ok(l),
+            Err(Borrow::BadFd) => Err(Some(Done {
+                result: Err(libc::EBADF),
+                dur_ns: 0,
+                blobs: Vec::new(),
+                answered: None,
+                ret_desc: None,
+            })),
+            Err(Borrow::Decline) => Err(None),
+        }
+    }
+
+    /// Whether a call may run on this descriptor: not in procfs (answers depend on the asker),
+    /// not on a filesystem the program may be serving.
+    fn plain_fs(fd: BorrowedFd<'_>) -> bool {
+        io::fs_magic(fd).is_ok_and(|m| m != PROC_SUPER_MAGIC && !SERVED_FS.contains(&m))
+    }
+
+    /// Runs `op` on the object `path` names for thread `tid`, in the program's context:
+    /// Some(Ok(value)) or Some(Err(errno)) as the program's call would end, None to decline.
+    /// `op` runs with the program's credentials, on the resolved `O_PATH` descriptor.
+    fn at_path<T: Send>(
+        &mut self,
+        tid: u32,
+        path: &PathArg,
+        walk_nofollow: bool,
+        op: impl FnOnce(BorrowedFd<'_>) -> Result<T, i32> + Send,
+    ) -> Option<Result<T, i32>> {
+        self.at_path_if(tid, path, walk_nofollow, false, op)
+    }
+
+    /// [`Self::at_path`], declining also when `need_access_as_is` and access() would switch to
+    /// other credentials than the thread's.
+    fn at_path_if<T: Send>(
+        &mut self,
+        tid: u32,
+        path: &PathArg,
+        walk_nofollow: bool,
+        need_access_as_is: bool,
+        op: impl FnOnce(BorrowedFd<'_>) -> Result<T, i32> + Send,
+    ) -> Option<Result<T, i32>> {
+        if path.text.is_empty() {
+            // No AT_EMPTY_PATH (callers handle it): the kernel refuses an empty name first.
+            return Some(Err(libc::ENOENT));
+        }
+        let c_path = CString::new(path.text.clone()).ok()?;
+        let prog: Program = self.contexts().of(tid)?;
+        if need_access_as_is && !prog.access_as_is {
+            return None;
+        }
+        let start: OwnedFd = if path.text[0] == b'/' {
+            self.contexts().root()?.try_clone_to_owned().ok()?
+        } else if path.dirfd == libc::AT_FDCWD {
+            meta::open_dir_path(&CString::new(format!("/proc/{tid}/cwd")).ok()?).ok()?
+        } else {
+            match self.borrow(tid, path.dirfd as u32 as u64) {
+                Ok(fd) => fd,
+                Err(Borrow::BadFd) => return Some(Err(libc::EBADF)),
+                Err(Borrow::Decline) => return None,
+            }
+        };
+        if !self.contexts().may_start(&prog, start.as_fd()) {
+            return None;
+        }
+        let walk = Walk { nofollow: walk_nofollow, no_xdev: prog.no_xdev };
+        let run = move || -> Option<Result<T, i32>> {
+            let obj = match meta::resolve(start.as_fd(), &c_path, walk) {
+                Ok(obj) => obj,
+                Err(e) if lookup_error(e) => return Some(Err(e)),
+                // ELOOP may be our refusal of a magic link; EXDEV our mount rule: decline both.
+                Err(_) => return None,
+            };
+            if io::fs_magic(obj.as_fd()).map_or(true, |m| m == PROC_SUPER_MAGIC) {
+                return None;
+            }
+            Some(op(obj.as_fd()))
+        };
+        match &prog.creds {
+            None => run(),
+            Some(creds) => cred::run_as(creds, run).ok().flatten(),
+        }
+    }
+
+    /// Copies `data` to the program's buffer: false when it is not all writable (EFAULT).
+    fn put(tid: u32, addr: u64, data: &[u8]) -> bool {
+        mem::write(tid, addr, data).is_ok_and(|w| w == data.len())
+    }
+
+    fn put_u32(tid: u32, addr: u64, v: u32) -> bool {
+        Self::put(tid, addr, &v.to_ne_bytes())
+    }
+
+    /// Answers with `result`, first writing `out` to `addr` when it succeeded (EFAULT when that
+    /// fails), after checking that the thread still waits for the answer.
+    fn answer_with(
+        &self,
+        listener: &Listener,
+        n: &Notification,
+        t: Instant,
+        result: Result<Vec<u8>, i32>,
+        addr: u64,
+        value: impl FnOnce(&[u8]) -> usize,
+    ) -> Option<Done> {
+        if !listener.id_valid(n.id()) {
+            return None;
+        }
+        match result {
+            Ok(bytes) => {
+                if !Self::put(n.tid(), addr, &bytes) {
+                    return finish(Err(libc::EFAULT), t, Vec::new());
+                }
+                let v = value(&bytes);
+                let blobs = if self.log { vec![Blob::Bytes { data: bytes, complete: true }] } else { Vec::new() };
+                finish(Ok(v), t, blobs)
+            }
+            Err(e) => finish(Err(e), t, Vec::new()),
+        }
+    }
+
+    /// stat, lstat, newfstatat.
+    fn stat(
+        &mut self,
+        listener: &Listener,
+        n: &Notification,
+        dirfd: u64,
+        path: u64,
+        buf: u64,
+        flags: i32,
+    ) -> Option<Done> {
+        let known = libc::AT_SYMLINK_NOFOLLOW | libc::AT_NO_AUTOMOUNT | libc::AT_EMPTY_PATH;
+        if flags & !known != 0 {
+            return None;
+        }
+        let p = Self::path_arg(n.tid(), dirfd, path)?;
+        let t = Instant::now();
+        let result = if p.text.is_empty() && flags & libc::AT_EMPTY_PATH != 0 {
+            self.on_fd(n.tid(), p.dirfd, |fd| meta::stat(fd).map(|s| s.to_vec()))?
+        } else {
+            self.at_path(n.tid(), &p, flags & libc::AT_SYMLINK_NOFOLLOW != 0, |obj| {
+                meta::stat(obj).map(|s| s.to_vec())
+            })?
+        };
+        self.answer_with(listener, n, t, result, buf, |_| 0)
+    }
+
+    /// `op` on what descriptor `fd` (or the cwd, for AT_FDCWD) refers to: AT_EMPTY_PATH.
+    fn on_fd(
+        &mut self,
+        tid: u32,
+        fd: i32,
+        op: impl FnOnce(BorrowedFd<'_>) -> Result<Vec<u8>, i32>,
+    ) -> Option<Result<Vec<u8>, i32>> {
+        let local = if fd == libc::AT_FDCWD {
+            self.contexts().of(tid)?;
+            meta::open_dir_path(&CString::new(format!("/proc/{tid}/cwd")).ok()?).ok()?
+        } else {
+            match self.borrow_for(tid, fd as u32 as u64) {
+                Ok(l) => l,
+                Err(Some(_)) => return Some(Err(libc::EBADF)),
+                Err(None) => return None,
+            }
+        };
+        if !Self::plain_fs(local.as_fd()) {
+            return None;
+        }
+        Some(op(local.as_fd()))
+    }
+
+    fn fd_stat(&mut self, listener: &Listener, n: &Notification, fd: u64, buf: u64) -> Option<Done> {
+        let t = Instant::now();
+        if fd as i32 == libc::AT_FDCWD {
+            // fstat(AT_FDCWD) is EBADF, not the cwd.
+            return finish(Err(libc::EBADF), t, Vec::new());
+        }
+        let result = self.on_fd(n.tid(), fd as i32, |l| meta::stat(l).map(|s| s.to_vec()))?;
+        self.answer_with(listener, n, t, result, buf, |_| 0)
+    }
+
+    fn statx(&mut self, listener: &Listener, n: &Notification) -> Option<Done> {
+        let a = n.args();
+        let (flags, mask, buf) = (a[2] as i32, a[3] as u32, a[4]);
+        let known = libc::AT_SYMLINK_NOFOLLOW | libc::AT_NO_AUTOMOUNT | libc::AT_EMPTY_PATH | libc::AT_STATX_SYNC_TYPE;
+        if flags & !known != 0
+            || flags & libc::AT_STATX_SYNC_TYPE == libc::AT_STATX_SYNC_TYPE
+            || mask & (libc::STATX__RESERVED as u32) != 0
+        {
+            return None;
+        }
+        let sync = flags & libc::AT_STATX_SYNC_TYPE;
+        let p = Self::path_arg(n.tid(), a[0], a[1])?;
+        let t = Instant::now();
+        let result = if p.text.is_empty() && flags & libc::AT_EMPTY_PATH != 0 {
+            self.on_fd(n.tid(), p.dirfd, |fd| meta::statx(fd, sync, mask).map(|s| s.to_vec()))?
+        } else {
+            self.at_path(n.tid(), &p, flags & libc::AT_SYMLINK_NOFOLLOW != 0, move |obj| {
+                meta::statx(obj, sync, mask).map(|s| s.to_vec())
+            })?
+        };
+        self.answer_with(listener, n, t, result, buf, |_| 0)
+    }
+
+    fn statfs(&mut self, listener: &Listener, n: &Notification, path: u64, buf: u64) -> Option<Done> {
+        let p = Self::path_arg(n.tid(), u64::from(libc::AT_FDCWD as u32), path)?;
+        let t = Instant::now();
+        let result = self.at_path(n.tid(), &p, false, |obj| meta::statfs(obj).map(|s| s.to_vec()))?;
+        self.answer_with(listener, n, t, result, buf, |_| 0)
+    }
+
+    fn fd_statfs(&mut self, listener: &Listener, n: &Notification, fd: u64, buf: u64) -> Option<Done> {
+        let t = Instant::now();
+        if fd as i32 == libc::AT_FDCWD {
+            return finish(Err(libc::EBADF), t, Vec::new());
+        }
+        let result = self.on_fd(n.tid(), fd as i32, |l| meta::statfs(l).map(|s| s.to_vec()))?;
+        self.answer_with(listener, n, t, result, buf, |_| 0)
+    }
+
+    /// readlink, readlinkat.
+    fn readlink(
+        &mut self,
+        listener: &Listener,
+        n: &Notification,
+        dirfd: u64,
+        path: u64,
+        buf: u64,
+        size: u64,
+    ) -> Option<Done> {
+        let size = size as i32;
+        if size <= 0 {
+            return None;
+        }
+        let p = Self::path_arg(n.tid(), dirfd, path)?;
+        if p.text.is_empty() {
+            // readlinkat(fd, "") reads the descriptor's own link: left to the kernel.
+            return None;
+        }
+        let t = Instant::now();
+        let max = (size as usize).min(PATH_MAX);
+        let result = self.at_path(n.tid(), &p, true, move |obj| match meta::stat(obj) {
+            Ok(st) if stat_mode(&st) & libc::S_IFMT == libc::S_IFLNK => meta::readlink(obj, max),
+            // Not a symlink: the kernel says EINVAL for a named path.
+            Ok(_) => Err(libc::EINVAL),
+            Err(e) => Err(e),
+        })?;
+        self.answer_with(listener, n, t, result, buf, <[u8]>::len)
+    }
+
+    /// access, faccessat, faccessat2.
+    fn access(
+        &mut self,
+        listener: &Listener,
+        n: &Notification,
+        dirfd: u64,
+        path: u64,
+        mode: u64,
+        flags: u64,
+    ) -> Option<Done> {
+        let (mode, flags) = (mode as i32, flags as i32);
+        let known = libc::AT_EACCESS | libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH;
+        if mode & !7 != 0 || flags & !known != 0 {
+            return None;
+        }
+        let p = Self::path_arg(n.tid(), dirfd, path)?;
+        if p.text.is_empty() && flags & libc::AT_EMPTY_PATH != 0 {
+            return None;
+        }
+        let t = Instant::now();
+        let aflags = flags & libc::AT_EACCESS;
+        // access() checks with the real ids, and its lookup runs with them too: only when they
+        // are the ones the lookup below uses.
+        let nofollow = flags & libc::AT_SYMLINK_NOFOLLOW != 0;
+        let result = self.at_path_if(n.tid(), &p, nofollow, aflags == 0, move |obj| meta::access(obj, mode, aflags))?;
+        if !listener.id_valid(n.id()) {
+            return None;
+        }
+        finish(result, t, Vec::new())
+    }
+
+    fn getcwd(&mut self, listener: &Listener, n: &Notification, buf: u64, size: u64) -> Option<Done> {
+        let tid = n.tid();
+        self.contexts().of(tid)?;
+        let t = Instant::now();
+        let text = std::fs::read_link(format!("/proc/{tid}/cwd")).ok()?;
+        let text = std::os::unix::ffi::OsStrExt::as_bytes(text.as_os_str()).to_vec();
+        if text.first() != Some(&b'/') || text.ends_with(b" (deleted)") {
+            return None;
+        }
+        // The text must name the cwd itself from the shared root (not a detached mount's path).
+        let cwd = meta::open_dir_path(&CString::new(format!("/proc/{tid}/cwd")).ok()?).ok()?;
+        let root = self.contexts().root()?;
+        let named =
+            meta::resolve(root, &CString::new(text.clone()).ok()?, Walk { nofollow: true, no_xdev: false }).ok()?;
+        if meta::mount_and_inode(named.as_fd()).is_none()
+            || meta::mount_and_inode(named.as_fd()) != meta::mount_and_inode(cwd.as_fd())
+        {
+            return None;
+        }
+        let mut bytes = text;
+        bytes.push(0);
+        let result = if bytes.len() as u64 > size { Err(libc::ERANGE) } else { Ok(bytes) };
+        self.answer_with(listener, n, t, result, buf, <[u8]>::len)
+    }
+
+    fn getdents64(&mut self, listener: &Listener, n: &Notification, fd: u64, dirp: u64, count: u64) -> Option<Done> {
+        let count = count as u32 as u64;
+        if count > MAX_DENTS {
+            return None;
+        }
+        let tid = n.tid();
+        let t = Instant::now();
+        let local = match self.borrow_for(tid, fd) {
+            Ok(l) => l,
+            Err(done) => return done,
+        };
+        if !Self::plain_fs(local.as_fd()) || !listener.id_valid(n.id()) {
+            return None;
+        }
+        let mut buf = vec![0u8; count as usize];
+        let result = meta::getdents64(local.as_fd(), &mut buf);
+        let Ok(got) = result else { return finish(result, t, Vec::new()) };
+        if !Self::put(tid, dirp, &buf[..got]) {
+            tracing::warn!(
+                tid,
+                fd,
+                "cannot copy executed getdents64 entries into the target's buffer; answering EFAULT"
+            );
+            return finish(Err(libc::EFAULT), t, Vec::new());
+        }
+        let blobs = if self.log { vec![Blob::Count(dirent_count(&buf[..got]))] } else { Vec::new() };
+        finish(Ok(got), t, blobs)
+    }
+
+    /// open, openat and chdir, which only the kernel can complete: their lookup is made first in
+    /// the program's context, and when it fails (ENOENT, ENOTDIR, EACCES, ENAMETOOLONG) that is
+    /// the call's result, with no effect, exactly as the kernel would have failed it. When it
+    /// succeeds the call goes to the kernel. Not for opens that may create (O_CREAT,
+    /// O_TMPFILE), and not when exit events report results anyway (the lookup would be made
+    /// twice for nothing).
+    fn probe(&mut self, listener: &Listener, n: &Notification, dirfd: u64, path: u64, flags: u64) -> Option<Done> {
+        let flags = flags as i32;
+        if self.exits || flags & (libc::O_CREAT | libc::O_TMPFILE) != 0 {
+            return None;
+        }
+        let p = Self::path_arg(n.tid(), dirfd, path)?;
+        let t = Instant::now();
+        match self.at_path(n.tid(), &p, flags & libc::O_NOFOLLOW != 0, |_| Ok(()))? {
+            Ok(()) => None,
+            Err(e) => {
+                if !listener.id_valid(n.id()) {
+                    return None;
+                }
+                finish(Err(e), t, Vec::new())
+            }
+        }
+    }
+
+    fn lseek(&mut self, listener: &Listener, n: &Notification, fd: u64, offset: u64, whence: u64) -> Option<Done> {
+        let t = Instant::now();
+        let local = match self.borrow_for(n.tid(), fd) {
+            Ok(l) => l,
+            Err(done) => return done,
+        };
+        if !Self::plain_fs(local.as_fd()) || !listener.id_valid(n.id()) {
+            return None;
+        }
+        finish(meta::lseek(local.as_fd(), offset as i64, whence as i32), t, Vec::new())
+    }
+
+    /// getsockname, getpeername: the address (cut to the program's length) and its real length.
+    fn sockname(
+        &mut self,
+        listener: &Listener,
+        n: &Notification,
+        fd: u64,
+        addr: u64,
+        lenp: u64,
+        peer: bool,
+    ) -> Option<Done> {
+        let tid = n.tid();
+        let len = self.read_u32(tid, lenp)?;
+        if (len as i32) < 0 {
+            return None;
+        }
+        let t = Instant::now();
+        let local = match self.borrow_for(tid, fd) {
+            Ok(l) => l,
+            Err(done) => return done,
+        };
+        if !listener.id_valid(n.id()) {
+            return None;
+        }
+        let (sa, real) = match meta::sockname(local.as_fd(), peer) {
+            Ok(x) => x,
+            Err(e) => return finish(Err(e), t, Vec::new()),
+        };
+        let shown = (len as usize).min(real as usize).min(sa.len());
+        if !Self::put(tid, addr, &sa[..shown]) || !Self::put_u32(tid, lenp, real) {
+            return finish(Err(libc::EFAULT), t, Vec::new());
+        }
+        let blobs = if self.log {
+            vec![
+                Blob::Bytes { data: sa[..shown].to_vec(), complete: true },
+                Blob::Count(len.into()),
+                Blob::Count(real.into()),
+            ]
+        } else {
+            Vec::new()
+        };
+        finish(Ok(0), t, blobs)
+    }
+
+    fn getsockopt(&mut self, listener: &Listener, n: &Notification) -> Option<Done> {
+        let a = n.args();
+        let (fd, level, name, val, lenp) = (a[0], a[1] as i32, a[2] as i32, a[3], a[4]);
+        if !plain_sockopt(level, name) {
+            return None;
+        }
+        let tid = n.tid();
+        let len = self.read_u32(tid, lenp)?;
+        if (len as i32) < 0 || u64::from(len) > MAX_OPTVAL {
+            return None;
+        }
+        // Some options read the value buffer: start from the program's bytes.
+        let mut buf = vec![0u8; len as usize];
+        if mem::read(tid, val, &mut buf).ok()? != buf.len() {
+            return None;
+        }
+        let t = Instant::now();
+        let local = match self.borrow_for(tid, fd) {
+            Ok(l) => l,
+            Err(done) => return done,
+        };
+        if !listener.id_valid(n.id()) {
+            return None;
+        }
+        let out = match meta::getsockopt(local.as_fd(), level, name, &mut buf) {
+            Ok(out) => out,
+            Err(e) => return finish(Err(e), t, Vec::new()),
+        };
+        let shown = (out as usize).min(buf.len());
+        if !Self::put(tid, val, &buf[..shown]) || !Self::put_u32(tid, lenp, out) {
+            return finish(Err(libc::EFAULT), t, Vec::new());
+        }
+        let blobs = if self.log {
+            vec![
+                Blob::Bytes { data: buf[..shown].to_vec(), complete: true },
+                Blob::Count(len.into()),
+                Blob::Count(out.into()),
+            ]
+        } else {
+            Vec::new()
+        };
+        finish(Ok(0), t, blobs)
+    }
+}
+
+/// `st_mode` of a raw x86_64 `struct stat`.
+fn stat_mode(st: &[u8]) -> u32 {
+    u32::from_ne_bytes(st[24..28].try_into().expect("struct stat holds st_mode at 24"))
+}
+
+/// The number of entries in a getdents64 result.
+fn dirent_count(buf: &[u8]) -> u64 {
+    let (mut at, mut count) = (0usize, 0u64);
+    while at + 19 <= buf.len() {
+        let reclen = u16::from_ne_bytes([buf[at + 16], buf[at + 17]]) as usize;
+        if reclen == 0 {
+            break;
+        }
+        count += 1;
+        at += reclen;
+    }
+    count
+}
+
+/// Socket options whose value is the socket's alone: reading them as interpose reads what the
+/// program would. Not: options that install a descriptor or map memory in the caller
+/// (SO_PEERPIDFD, TCP_ZEROCOPY_RECEIVE), nor the firewall and multicast-routing ranges of the
+/// IP levels, which answer from the caller's privileges and namespace tables.
+fn plain_sockopt(level: i32, name: i32) -> bool {
+    const SO_PEERPIDFD: i32 = 77;
+    const TCP_ZEROCOPY_RECEIVE: i32 = 35;
+    match level {
+        libc::SOL_SOCKET => name != SO_PEERPIDFD,
+        libc::IPPROTO_TCP => name != TCP_ZEROCOPY_RECEIVE,
+        libc::IPPROTO_UDP => true,
+        libc::IPPROTO_IP | libc::IPPROTO_IPV6 => name < 64,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_mode_offset_is_the_kernels() {
+        assert_eq!(std::mem::offset_of!(libc::stat, st_mode), 24);
+    }
+
+    #[test]
+    fn counts_dirents() {
+        let mut buf = vec![0u8; 48];
+        buf[16..18].copy_from_slice(&24u16.to_ne_bytes());
+        buf[40..42].copy_from_slice(&24u16.to_ne_bytes());
+        assert_eq!(dirent_count(&buf), 2);
+    }
+}

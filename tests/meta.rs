@@ -1,0 +1,155 @@
+//! Metadata calls executed for the program (issue 12): the stat family, statx, statfs,
+//! readlink, access, getcwd, getdents64, lseek, getsockname, getpeername, getsockopt. Each run
+//! is compared with a native one byte for byte (the program prints every result), and the log
+//! is checked for what was executed (a result with `--exits=off`) and what was left to the
+//! kernel (`= ?`): answers that depend on who asks (/proc/self, /dev/fd), a program whose root
+//! or credentials interpose cannot reproduce.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use common::*;
+
+/// DIR with f (1234 bytes), l -> f, p (a FIFO), d/ (three files).
+fn tree(test: &str) -> PathBuf {
+    let dir = scratch(test);
+    std::fs::write(dir.join("f"), vec![0u8; 1234]).unwrap();
+    std::os::unix::fs::symlink("f", dir.join("l")).unwrap();
+    nix::unistd::mkfifo(&dir.join("p"), nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+    std::fs::create_dir(dir.join("d")).unwrap();
+    for f in ["one", "two", "three"] {
+        std::fs::write(dir.join("d").join(f), "").unwrap();
+    }
+    dir
+}
+
+fn native(args: &[&str]) -> String {
+    let o = run_bounded(Command::new(prog("meta")).args(args).stdin(Stdio::null()), LIMIT);
+    assert!(o.status.success(), "meta {args:?} natively: {}", o.stderr);
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// Runs meta under interpose, exit events off: every result in the log was computed by
+/// interpose. Returns (stdout, log).
+fn traced(dir: &Path, args: &[&str]) -> (String, String) {
+    let log = dir.join("log");
+    let p = prog("meta");
+    let mut c = interpose();
+    c.args(["run", "--exits=off", "-o", log.to_str().unwrap(), "-e"])
+        .arg("trace=%file,%desc,%network,getcwd")
+        .arg("--")
+        .arg(&p)
+        .args(args)
+        .stdin(Stdio::null());
+    let o = run_bounded(&mut c, LIMIT);
+    assert!(o.status.success(), "meta {args:?} under interpose: {}", o.stderr);
+    (String::from_utf8(o.stdout).unwrap(), std::fs::read_to_string(&log).unwrap())
+}
+
+/// The log line of the first call starting with `head` (after the pid).
+fn line<'a>(log: &'a str, head: &str) -> &'a str {
+    log.lines()
+        .map(|l| l.split_once(' ').map_or(l, |(_, r)| r).trim_start())
+        .find(|l| l.starts_with(head))
+        .unwrap_or_else(|| panic!("no line starting with {head} in\n{log}"))
+}
+
+#[test]
+fn metadata_results_are_the_programs_own() {
+    let dir = tree("meta_basic");
+    let d = dir.to_str().unwrap();
+    let want = native(&["basic", d]);
+    let (got, log) = traced(&dir, &["basic", d]);
+    assert_eq!(got, want, "output differs from the native run; log:\n{log}");
+    // Executed, with strace's output arguments.
+    assert!(line(&log, "newfstatat(AT_FDCWD, \"f\", {st_mode=S_IFREG|0644, st_size=1234, ...}, 0)").ends_with("= 0"));
+    assert!(
+        line(&log, "newfstatat(AT_FDCWD, \"l\", {st_mode=S_IFLNK|0777, st_size=1, ...}, AT_SYMLINK_NOFOLLOW)")
+            .ends_with("= 0")
+    );
+    assert!(line(&log, "newfstatat(AT_FDCWD, \"missing\",").ends_with("= -1 ENOENT (No such file or directory)"));
+    assert!(line(&log, "newfstatat(AT_FDCWD, \"f/x\",").ends_with("= -1 ENOTDIR (Not a directory)"));
+    assert!(line(&log, "readlink(\"l\", \"f\", 256)").ends_with("= 1"));
+    assert!(line(&log, "readlink(\"f\",").ends_with("= -1 EINVAL (Invalid argument)"));
+    assert!(line(&log, "access(\"f\", X_OK)").ends_with("= -1 EACCES (Permission denied)") || !is_root());
+    assert!(line(&log, "getdents64(").contains("entries */"));
+    assert!(line(&log, "statx(AT_FDCWD, \"f\",").contains("stx_size=1234, ...}) = 0"));
+    assert!(line(&log, "statfs(\".\", {f_type=").ends_with("= 0"));
+    assert!(line(&log, "getsockopt(3, SOL_SOCKET, SO_TYPE, [1], [4])").ends_with("= 0"));
+    assert!(line(&log, "getsockname(3, {sa_family=AF_INET, sin_port=htons(").ends_with("= 0"));
+    assert!(line(&log, "getpeername(3,").ends_with("= -1 ENOTCONN (Transport endpoint is not connected)"));
+    assert!(line(&log, "getcwd(\"").contains(d));
+    // The link itself is the same for every reader: /dev/stdin's text is executed.
+    assert!(line(&log, "readlink(\"/dev/stdin\", \"/proc/self/fd/0\", 256)").ends_with("= 15"));
+    // Left to the kernel: answers that depend on who asks, and arguments the kernel refuses.
+    for head in [
+        "readlink(\"/proc/self\"",
+        "newfstatat(AT_FDCWD, \"/proc/self\"",
+        "newfstatat(AT_FDCWD, \"/dev/fd/",
+        "faccessat(AT_FDCWD, \"f\", 0x40",
+    ] {
+        let l = line(&log, head);
+        assert!(l.ends_with("= ?"), "{head}: expected the kernel to answer: {l}");
+    }
+    assert!(log.lines().any(|l| l.contains("0x8000000) = ?")), "the unknown flag is the kernel's to refuse:\n{log}");
+}
+
+fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+#[test]
+fn a_symlink_swapped_during_the_calls_is_seen_whole() {
+    let dir = scratch("meta_race");
+    std::fs::write(dir.join("a"), "1").unwrap();
+    std::fs::write(dir.join("b"), "22").unwrap();
+    std::os::unix::fs::symlink("a", dir.join("l")).unwrap();
+    let d = dir.to_str().unwrap();
+    let (got, log) = traced(&dir, &["race", d, "2000"]);
+    assert_eq!(got, "race: 0 bad of 2000\n", "{}", &log[log.len().saturating_sub(2000)..]);
+    assert!(log.lines().any(|l| l.contains("readlink(") && l.ends_with("= 1")), "readlinks were executed");
+}
+
+#[test]
+fn credentials_interpose_must_take_are_the_programs() {
+    if !is_root() {
+        eprintln!("SKIPPED: needs root (the program drops to uid 65534)");
+        return;
+    }
+    let dir = scratch("meta_drop");
+    std::fs::write(dir.join("secret"), "s").unwrap();
+    std::fs::set_permissions(dir.join("secret"), std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    std::fs::create_dir(dir.join("locked")).unwrap();
+    std::fs::write(dir.join("locked/inner"), "").unwrap();
+    std::fs::set_permissions(dir.join("locked"), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    // The scratch directory's parents must be searchable by uid 65534.
+    let d = dir.to_str().unwrap();
+    let want = native(&["drop", d]);
+    assert!(want.contains("access secret R_OK = -1 EACCES"), "{want}");
+    let (got, log) = traced(&dir, &["drop", d]);
+    assert_eq!(got, want, "log:\n{log}");
+    // Executed as uid 65534: the refusals are in the log.
+    let has = |what: &str, end: &str| log.lines().any(|l| l.contains(what) && l.ends_with(end));
+    assert!(has("secret\", R_OK)", "= -1 EACCES (Permission denied)"), "{log}");
+    assert!(has("locked/inner\", 0x", "= -1 EACCES (Permission denied)"), "{log}");
+    assert!(has("secret\", {st_mode=S_IFREG|0600, st_size=1, ...}, 0)", "= 0"), "{log}");
+}
+
+#[test]
+fn a_program_in_a_chroot_is_left_to_the_kernel() {
+    if !is_root() {
+        eprintln!("SKIPPED: needs root (chroot)");
+        return;
+    }
+    let dir = tree("meta_chroot");
+    let d = dir.to_str().unwrap();
+    let want = native(&["chroot", d]);
+    assert!(want.contains("stat /f = 0 mode=100644 size=1234"), "{want}");
+    let (got, log) = traced(&dir, &["chroot", d]);
+    assert_eq!(got, want, "log:\n{log}");
+    for head in ["newfstatat(AT_FDCWD, \"/f\"", "readlink(\"/l\"", "access(\"/missing\""] {
+        assert!(line(&log, head).ends_with("= ?"), "{head}: {log}");
+    }
+}

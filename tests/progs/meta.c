@@ -1,0 +1,264 @@
+/* meta: metadata calls whose results interpose computes for the program (stat family, statx,
+ * statfs, readlink, access, getcwd, getdents64, lseek, getsockname, getsockopt), printed in a
+ * form that is the same in every run, so that a run under interpose can be compared with a
+ * native one byte for byte (tests/meta.rs).
+ *
+ *   meta basic DIR     DIR holds f (1234 bytes), l -> f, p (a FIFO), d/ (3 files)
+ *   meta race DIR N    another thread swaps symlink l between a and b (renames); N readlinks
+ *                      and stats of l must each see a or b whole
+ *   meta drop DIR      (root) drops to uid/gid 65534 first: DIR/secret (0600, root) and
+ *                      DIR/locked/ (0700, root) must now be refused
+ *   meta chroot DIR    (root) chroots into DIR first: "/f" is DIR/f
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <grp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static void show(const char *what, long r)
+{
+    if (r < 0)
+        printf("%s = -1 %s\n", what, strerrorname_np(errno));
+    else
+        printf("%s = %ld\n", what, r);
+}
+
+static void show_stat(const char *what, int r, const struct stat *st)
+{
+    if (r < 0)
+        printf("%s = -1 %s\n", what, strerrorname_np(errno));
+    else
+        printf("%s = 0 mode=%o size=%lld nlink=%lu\n", what, st->st_mode, (long long)st->st_size,
+               (unsigned long)st->st_nlink);
+}
+
+static void show_link(const char *what, const char *path)
+{
+    char buf[256];
+    ssize_t n = readlink(path, buf, sizeof buf);
+    if (n < 0)
+        printf("%s = -1 %s\n", what, strerrorname_np(errno));
+    else
+        printf("%s = %zd \"%.*s\"\n", what, n, (int)n, buf);
+}
+
+static int basic(const char *dir)
+{
+    struct stat st;
+    char buf[4096];
+    if (chdir(dir) < 0)
+        return 1;
+    show_stat("stat f", stat("f", &st), &st);
+    show_stat("lstat l", lstat("l", &st), &st);
+    show_stat("stat l", stat("l", &st), &st);
+    show_stat("stat p", stat("p", &st), &st);
+    show_stat("stat missing", stat("missing", &st), &st);
+    show_stat("stat f/x", stat("f/x", &st), &st);
+    show_stat("stat empty", stat("", &st), &st);
+    show_link("readlink l", "l");
+    show_link("readlink short", "l");
+    {
+        char small[1];
+        show("readlink 1 byte", readlink("l", small, 1));
+    }
+    show_link("readlink f", "f");
+    show_link("readlink missing", "missing");
+    show("access f R_OK", access("f", R_OK));
+    show("access f X_OK", access("f", X_OK));
+    show("access missing", access("missing", F_OK));
+    show("faccessat2 l nofollow", syscall(SYS_faccessat2, AT_FDCWD, "l", F_OK, AT_SYMLINK_NOFOLLOW));
+    show("faccessat bad mode", syscall(SYS_faccessat, AT_FDCWD, "f", 0x40));
+    int d = open("d", O_RDONLY | O_DIRECTORY);
+    show_stat("fstatat d/one", fstatat(d, "one", &st, 0), &st);
+    show_stat("fstatat d empty", fstatat(d, "", &st, AT_EMPTY_PATH), &st);
+    show_stat("fstat d", fstat(d, &st), &st);
+    show_stat("fstatat bad flag", fstatat(d, "one", &st, 0x8000000), &st);
+    show_stat("fstat -1", fstat(-1, &st), &st);
+    show_stat("fstatat 999", fstatat(999, "x", &st, 0), &st);
+    {
+        struct statx sx;
+        int r = statx(AT_FDCWD, "f", 0, STATX_SIZE | STATX_MODE, &sx);
+        if (r < 0)
+            printf("statx f = -1 %s\n", strerrorname_np(errno));
+        else
+            printf("statx f = 0 size=%llu mode=%o\n", (unsigned long long)sx.stx_size, sx.stx_mode);
+    }
+    {
+        struct statfs sf;
+        int r = statfs(".", &sf);
+        printf("statfs . = %d type=%lx\n", r, r == 0 ? (long)sf.f_type : 0L);
+        r = fstatfs(d, &sf);
+        printf("fstatfs d = %d type=%lx\n", r, r == 0 ? (long)sf.f_type : 0L);
+    }
+    {
+        long n, total = 0, entries = 0;
+        while ((n = syscall(SYS_getdents64, d, buf, 64)) > 0) {
+            total += n;
+            for (long at = 0; at < n;) {
+                unsigned short reclen;
+                memcpy(&reclen, buf + at + 16, 2);
+                entries++;
+                at += reclen;
+            }
+        }
+        printf("getdents64 d = %ld entries=%ld bytes=%ld\n", n, entries, total);
+        show("lseek d 0", lseek(d, 0, SEEK_SET));
+        show("getdents64 tiny", syscall(SYS_getdents64, d, buf, 8));
+        n = syscall(SYS_getdents64, d, buf, sizeof buf);
+        printf("getdents64 again > 0: %d\n", n > 0);
+    }
+    {
+        int f = open("f", O_RDONLY);
+        show("lseek f end", lseek(f, 0, SEEK_END));
+        show("lseek f bad whence", lseek(f, 0, 42));
+        show("lseek f cur", lseek(f, -34, SEEK_CUR));
+        close(f);
+    }
+    close(d);
+    if (getcwd(buf, sizeof buf))
+        printf("getcwd ends in dir: %d\n", strcmp(buf + strlen(buf) - strlen(strrchr(dir, '/')), strrchr(dir, '/')) == 0);
+    show("getcwd small", getcwd(buf, 2) ? 0 : -1);
+    {
+        /* Answers that depend on who asks: must be the program's own. */
+        char want[64];
+        snprintf(want, sizeof want, "%d", (int)getpid());
+        ssize_t n = readlink("/proc/self", buf, sizeof buf);
+        printf("readlink /proc/self is mine: %d\n", n > 0 && (size_t)n == strlen(want) && memcmp(buf, want, n) == 0);
+        struct stat a, b;
+        char mine[64];
+        snprintf(mine, sizeof mine, "/proc/%d", (int)getpid());
+        printf("stat /proc/self is mine: %d\n", stat("/proc/self", &a) == 0 && stat(mine, &b) == 0 && a.st_ino == b.st_ino);
+        int f = open("f", O_RDONLY);
+        char fdpath[64];
+        snprintf(fdpath, sizeof fdpath, "/dev/fd/%d", f);
+        show_stat("stat /dev/fd/N", stat(fdpath, &a), &a);
+        show_link("readlink /dev/stdin", "/dev/stdin");
+        close(f);
+    }
+    {
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        bind(s, (struct sockaddr *)&sa, sizeof sa);
+        struct sockaddr_in got;
+        socklen_t len = sizeof got;
+        int r = getsockname(s, (struct sockaddr *)&got, &len);
+        printf("getsockname = %d len=%u port>0=%d\n", r, len, r == 0 && got.sin_port != 0);
+        len = 4;
+        r = getsockname(s, (struct sockaddr *)&got, &len);
+        printf("getsockname short = %d len=%u\n", r, len);
+        len = sizeof got;
+        r = getpeername(s, (struct sockaddr *)&got, &len);
+        printf("getpeername = %d %s\n", r, r < 0 ? strerrorname_np(errno) : "");
+        int v = -1;
+        len = sizeof v;
+        r = getsockopt(s, SOL_SOCKET, SO_TYPE, &v, &len);
+        printf("getsockopt SO_TYPE = %d v=%d len=%u\n", r, v, len);
+        len = 2;
+        r = getsockopt(s, SOL_SOCKET, SO_ERROR, &v, &len);
+        printf("getsockopt short = %d len=%u\n", r, len);
+        r = getsockopt(0, SOL_SOCKET, SO_TYPE, &v, &len);
+        printf("getsockopt not a socket = %d %s\n", r, r < 0 ? strerrorname_np(errno) : "");
+        close(s);
+    }
+    return 0;
+}
+
+static volatile int stop;
+static const char *race_dir;
+
+static void *swapper(void *arg)
+{
+    (void)arg;
+    char a[4096], b[4096], l[4096];
+    snprintf(a, sizeof a, "%s/la", race_dir);
+    snprintf(b, sizeof b, "%s/lb", race_dir);
+    snprintf(l, sizeof l, "%s/l", race_dir);
+    while (!stop) {
+        /* la -> a, lb -> b: each rename makes l one of them, atomically. */
+        symlink("a", a);
+        rename(a, l);
+        symlink("b", b);
+        rename(b, l);
+    }
+    return NULL;
+}
+
+static int race(const char *dir, int n)
+{
+    race_dir = dir;
+    char l[4096];
+    snprintf(l, sizeof l, "%s/l", dir);
+    pthread_t t;
+    pthread_create(&t, NULL, swapper, NULL);
+    int bad = 0;
+    for (int i = 0; i < n; i++) {
+        char buf[16];
+        ssize_t k = readlink(l, buf, sizeof buf);
+        if (k != 1 || (buf[0] != 'a' && buf[0] != 'b'))
+            bad++;
+        struct stat st;
+        /* a is 1 byte, b is 2 bytes. */
+        if (stat(l, &st) != 0 || (st.st_size != 1 && st.st_size != 2))
+            bad++;
+    }
+    stop = 1;
+    pthread_join(t, NULL);
+    printf("race: %d bad of %d\n", bad, n);
+    return bad != 0;
+}
+
+static int drop(const char *dir)
+{
+    char secret[4096], locked[4096];
+    snprintf(secret, sizeof secret, "%s/secret", dir);
+    snprintf(locked, sizeof locked, "%s/locked/inner", dir);
+    if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534)) {
+        perror("drop");
+        return 1;
+    }
+    struct stat st;
+    show("access secret R_OK", access(secret, R_OK));
+    show("access secret F_OK", access(secret, F_OK));
+    show_stat("stat locked/inner", stat(locked, &st), &st);
+    show_stat("stat secret", stat(secret, &st), &st);
+    return 0;
+}
+
+static int do_chroot(const char *dir)
+{
+    if (chroot(dir) || chdir("/")) {
+        perror("chroot");
+        return 1;
+    }
+    struct stat st;
+    show_stat("stat /f", stat("/f", &st), &st);
+    show_link("readlink /l", "/l");
+    show("access /missing", access("/missing", F_OK));
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IONBF, 0);
+    if (argc >= 3 && strcmp(argv[1], "basic") == 0)
+        return basic(argv[2]);
+    if (argc >= 4 && strcmp(argv[1], "race") == 0)
+        return race(argv[2], atoi(argv[3]));
+    if (argc >= 3 && strcmp(argv[1], "drop") == 0)
+        return drop(argv[2]);
+    if (argc >= 3 && strcmp(argv[1], "chroot") == 0)
+        return do_chroot(argv[2]);
+    fprintf(stderr, "usage: meta basic|race|drop|chroot DIR [N]\n");
+    return 2;
+}
