@@ -83,6 +83,22 @@ fn metadata_results_are_the_programs_own() {
     assert!(line(&log, "getcwd(\"").contains(d));
     // The link itself is the same for every reader: /dev/stdin's text is executed.
     assert!(line(&log, "readlink(\"/dev/stdin\", \"/proc/self/fd/0\", 256)").ends_with("= 15"));
+    // Opens and copies installed with ADDFD; failed lookups answered; the rest left.
+    assert!(line(&log, "openat(AT_FDCWD, \"d\", O_RDONLY|O_DIRECTORY) = ").ends_with(|c: char| c.is_ascii_digit()));
+    assert!(line(&log, "openat(AT_FDCWD, \"missing\", O_RDONLY)").ends_with("= -1 ENOENT (No such file or directory)"));
+    assert!(line(&log, "openat(AT_FDCWD, \"f/x\", O_RDONLY)").ends_with("= -1 ENOTDIR (Not a directory)"));
+    assert!(line(&log, "dup2(3, 40)").ends_with("= 40"));
+    assert!(line(&log, "dup3(3, 41, O_CLOEXEC)").ends_with("= 41"));
+    assert!(line(&log, "dup(999)").ends_with("= -1 EBADF (Bad file descriptor)"));
+    for head in [
+        "openat(AT_FDCWD, \"p\"",
+        "openat(AT_FDCWD, \"/dev/null\"",
+        "openat(AT_FDCWD, \"/proc/self/status\"",
+        "openat(AT_FDCWD, \"f\", O_RDONLY|O_DIRECTORY)",
+        "dup3(3, 3, 0)",
+    ] {
+        assert!(line(&log, head).ends_with("= ?"), "{head}: expected the kernel to answer:\n{log}");
+    }
     // Left to the kernel: answers that depend on who asks, and arguments the kernel refuses.
     for head in [
         "readlink(\"/proc/self\"",

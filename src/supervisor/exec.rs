@@ -58,7 +58,7 @@ const MAX_PIDFDS: usize = 4096;
 
 /// Filesystems whose "regular" files compute their contents for the reader (`current`), so a
 /// read by the supervisor would not be the program's read.
-const PSEUDO_FS: &[i64] = &[
+pub(super) const PSEUDO_FS: &[i64] = &[
     0x9fa0,      // proc
     0x6265_6572, // sysfs
     0x6462_6720, // debugfs

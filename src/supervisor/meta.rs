@@ -93,8 +93,18 @@ impl Executor {
             libc::SYS_getsockname => self.sockname(listener, n, a[0], a[1], a[2], false),
             libc::SYS_getpeername => self.sockname(listener, n, a[0], a[1], a[2], true),
             libc::SYS_getsockopt => self.getsockopt(listener, n),
-            libc::SYS_open => self.probe(listener, n, cwd, a[0], a[1]),
-            libc::SYS_openat => self.probe(listener, n, a[0], a[1], a[2]),
+            libc::SYS_open => self.open(listener, n, cwd, a[0], a[1]),
+            libc::SYS_openat => self.open(listener, n, a[0], a[1], a[2]),
+            libc::SYS_dup => self.dup(listener, n, a[0], None, 0),
+            libc::SYS_dup2 => self.dup(listener, n, a[0], Some(a[1] as i32), 0),
+            libc::SYS_dup3 => self.dup(listener, n, a[0], Some(a[1] as i32), a[2] as i32),
+            libc::SYS_fcntl
+                if (a[1] as i32 == libc::F_DUPFD || a[1] as i32 == libc::F_DUPFD_CLOEXEC) && a[2] as i32 == 0 =>
+            {
+                let cloexec = if a[1] as i32 == libc::F_DUPFD_CLOEXEC { libc::O_CLOEXEC } else { 0 };
+                self.dup(listener, n, a[0], None, cloexec)
+            }
+            libc::SYS_getpid | libc::SYS_gettid | libc::SYS_getppid | libc::SYS_getpgrp => self.ids(listener, n),
             libc::SYS_chdir => self.probe(listener, n, cwd, a[0], 0),
             _ => None,
         }
@@ -124,6 +134,14 @@ impl Executor {
             libc::SYS_open,
             libc::SYS_openat,
             libc::SYS_chdir,
+            libc::SYS_dup,
+            libc::SYS_dup2,
+            libc::SYS_dup3,
+            libc::SYS_fcntl,
+            libc::SYS_getpid,
+            libc::SYS_gettid,
+            libc::SYS_getppid,
+            libc::SYS_getpgrp,
         ]
         .contains(&i64::from(nr))
     }
@@ -498,7 +516,7 @@ impl Executor {
     /// twice for nothing).
     fn probe(&mut self, listener: &Listener, n: &Notification, dirfd: u64, path: u64, flags: u64) -> Option<Done> {
         let flags = flags as i32;
-        if self.exits || flags & (libc::O_CREAT | libc::O_TMPFILE) != 0 {
+        if self.exits || creates(flags) {
             return None;
         }
         let p = Self::path_arg(n.tid(), dirfd, path)?;
@@ -512,6 +530,118 @@ impl Executor {
                 finish(Err(e), t, Vec::new())
             }
         }
+    }
+
+    /// open, openat without exit events: a failed lookup is answered as [`Self::probe`] does; a
+    /// regular file or directory found in the program's context, with its credentials
+    /// (interpose's own), on a filesystem that computes nothing for the opener, is opened by
+    /// interpose and installed in the program at the lowest free number with ADDFD, which
+    /// answers the call in the same step. Opens that create or truncate, and any open whose
+    /// final step fails, go to the kernel (a failed open has no effect, so the kernel's own
+    /// attempt gives the program its own error).
+    fn open(&mut self, listener: &Listener, n: &Notification, dirfd: u64, path: u64, flags: u64) -> Option<Done> {
+        let flags = flags as i32;
+        if self.exits || creates(flags) || flags & libc::O_TRUNC != 0 {
+            return None;
+        }
+        let p = Self::path_arg(n.tid(), dirfd, path)?;
+        let t = Instant::now();
+        let tid = n.tid();
+        let found = self.at_path(tid, &p, flags & libc::O_NOFOLLOW != 0, |obj| {
+            Ok(obj.try_clone_to_owned().map_err(|e| e.raw_os_error().unwrap_or(libc::EIO)))
+        })?;
+        let obj = match found {
+            Ok(Ok(obj)) => obj,
+            Ok(Err(_)) => return None,
+            Err(e) => {
+                if !listener.id_valid(n.id()) {
+                    return None;
+                }
+                return finish(Err(e), t, Vec::new());
+            }
+        };
+        // Opened as interpose: only when the program's credentials are interpose's.
+        if self.contexts().of(tid)?.creds.is_some() {
+            return None;
+        }
+        let ty = stat_mode(&meta::stat(obj.as_fd()).ok()?) & libc::S_IFMT;
+        if (ty != libc::S_IFREG && ty != libc::S_IFDIR) || !Self::plain_fs(obj.as_fd()) || Self::pseudo(obj.as_fd()) {
+            return None;
+        }
+        let file = meta::reopen(obj.as_fd(), flags & !(libc::O_NOFOLLOW | libc::O_CLOEXEC)).ok()?;
+        let dur_ns = t.elapsed().as_nanos() as u64;
+        let (result, answered) = match listener.add_fd_and_answer(n.id(), file.as_fd(), flags & libc::O_CLOEXEC != 0) {
+            Ok(newfd) => (Ok(newfd as usize), Some(true)),
+            Err(libc::ENOENT) => (Err(libc::ENOENT), Some(false)),
+            Err(e) => (Err(e), None),
+        };
+        Some(Done { result, dur_ns, blobs: Vec::new(), answered, ret_desc: None })
+    }
+
+    /// Whether the descriptor is on a filesystem whose files compute their contents (and may
+    /// act) for whoever opens them: sysfs, debugfs, tracefs...
+    fn pseudo(fd: BorrowedFd<'_>) -> bool {
+        io::fs_magic(fd).map_or(true, |m| super::exec::PSEUDO_FS.contains(&m))
+    }
+
+    /// dup, dup2, dup3, fcntl F_DUPFD(_CLOEXEC) with 0, without exit events: the program's own
+    /// open file, installed again with ADDFD (at the lowest free number, or at `newfd`,
+    /// replacing what is there in the program's own context, as dup2 does).
+    fn dup(&mut self, listener: &Listener, n: &Notification, old: u64, newfd: Option<i32>, flags: i32) -> Option<Done> {
+        if self.exits || flags & !libc::O_CLOEXEC != 0 || newfd.is_some_and(|f| f < 0) {
+            return None;
+        }
+        if newfd == Some(old as i32) && n.nr() == libc::SYS_dup3 as i32 {
+            // dup3 onto itself is the kernel's EINVAL.
+            return None;
+        }
+        let t = Instant::now();
+        let local = match self.borrow_for(n.tid(), old) {
+            Ok(l) => l,
+            Err(done) => return done,
+        };
+        if newfd == Some(old as i32) {
+            // dup2 onto itself: the number, when it is open.
+            return finish(Ok(old as i32 as usize), t, Vec::new());
+        }
+        let cloexec = flags & libc::O_CLOEXEC != 0;
+        let added = match newfd {
+            None => listener.add_fd_and_answer(n.id(), local.as_fd(), cloexec),
+            Some(at) => listener.add_fd_at_and_answer(n.id(), local.as_fd(), at, cloexec),
+        };
+        let dur_ns = t.elapsed().as_nanos() as u64;
+        let (result, answered) = match added {
+            Ok(fd) => (Ok(fd as usize), Some(true)),
+            Err(libc::ENOENT) => (Err(libc::ENOENT), Some(false)),
+            Err(e) => (Err(e), None),
+        };
+        Some(Done { result, dur_ns, blobs: Vec::new(), answered, ret_desc: None })
+    }
+
+    /// getpid, gettid, getppid, getpgrp, logged without exit events: the numbers interpose sees
+    /// are the program's when it is in interpose's pid namespace.
+    fn ids(&mut self, listener: &Listener, n: &Notification) -> Option<Done> {
+        if self.exits || !self.log || !cred::shares_namespace(n.tid(), "pid") {
+            return None;
+        }
+        let t = Instant::now();
+        let tid = n.tid();
+        let v = match i64::from(n.nr()) {
+            libc::SYS_gettid => tid,
+            libc::SYS_getpid => crate::sys::pidfd::tgid_of(tid as i32).ok()?,
+            nr => {
+                // /proc/TID/stat: "pid (comm) state ppid pgrp ...", comm may hold anything.
+                let stat = std::fs::read_to_string(format!("/proc/{tid}/stat")).ok()?;
+                let rest = &stat[stat.rfind(')')? + 1..];
+                let f: Vec<&str> = rest.split_whitespace().collect();
+                let at = if nr == libc::SYS_getppid { 1 } else { 2 };
+                f.get(at)?.parse().ok()?
+            }
+        };
+        if !listener.id_valid(n.id()) {
+            return None;
+        }
+        finish(Ok(v as usize), t, Vec::new())
     }
 
     fn lseek(&mut self, listener: &Listener, n: &Notification, fd: u64, offset: u64, whence: u64) -> Option<Done> {
@@ -612,6 +742,11 @@ impl Executor {
         };
         finish(Ok(0), t, blobs)
     }
+}
+
+/// Whether an open may create a file: O_CREAT, or O_TMPFILE (which includes O_DIRECTORY's bit).
+fn creates(flags: i32) -> bool {
+    flags & libc::O_CREAT != 0 || flags & libc::O_TMPFILE == libc::O_TMPFILE
 }
 
 /// `st_mode` of a raw x86_64 `struct stat`.

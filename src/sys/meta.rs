@@ -181,3 +181,17 @@ pub fn sockname(fd: BorrowedFd<'_>, peer: bool) -> Result<([u8; 128], u32), i32>
     };
     check(i64::from(r)).map(|_| (buf, len))
 }
+
+/// Opens what an `O_PATH` descriptor refers to, anew, with `flags` (through
+/// `/proc/self/fd/N`, the kernel's way to re-open a resolved object): the open's own checks
+/// (permissions, read-only mounts, ...) are made on that object.
+pub fn reopen(fd: BorrowedFd<'_>, flags: i32) -> Result<OwnedFd, i32> {
+    let path = std::ffi::CString::new(format!("/proc/self/fd/{}", fd.as_raw_fd())).map_err(|_| libc::EINVAL)?;
+    // SAFETY: `path` is a live NUL-terminated string; the result is a new descriptor we own.
+    let r = unsafe { libc::open(path.as_ptr(), flags | libc::O_CLOEXEC) };
+    if r < 0 {
+        return Err(errno());
+    }
+    // SAFETY: open returned a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(r) })
+}

@@ -235,6 +235,22 @@ impl Listener {
         if r >= 0 { Ok(r) } else { Err(io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)) }
     }
 
+    /// Installs `fd` in the notifying process at number `newfd` (replacing what was there, as
+    /// dup2 does, in the target's own context) and answers with it, atomically
+    /// (`SECCOMP_ADDFD_FLAG_SETFD | SECCOMP_ADDFD_FLAG_SEND`).
+    pub fn add_fd_at_and_answer(&self, id: u64, fd: BorrowedFd<'_>, newfd: i32, cloexec: bool) -> Result<i32, i32> {
+        let mut req = libc::seccomp_notif_addfd {
+            id,
+            flags: (libc::SECCOMP_ADDFD_FLAG_SEND | libc::SECCOMP_ADDFD_FLAG_SETFD) as u32,
+            srcfd: fd.as_raw_fd() as u32,
+            newfd: newfd as u32,
+            newfd_flags: if cloexec { libc::O_CLOEXEC as u32 } else { 0 },
+        };
+        // SAFETY: ADDFD reads one seccomp_notif_addfd from the buffer, which lives for the call.
+        let r = unsafe { libc::ioctl(self.raw(), libc::SECCOMP_IOCTL_NOTIF_ADDFD, &raw mut req) };
+        if r >= 0 { Ok(r) } else { Err(io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)) }
+    }
+
     /// Asks the kernel to wake the target on our CPU when we answer, or stops asking
     /// (`SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP`, Linux 6.6+).
     pub fn set_sync_wakeup(&self, on: bool) -> io::Result<()> {

@@ -147,6 +147,37 @@ static int basic(const char *dir)
         close(f);
     }
     {
+        /* Opens and descriptor copies interpose may perform and install with ADDFD. */
+        int f = open("f", O_RDONLY);
+        show("open f", f >= 0 ? 0 : -1);
+        show("open missing", open("missing", O_RDONLY));
+        show("open f/x", open("f/x", O_RDONLY));
+        show("open d O_DIRECTORY", openat(AT_FDCWD, "d", O_RDONLY | O_DIRECTORY) >= 0 ? 0 : -1);
+        show("open f O_DIRECTORY", open("f", O_RDONLY | O_DIRECTORY));
+        show("open l O_NOFOLLOW", open("l", O_RDONLY | O_NOFOLLOW));
+        show("open d O_WRONLY", open("d", O_WRONLY));
+        show("open p nonblock", open("p", O_RDONLY | O_NONBLOCK) >= 0 ? 0 : -1);
+        show("open /dev/null", open("/dev/null", O_RDONLY) >= 0 ? 0 : -1);
+        show("open /proc/self/status", open("/proc/self/status", O_RDONLY) >= 0 ? 0 : -1);
+        int a = dup(f);
+        int b = dup2(f, 40);
+        int c = dup3(f, 41, O_CLOEXEC);
+        int d = fcntl(f, F_DUPFD_CLOEXEC, 0);
+        printf("dups: %d %d %d %d, cloexec %d %d %d %d\n", a > f, b, c, d > a, fcntl(a, F_GETFD), fcntl(b, F_GETFD),
+               fcntl(c, F_GETFD), fcntl(d, F_GETFD));
+        lseek(f, 100, SEEK_SET);
+        printf("shared offset: %ld %ld %ld\n", (long)lseek(a, 0, SEEK_CUR), (long)lseek(b, 0, SEEK_CUR),
+               (long)lseek(c, 0, SEEK_CUR));
+        show("dup2 onto itself", dup2(f, f) == f ? 0 : -1);
+        show("dup3 onto itself", dup3(f, f, 0));
+        show("dup 999", dup(999));
+        show("dup2 999", dup2(999, 42));
+        show("dup2 to -1", dup2(f, -1));
+        close(a), close(b), close(c), close(d), close(f);
+        printf("pid ok: %d\n", (int)syscall(SYS_gettid) == (int)getpid());
+        printf("getppid ok: %d\n", getppid() > 0);
+    }
+    {
         int s = socket(AF_INET, SOCK_STREAM, 0);
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         bind(s, (struct sockaddr *)&sa, sizeof sa);
