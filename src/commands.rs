@@ -16,7 +16,7 @@ pub fn check(path: &Path, bpf: bool) -> Result<String, PolicyError> {
     out.push_str(&wrap("  traces ", &describe_set(&p.trace)));
     let _ = writeln!(
         out,
-        "  executes fd-based calls to learn results: {}",
+        "  executes calls to learn results: {}",
         if p.execute.unwrap_or(true) { "yes" } else { "no" }
     );
     if p.inject.is_empty() {

@@ -69,7 +69,7 @@ pub struct RunOptions {
     pub decode_fds: u8,
     pub trace_out: Option<PathBuf>,
     pub report: Option<PathBuf>,
-    /// Execute fd-based calls to learn their results.
+    /// Execute calls on the program's behalf to learn their results.
     pub execute: bool,
     pub syscall_times: bool,
     /// `-k`: the stack of each logged call.

@@ -28,7 +28,7 @@ pub const DEFAULT_POLICY_NAME: &str = "policies/default.toml (built in)";
 pub struct Policy {
     /// Syscalls whose calls are reported.
     pub trace: SyscallSet,
-    /// `[trace] execute`: whether fd-based calls may be executed by the supervisor to learn
+    /// `[trace] execute`: whether calls may be executed by the supervisor to learn
     /// their results (None: not said, which means yes).
     pub execute: Option<bool>,
     /// Injection rules in order: the file's `[[inject]]` tables, then `-e inject=`/`fault=`.

@@ -44,7 +44,7 @@ pub struct Config {
     pub limits: capture::Limits,
     /// Capture arguments and send events to the writer (off for `-c`).
     pub log: bool,
-    /// Execute fd-based calls on the program's behalf to learn their results (see [`exec`]).
+    /// Execute calls on the program's behalf to learn their results (see [`exec`], [`meta`]).
     pub execute: bool,
     /// Poll before each RECV: needed on kernels older than 6.6, where a blocked RECV is not woken
     /// when the last task holding the filter goes away.
