@@ -38,7 +38,7 @@ fn traced(dir: &Path, args: &[&str]) -> (String, String) {
     let p = prog("meta");
     let mut c = interpose();
     c.args(["run", "--exits=off", "-o", log.to_str().unwrap(), "-e"])
-        .arg("trace=%file,%desc,%network,getcwd")
+        .arg("trace=%file,%desc,%network,getcwd,%creds")
         .arg("--")
         .arg(&p)
         .args(args)
@@ -99,6 +99,13 @@ fn metadata_results_are_the_programs_own() {
     ] {
         assert!(line(&log, head).ends_with("= ?"), "{head}: expected the kernel to answer:\n{log}");
     }
+    let uid = nix::unistd::getuid().as_raw();
+    assert!(line(&log, "getuid()").ends_with(&format!("= {uid}")), "{log}");
+    // Extended attributes, read where they are.
+    assert!(line(&log, "getxattr(\"f\", \"user.meta\", NULL, 0)").ends_with("= 5") || !got.contains("(set 0)"));
+    assert!(line(&log, "getxattr(\"f\", \"user.none\",").ends_with("= -1 ENODATA (No data available)"));
+    assert!(line(&log, "getxattr(\"missing\",").ends_with("= -1 ENOENT (No such file or directory)"));
+    assert!(line(&log, "lgetxattr(\"l\",").ends_with("= ?"), "a symlink's own attributes: {log}");
     // Left to the kernel: answers that depend on who asks, and arguments the kernel refuses.
     for head in [
         "readlink(\"/proc/self\"",

@@ -133,7 +133,7 @@ pub fn readlinkat(a: &mut Args, v: &[u64; 6]) {
 pub fn getxattr(a: &mut Args, v: &[u64; 6]) {
     a.path();
     a.string(v[1]);
-    a.ptr(v[2]);
+    a.out_string(v[2]);
     a.udec(v[3]);
 }
 

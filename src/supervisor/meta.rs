@@ -105,6 +105,9 @@ impl Executor {
                 self.dup(listener, n, a[0], None, cloexec)
             }
             libc::SYS_getpid | libc::SYS_gettid | libc::SYS_getppid | libc::SYS_getpgrp => self.ids(listener, n),
+            libc::SYS_getuid | libc::SYS_geteuid | libc::SYS_getgid | libc::SYS_getegid => self.uids(listener, n),
+            libc::SYS_getxattr => self.getxattr(listener, n, false),
+            libc::SYS_lgetxattr => self.getxattr(listener, n, true),
             libc::SYS_chdir => self.probe(listener, n, cwd, a[0], 0),
             _ => None,
         }
@@ -142,6 +145,12 @@ impl Executor {
             libc::SYS_gettid,
             libc::SYS_getppid,
             libc::SYS_getpgrp,
+            libc::SYS_getuid,
+            libc::SYS_geteuid,
+            libc::SYS_getgid,
+            libc::SYS_getegid,
+            libc::SYS_getxattr,
+            libc::SYS_lgetxattr,
         ]
         .contains(&i64::from(nr))
     }
@@ -642,6 +651,73 @@ impl Executor {
             return None;
         }
         finish(Ok(v as usize), t, Vec::new())
+    }
+
+    /// getuid, geteuid, getgid, getegid, logged without exit events: the ids /proc shows, which
+    /// are the program's own when it is in interpose's user namespace.
+    fn uids(&mut self, listener: &Listener, n: &Notification) -> Option<Done> {
+        if self.exits || !self.log || !cred::shares_namespace(n.tid(), "user") {
+            return None;
+        }
+        let t = Instant::now();
+        let c = cred::Creds::of_thread(n.tid()).ok()?;
+        let v = match i64::from(n.nr()) {
+            libc::SYS_getuid => c.uid(0),
+            libc::SYS_geteuid => c.uid(1),
+            libc::SYS_getgid => c.gid(0),
+            _ => c.gid(1),
+        };
+        if !listener.id_valid(n.id()) {
+            return None;
+        }
+        finish(Ok(v as usize), t, Vec::new())
+    }
+
+    /// getxattr, lgetxattr: the attribute of the object the path names in the program's
+    /// context, read as interpose when the program's credentials are interpose's (xattr
+    /// permissions are the reader's). Symlinks themselves (lgetxattr on one) go to the kernel.
+    fn getxattr(&mut self, listener: &Listener, n: &Notification, nofollow: bool) -> Option<Done> {
+        const XATTR_NAME_MAX: usize = 255;
+        const XATTR_SIZE_MAX: u64 = 65536;
+        let a = n.args();
+        let tid = n.tid();
+        let p = Self::path_arg(tid, u64::from(libc::AT_FDCWD as u32), a[0])?;
+        let mut name = Vec::new();
+        if !mem::read_cstr(tid, a[1], XATTR_NAME_MAX, &mut name).ok()? || name.is_empty() {
+            return None;
+        }
+        let name = CString::new(name).ok()?;
+        let (value, size) = (a[2], a[3]);
+        if self.contexts().of(tid)?.creds.is_some() {
+            return None;
+        }
+        let want = size.min(XATTR_SIZE_MAX) as usize;
+        let t = Instant::now();
+        let result = self.at_path(tid, &p, nofollow, |obj| match meta::stat(obj) {
+            Ok(st) if stat_mode(&st) & libc::S_IFMT == libc::S_IFLNK => Ok(None),
+            Ok(_) => match meta::getxattr(obj, &name, want) {
+                Ok(v) => Ok(Some(Ok(v))),
+                Err(e) => Ok(Some(Err(e))),
+            },
+            Err(e) => Err(e),
+        })?;
+        let result = match result {
+            Ok(None) => return None,
+            Ok(Some(r)) => r,
+            Err(e) => Err(e),
+        };
+        if !listener.id_valid(n.id()) {
+            return None;
+        }
+        match result {
+            Ok(bytes) if want == 0 => {
+                let need = usize::from_ne_bytes(bytes.as_slice().try_into().ok()?);
+                finish(Ok(need), t, Vec::new())
+            }
+            ok @ Ok(_) => self.answer_with(listener, n, t, ok, value, <[u8]>::len),
+            // ERANGE and the rest: the kernel's answer for that size.
+            Err(e) => finish(Err(e), t, Vec::new()),
+        }
     }
 
     fn lseek(&mut self, listener: &Listener, n: &Notification, fd: u64, offset: u64, whence: u64) -> Option<Done> {

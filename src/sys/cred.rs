@@ -51,6 +51,16 @@ impl Creds {
         self.uid[0] == self.uid[3] && self.gid[0] == self.gid[3] && caps_as_access
     }
 
+    /// Real (0), effective (1), saved (2) or filesystem (3) user id.
+    pub fn uid(&self, which: usize) -> u32 {
+        self.uid[which]
+    }
+
+    /// As [`Self::uid`], for the group ids.
+    pub fn gid(&self, which: usize) -> u32 {
+        self.gid[which]
+    }
+
     /// The calling thread's.
     pub fn current() -> io::Result<Creds> {
         Self::parse(&std::fs::read_to_string("/proc/thread-self/status")?)

@@ -195,3 +195,24 @@ pub fn reopen(fd: BorrowedFd<'_>, flags: i32) -> Result<OwnedFd, i32> {
     // SAFETY: open returned a new descriptor that nothing else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(r) })
 }
+
+/// `getxattr` of attribute `name` of what an `O_PATH` descriptor refers to (not a symlink: the
+/// call goes through `/proc/self/fd/N`, which follows to it), into a buffer of `size` bytes
+/// (0: the size it needs). Returns the value, or its size when `size` is 0.
+pub fn getxattr(fd: BorrowedFd<'_>, name: &CStr, size: usize) -> Result<Vec<u8>, i32> {
+    let path = std::ffi::CString::new(format!("/proc/self/fd/{}", fd.as_raw_fd())).map_err(|_| libc::EINVAL)?;
+    let mut out = vec![0u8; size];
+    // SAFETY: `path` and `name` are live NUL-terminated strings; `out` is an exclusively
+    // borrowed buffer whose length is passed with it (a null pointer with length 0 asks for
+    // the size only).
+    let r = unsafe {
+        let buf = if size == 0 { std::ptr::null_mut() } else { out.as_mut_ptr().cast() };
+        libc::getxattr(path.as_ptr(), name.as_ptr(), buf, size)
+    };
+    let n = check(r as i64)?;
+    if size == 0 {
+        return Ok(n.to_ne_bytes().to_vec());
+    }
+    out.truncate(n);
+    Ok(out)
+}

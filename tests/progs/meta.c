@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 static void show(const char *what, long r)
@@ -175,6 +176,16 @@ static int basic(const char *dir)
         show("dup2 to -1", dup2(f, -1));
         close(a), close(b), close(c), close(d), close(f);
         printf("pid ok: %d\n", (int)syscall(SYS_gettid) == (int)getpid());
+        printf("uid: %d %d %d %d\n", (int)getuid(), (int)geteuid(), (int)getgid(), (int)getegid());
+        int set = setxattr("f", "user.meta", "value", 5, 0);
+        char v[64];
+        ssize_t k = getxattr("f", "user.meta", v, sizeof v);
+        printf("getxattr f = %zd %.*s (set %d)\n", k, k > 0 ? (int)k : 0, v, set);
+        show("getxattr size", getxattr("f", "user.meta", NULL, 0));
+        show("getxattr small", getxattr("f", "user.meta", v, 2));
+        show("getxattr none", getxattr("f", "user.none", v, sizeof v));
+        show("lgetxattr l", lgetxattr("l", "user.meta", v, sizeof v));
+        show("getxattr missing", getxattr("missing", "user.meta", v, sizeof v));
         printf("getppid ok: %d\n", getppid() > 0);
     }
     {
