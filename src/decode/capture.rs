@@ -15,6 +15,8 @@ const MAX_ENV_COUNT: usize = 1 << 16;
 const SOCKADDR_MAX: usize = 128;
 /// Bytes of a sized buffer copied whatever `-s` says: enough for an `int` or a `struct linger`.
 const SIZED_MIN: usize = 8;
+/// Bits of an `fd_set` copied at most (`FD_SETSIZE`).
+pub const FD_SET_BITS: usize = 1024;
 
 /// Bytes or words copied from the target, in the order the decoder's formatter expects.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -211,7 +213,35 @@ impl Capturer {
                     Err(_) => Blob::Fault,
                 }
             }
-            Cap::Str(_) | Cap::Fixed { .. } | Cap::Sized { .. } => Blob::Fault,
+            Cap::Array { arg: i, count_arg, elem } if arg(i) != 0 => {
+                let count = arg(count_arg) as u32 as usize;
+                let shown = count.min(self.limits.strsize);
+                match self.fixed(arg(i), shown * usize::from(elem)) {
+                    Blob::Bytes { data, .. } => Blob::Bytes { data, complete: shown == count },
+                    b => b,
+                }
+            }
+            Cap::FdSet(i) if arg(i) != 0 => {
+                // The kernel caps nfds at the descriptor table's size; strace at 1024 bits.
+                let nfds = (args[0] as u32 as i32).clamp(0, FD_SET_BITS as i32) as usize;
+                self.fixed(arg(i), nfds.div_ceil(64) * 8)
+            }
+            Cap::Indirect { arg: i, len } if arg(i) != 0 => match self.words(arg(i), 1) {
+                Some(w) if w[0] != 0 => self.fixed(w[0], usize::from(len)),
+                _ => Blob::Fault,
+            },
+            Cap::SigframeMask => match stack_pointer(self.tid) {
+                // x86_64's rt_sigframe past its return address: a ucontext, whose uc_sigmask
+                // follows uc_flags, uc_link, uc_stack (24 bytes) and the 256-byte sigcontext.
+                Some(sp) => self.fixed(sp + 296, 8),
+                None => Blob::Fault,
+            },
+            Cap::Str(_)
+            | Cap::Fixed { .. }
+            | Cap::Sized { .. }
+            | Cap::Array { .. }
+            | Cap::FdSet(_)
+            | Cap::Indirect { .. } => Blob::Fault,
         }
     }
 
@@ -224,6 +254,14 @@ impl Capturer {
             _ => Blob::Fault,
         }
     }
+}
+
+/// The stack pointer of thread `tid`, stopped in a syscall: the eighth field of
+/// `/proc/TID/syscall` (`nr args... sp pc`).
+fn stack_pointer(tid: u32) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{tid}/syscall")).ok()?;
+    let sp = text.split_whitespace().nth(7)?;
+    u64::from_str_radix(sp.strip_prefix("0x")?, 16).ok()
 }
 
 #[cfg(test)]

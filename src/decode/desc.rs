@@ -3,7 +3,9 @@
 
 use std::fmt::Write;
 
-use super::format::Args;
+use super::Cap;
+use super::format::{self, Args};
+use super::signal::{SIGSET_SIZE, sigset, sigset_cap};
 use super::xlat::{self, Table, x};
 
 pub static FCNTL_CMDS: Table = x![
@@ -293,9 +295,10 @@ pub fn pipe2(a: &mut Args, v: &[u64; 6]) {
     a.flags(xlat::OPEN_FLAGS, v[1] as u32 as u64, "0");
 }
 
+/// close_range(first, last, flags): the bounds are unsigned (`~0U` is 4294967295).
 pub fn close_range(a: &mut Args, v: &[u64; 6]) {
-    a.int(v[0]);
-    a.int(v[1]);
+    a.uint(v[0]);
+    a.uint(v[1]);
     a.flags(x![CLOSE_RANGE_UNSHARE, CLOSE_RANGE_CLOEXEC], v[2] as u32 as u64, "0");
 }
 
@@ -360,10 +363,14 @@ pub fn flock(a: &mut Args, v: &[u64; 6]) {
     a.flags(LOCK_OPS, v[1] as u32 as u64, "0");
 }
 
-/// An `loff_t *` that is both read and updated: its address (the value needs the memory).
+/// An `loff_t *` read at entry (copy_file_range's and splice's offsets): `[0]`, as strace
+/// prints it before the call updates it.
 fn off_ptr(a: &mut Args, v: u64) {
-    a.ptr(v);
+    a.input(v, format::int64_ref);
 }
+
+/// The captures of copy_file_range's and splice's offsets.
+pub const OFF_CAPS: &[Cap] = &[Cap::Fixed { arg: 1, len: 8 }, Cap::Fixed { arg: 3, len: 8 }];
 
 /// copy_file_range(fd_in, off_in, fd_out, off_out, len, flags).
 pub fn copy_file_range(a: &mut Args, v: &[u64; 6]) {
@@ -375,11 +382,12 @@ pub fn copy_file_range(a: &mut Args, v: &[u64; 6]) {
     a.uint(v[5]);
 }
 
-/// sendfile(out_fd, in_fd, offset, count).
+/// sendfile(out_fd, in_fd, offset, count): the offset is read and updated (strace's
+/// `[2] => [6]` needs the value after the call), so it shows as its address.
 pub fn sendfile(a: &mut Args, v: &[u64; 6]) {
     a.fd(v[0]);
     a.int(v[1]);
-    off_ptr(a, v[2]);
+    a.ptr(v[2]);
     a.udec(v[3]);
 }
 
@@ -432,21 +440,115 @@ pub fn fd_ptr(a: &mut Args, v: &[u64; 6]) {
     a.ptr(v[1]);
 }
 
+pub static POLL_EVENTS: Table = x![
+    POLLIN,
+    POLLPRI,
+    POLLOUT,
+    POLLERR,
+    POLLHUP,
+    POLLNVAL,
+    POLLRDNORM,
+    POLLRDBAND,
+    POLLWRNORM,
+    POLLWRBAND,
+    POLLMSG = 0x400,
+    POLLRDHUP,
+];
+
+/// A `struct pollfd` as the program passes it: `{fd=3, events=POLLIN}` (`{fd=-1}` when the
+/// entry is ignored).
+fn pollfd(out: &mut String, e: &[u8]) {
+    let fd = format::word32(e, 0) as i32;
+    let _ = write!(out, "{{fd={fd}");
+    if fd >= 0 {
+        out.push_str(", events=");
+        let events = u16::from_ne_bytes([e[4], e[5]]);
+        xlat::flags(out, POLL_EVENTS, u64::from(events), "0");
+    }
+    out.push('}');
+}
+
+/// poll's and ppoll's array: its first `-s` entries.
+pub const POLLFD_CAP: Cap = Cap::Array { arg: 0, count_arg: 1, elem: 8 };
+
 /// poll(fds, nfds, timeout).
 pub fn poll(a: &mut Args, v: &[u64; 6]) {
-    a.ptr(v[0]);
+    a.input_array(v[0], 8, pollfd);
     a.uint(v[1]);
     a.int(v[2]);
 }
 
+/// A `sigset_t *` of `size` bytes captured at entry: `[USR1]`, or its address when the size is
+/// not the kernel's.
+pub fn sigmask(a: &mut Args, addr: u64, size: u64) {
+    a.input(addr, |out, data| {
+        if size == SIGSET_SIZE {
+            sigset(out, data);
+        } else {
+            format::ptr(out, addr);
+        }
+    });
+}
+
 /// ppoll(fds, nfds, tmo_p, sigmask, sigsetsize).
 pub fn ppoll(a: &mut Args, v: &[u64; 6]) {
-    a.ptr(v[0]);
+    a.input_array(v[0], 8, pollfd);
     a.uint(v[1]);
-    a.ptr(v[2]);
-    a.ptr(v[3]);
+    a.input(v[2], format::timespec);
+    sigmask(a, v[3], v[4]);
     a.udec(v[4]);
 }
+
+pub const PPOLL_CAPS: &[Cap] = &[POLLFD_CAP, Cap::Fixed { arg: 2, len: 16 }, sigset_cap(3)];
+
+/// The three `fd_set`s of select and pselect6, as lists of descriptors: `[3 4]`.
+fn fd_sets(a: &mut Args, v: &[u64; 6]) {
+    let nfds = (v[0] as u32 as i32).clamp(0, super::capture::FD_SET_BITS as i32) as usize;
+    for &set in &v[1..4] {
+        a.input(set, |out, data| format::bit_list(out, data, nfds));
+    }
+}
+
+/// select(nfds, readfds, writefds, exceptfds, timeout).
+pub fn select(a: &mut Args, v: &[u64; 6]) {
+    a.int(v[0]);
+    fd_sets(a, v);
+    a.input(v[4], format::timeval);
+}
+
+pub const SELECT_CAPS: &[Cap] = &[Cap::FdSet(1), Cap::FdSet(2), Cap::FdSet(3), Cap::Fixed { arg: 4, len: 16 }];
+
+/// pselect6(nfds, readfds, writefds, exceptfds, timeout, sigmask): the last is the kernel's
+/// `{const sigset_t *ss; size_t ss_len}`, printed `{sigmask=[USR1], sigsetsize=8}`.
+pub fn pselect6(a: &mut Args, v: &[u64; 6]) {
+    a.int(v[0]);
+    fd_sets(a, v);
+    a.input(v[4], format::timespec);
+    let st = a.captured();
+    let set = a.captured();
+    let out = a.arg();
+    match st {
+        Some((data, _)) if v[5] != 0 => {
+            let (ss, len) = (format::word(data, 0), format::word(data, 8));
+            out.push_str("{sigmask=");
+            match set {
+                Some((set, _)) if ss != 0 && len == SIGSET_SIZE => sigset(out, set),
+                _ => format::ptr(out, ss),
+            }
+            let _ = write!(out, ", sigsetsize={len}}}");
+        }
+        _ => format::ptr(out, v[5]),
+    }
+}
+
+pub const PSELECT6_CAPS: &[Cap] = &[
+    Cap::FdSet(1),
+    Cap::FdSet(2),
+    Cap::FdSet(3),
+    Cap::Fixed { arg: 4, len: 16 },
+    Cap::Fixed { arg: 5, len: 16 },
+    Cap::Indirect { arg: 5, len: SIGSET_SIZE as u16 },
+];
 
 pub static EPOLL_CREATE_FLAGS: Table = x![EPOLL_CLOEXEC];
 pub static EPOLL_CTL_OPS: Table = x![EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD];
@@ -455,12 +557,41 @@ pub fn epoll_create1(a: &mut Args, v: &[u64; 6]) {
     a.flags(EPOLL_CREATE_FLAGS, v[0] as u32 as u64, "0");
 }
 
+pub static EPOLL_EVENTS: Table = x![
+    EPOLLIN,
+    EPOLLPRI,
+    EPOLLOUT,
+    EPOLLERR,
+    EPOLLHUP,
+    EPOLLNVAL = 0x20,
+    EPOLLRDNORM,
+    EPOLLRDBAND,
+    EPOLLWRNORM,
+    EPOLLWRBAND,
+    EPOLLMSG,
+    EPOLLRDHUP,
+    EPOLLURING_WAKE = 1u32 << 27,
+    EPOLLEXCLUSIVE,
+    EPOLLWAKEUP,
+    EPOLLONESHOT,
+    EPOLLET,
+];
+
+/// A `struct epoll_event` (packed: events, then the 64-bit data):
+/// `{events=EPOLLIN, data={u32=7, u64=7}}`.
+pub fn epoll_event(out: &mut String, e: &[u8]) {
+    out.push_str("{events=");
+    xlat::flags(out, EPOLL_EVENTS, u64::from(format::word32(e, 0)), "0");
+    let data = u64::from_ne_bytes(e[4..12].try_into().expect("8 bytes"));
+    let _ = write!(out, ", data={{u32={}, u64={data}}}}}", data as u32);
+}
+
 /// epoll_ctl(epfd, op, fd, event).
 pub fn epoll_ctl(a: &mut Args, v: &[u64; 6]) {
     a.fd(v[0]);
     a.constant(EPOLL_CTL_OPS, v[1] as u32 as u64, "EPOLL_CTL_");
     a.int(v[2]);
-    a.ptr(v[3]);
+    a.input(v[3], epoll_event);
 }
 
 /// epoll_wait(epfd, events, maxevents, timeout), epoll_pwait(..., sigmask, sigsetsize).
@@ -473,7 +604,7 @@ pub fn epoll_wait(a: &mut Args, v: &[u64; 6]) {
 
 pub fn epoll_pwait(a: &mut Args, v: &[u64; 6]) {
     epoll_wait(a, v);
-    a.ptr(v[4]);
+    sigmask(a, v[4], v[5]);
     a.udec(v[5]);
 }
 
@@ -493,16 +624,24 @@ pub fn timerfd_create(a: &mut Args, v: &[u64; 6]) {
     a.flags(TFD_FLAGS, v[1] as u32 as u64, "0");
 }
 
+pub static TFD_SETTIME_FLAGS: Table = x![TFD_TIMER_ABSTIME = 1, TFD_TIMER_CANCEL_ON_SET = 2];
+
+/// timerfd_settime(fd, flags, new_value, old_value): the old value is an output.
+pub fn timerfd_settime(a: &mut Args, v: &[u64; 6]) {
+    a.fd(v[0]);
+    a.flags(TFD_SETTIME_FLAGS, v[1] as u32 as u64, "0");
+    a.input(v[2], format::itimerspec);
+    a.ptr(v[3]);
+}
+
+/// (fd, int): inotify_rm_watch(fd, wd).
+pub fn fd_int(a: &mut Args, v: &[u64; 6]) {
+    a.fd(v[0]);
+    a.int(v[1]);
+}
+
 pub static IN_INIT_FLAGS: Table = x![IN_NONBLOCK, IN_CLOEXEC];
 
 pub fn inotify_init1(a: &mut Args, v: &[u64; 6]) {
     a.flags(IN_INIT_FLAGS, v[0] as u32 as u64, "0");
-}
-
-/// select(nfds, readfds, writefds, exceptfds, timeout): the sets as addresses.
-pub fn select(a: &mut Args, v: &[u64; 6]) {
-    a.int(v[0]);
-    for &p in &v[1..5] {
-        a.ptr(p);
-    }
 }

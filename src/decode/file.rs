@@ -302,8 +302,30 @@ pub fn truncate(a: &mut Args, v: &[u64; 6]) {
 pub fn utimensat(a: &mut Args, v: &[u64; 6]) {
     a.dirfd(v[0]);
     a.path();
-    a.ptr(v[2]);
+    a.input(v[2], |out, data| {
+        out.push('[');
+        utime_timespec(out, &data[..16]);
+        out.push_str(", ");
+        utime_timespec(out, &data[16..32]);
+        out.push(']');
+    });
     at_flags(a, v[3]);
+}
+
+/// One of utimensat's times: `UTIME_NOW`, `UTIME_OMIT`, or the time with the date strace
+/// prints beside it: `{tv_sec=1, tv_nsec=0} /* 1970-01-01T00:00:01+0000 */`.
+fn utime_timespec(out: &mut String, t: &[u8]) {
+    let (sec, nsec) = (super::format::word(t, 0) as i64, super::format::word(t, 8) as i64);
+    match nsec {
+        libc::UTIME_NOW => out.push_str("UTIME_NOW"),
+        libc::UTIME_OMIT => out.push_str("UTIME_OMIT"),
+        _ => {
+            super::format::timespec(out, t);
+            if let Some(date) = local_iso8601(sec, nsec) {
+                let _ = write!(out, " /* {date} */");
+            }
+        }
+    }
 }
 
 /// umask(mask): `022`.
@@ -311,11 +333,78 @@ pub fn umask(a: &mut Args, v: &[u64; 6]) {
     a.mode(v[0]);
 }
 
-/// openat2(dirfd, path, how, size): the struct is not captured.
+/// A time as strace's `sprinttime_nsec` writes it in a comment, in local time:
+/// `2023-11-14T22:13:20.000000123+0000`; `None` for the epoch itself and for nanoseconds out
+/// of range, which strace leaves without a comment.
+pub fn local_iso8601(sec: i64, nsec: i64) -> Option<String> {
+    if (sec == 0 && nsec == 0) || !(0..1_000_000_000).contains(&nsec) {
+        return None;
+    }
+    // The zone's offset from the local time of day (zones lie within -12 h and +14 h).
+    let (h, m, sc) = crate::sys::time::local_hms(sec);
+    let mut off = i64::from(h * 3600 + m * 60 + sc) - sec.rem_euclid(86_400);
+    if off > 14 * 3600 {
+        off -= 86_400;
+    } else if off < -12 * 3600 {
+        off += 86_400;
+    }
+    let local = sec + off;
+    let (y, mo, d) = civil_from_days(local.div_euclid(86_400));
+    let mut s = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{m:02}:{sc:02}");
+    if nsec > 0 {
+        let _ = write!(s, ".{nsec:09}");
+    }
+    let mins = off / 60;
+    let _ = write!(s, "{}{:02}{:02}", if mins < 0 { '-' } else { '+' }, mins.abs() / 60, mins.abs() % 60);
+    Some(s)
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+pub static RESOLVE_FLAGS: Table = x![
+    RESOLVE_NO_XDEV = 0x1,
+    RESOLVE_NO_MAGICLINKS = 0x2,
+    RESOLVE_NO_SYMLINKS = 0x4,
+    RESOLVE_BENEATH = 0x8,
+    RESOLVE_IN_ROOT = 0x10,
+    RESOLVE_CACHED = 0x20,
+];
+
+/// openat2(dirfd, path, how, size): `{flags=O_RDONLY|O_CLOEXEC, resolve=RESOLVE_BENEATH}`,
+/// with `mode=` when the flags create a file or the mode is not 0, as strace prints it.
 pub fn openat2(a: &mut Args, v: &[u64; 6]) {
     a.dirfd(v[0]);
     a.path();
-    a.ptr(v[2]);
+    let size = v[3];
+    a.input(v[2], |out, how| {
+        if size < 24 {
+            super::format::ptr(out, v[2]);
+            return;
+        }
+        let (flags, mode, resolve) =
+            (super::format::word(how, 0), super::format::word(how, 8), super::format::word(how, 16));
+        out.push_str("{flags=");
+        xlat::open_modes(out, flags);
+        if flags & (xlat::O_CREAT | (xlat::O_TMPFILE & !(libc::O_DIRECTORY as u64))) != 0 || mode != 0 {
+            out.push_str(", mode=");
+            super::format::file_mode(out, mode as u32);
+        }
+        out.push_str(", resolve=");
+        xlat::flags(out, RESOLVE_FLAGS, resolve, "0");
+        out.push('}');
+    });
     a.udec(v[3]);
 }
 
@@ -327,11 +416,36 @@ pub fn memfd_create(a: &mut Args, v: &[u64; 6]) {
     a.flags(MFD_FLAGS, v[1] as u32 as u64, "0");
 }
 
-/// inotify_add_watch(fd, path, mask): the path is not first, so not captured.
+pub static IN_EVENTS: Table = x![
+    IN_ACCESS,
+    IN_MODIFY,
+    IN_ATTRIB,
+    IN_CLOSE_WRITE,
+    IN_CLOSE_NOWRITE,
+    IN_OPEN,
+    IN_MOVED_FROM,
+    IN_MOVED_TO,
+    IN_CREATE,
+    IN_DELETE,
+    IN_DELETE_SELF,
+    IN_MOVE_SELF,
+    IN_UNMOUNT = 0x2000,
+    IN_Q_OVERFLOW = 0x4000,
+    IN_IGNORED = 0x8000,
+    IN_ONLYDIR,
+    IN_DONT_FOLLOW,
+    IN_EXCL_UNLINK,
+    IN_MASK_CREATE = 0x1000_0000,
+    IN_MASK_ADD,
+    IN_ISDIR,
+    IN_ONESHOT,
+];
+
+/// inotify_add_watch(fd, path, mask): the path is the row's extra capture.
 pub fn inotify_add_watch(a: &mut Args, v: &[u64; 6]) {
     a.fd(v[0]);
-    a.ptr(v[1]);
-    a.hex(v[2]);
+    a.string(v[1]);
+    a.flags(IN_EVENTS, v[2] as u32 as u64, "0");
 }
 
 /// A file mode as strace prints it in a stat struct: `S_IFDIR|S_ISVTX|0777`.

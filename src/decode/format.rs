@@ -660,6 +660,40 @@ impl<'b> Args<'_, 'b> {
         }
     }
 
+    /// An input struct captured at entry ([`super::Cap::Fixed`] and the like), printed by `f`
+    /// from its bytes; `NULL`, or the address when it could not be read.
+    pub(super) fn input(&mut self, addr: u64, f: impl FnOnce(&mut String, &[u8])) {
+        let captured = self.captured();
+        let out = self.arg();
+        match captured {
+            Some((data, _)) if addr != 0 => f(out, data),
+            _ => ptr(out, addr),
+        }
+    }
+
+    /// An input array captured at entry ([`super::Cap::Array`]): `[e1, e2, ...]`, each element of
+    /// `elem` bytes printed by `f`, and `...` when it was cut at `-s`.
+    pub(super) fn input_array(&mut self, addr: u64, elem: usize, f: impl Fn(&mut String, &[u8])) {
+        let captured = self.captured();
+        let out = self.arg();
+        match captured {
+            Some((data, complete)) if addr != 0 => {
+                out.push('[');
+                for (i, e) in data.chunks_exact(elem).enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    f(out, e);
+                }
+                if !complete {
+                    out.push_str(if data.is_empty() { "..." } else { ", ..." });
+                }
+                out.push(']');
+            }
+            _ => ptr(out, addr),
+        }
+    }
+
     /// A buffer of `len` bytes ([`sized_quote`]), or its address.
     pub(super) fn sized_string(&mut self, addr: u64, len: u64, omit_nul: bool) {
         self.sep();
@@ -677,6 +711,54 @@ pub fn sized_quote(out: &mut String, data: &[u8], len: u64, strsize: usize, omit
     let shown = &data[..data.len().min(strsize)];
     let shown = if omit_nul { shown.strip_suffix(&[0]).unwrap_or(shown) } else { shown };
     quote(out, shown, len > strsize as u64);
+}
+
+/// A `u64` (or `i64`, `long`) at byte `at` of a captured struct.
+pub fn word(data: &[u8], at: usize) -> u64 {
+    u64::from_ne_bytes(data[at..at + 8].try_into().expect("8 bytes"))
+}
+
+/// A `u32` (or `int`) at byte `at` of a captured struct.
+pub fn word32(data: &[u8], at: usize) -> u32 {
+    u32::from_ne_bytes(data[at..at + 4].try_into().expect("4 bytes"))
+}
+
+/// A `struct timespec`: `{tv_sec=1, tv_nsec=500}`.
+pub fn timespec(out: &mut String, data: &[u8]) {
+    let _ = write!(out, "{{tv_sec={}, tv_nsec={}}}", word(data, 0) as i64, word(data, 8) as i64);
+}
+
+/// A `struct timeval`: `{tv_sec=1, tv_usec=500}`.
+pub fn timeval(out: &mut String, data: &[u8]) {
+    let _ = write!(out, "{{tv_sec={}, tv_usec={}}}", word(data, 0) as i64, word(data, 8) as i64);
+}
+
+/// A `struct itimerspec`: `{it_interval={...}, it_value={...}}`.
+pub fn itimerspec(out: &mut String, data: &[u8]) {
+    out.push_str("{it_interval=");
+    timespec(out, &data[..16]);
+    out.push_str(", it_value=");
+    timespec(out, &data[16..32]);
+    out.push('}');
+}
+
+/// An `int64_t` or `loff_t` passed by address: `[0]`.
+pub fn int64_ref(out: &mut String, data: &[u8]) {
+    let _ = write!(out, "[{}]", word(data, 0) as i64);
+}
+
+/// The bits set in a bit set (an `fd_set`, a CPU mask), as strace lists them: `[3 4 7]`.
+pub fn bit_list(out: &mut String, data: &[u8], nbits: usize) {
+    out.push('[');
+    let mut first = true;
+    for i in (0..nbits.min(data.len() * 8)).filter(|&i| data[i / 8] >> (i % 8) & 1 == 1) {
+        if !first {
+            out.push(' ');
+        }
+        first = false;
+        let _ = write!(out, "{i}");
+    }
+    out.push(']');
 }
 
 /// strace prints 0 as `0` and everything else as `0x...`.

@@ -127,6 +127,17 @@ pub enum Cap {
     /// A buffer whose length is argument `len_arg`: its first `-s` bytes, and at least the
     /// first 8 so that an `int` or a small struct can be decoded (setsockopt's value).
     Sized { arg: u8, len_arg: u8 },
+    /// An array of argument `count_arg` elements of `elem` bytes, at most `-s` of them (poll's
+    /// `struct pollfd`s); not whole when there are more.
+    Array { arg: u8, count_arg: u8, elem: u8 },
+    /// An `fd_set` of as many bits as argument 0 says (select's nfds), in whole longs.
+    FdSet(u8),
+    /// `len` bytes at the pointer that starts the struct argument `arg` points to (the signal
+    /// set of pselect6's `{sigmask, sigsetsize}`).
+    Indirect { arg: u8, len: u16 },
+    /// The signal mask rt_sigreturn restores: the `uc_sigmask` of the frame at the stack
+    /// pointer (read from `/proc/TID/syscall`, as seccomp does not report it).
+    SigframeMask,
 }
 
 /// How a successful result is printed (failures are `-1 ERRNO (text)` for all).

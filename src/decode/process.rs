@@ -2,7 +2,10 @@
 //! getrandom, clocks, scheduling (strace's `clone.c`, `exit.c`, `wait.c`, `resource.c`,
 //! `prctl.c`, `time.c`, `affinity.c`).
 
-use super::format::Args;
+use std::fmt::Write;
+
+use super::Cap;
+use super::format::{self, Args};
 use super::xlat::{self, Table, x};
 
 pub static CLONE_FLAGS: Table = x![
@@ -71,9 +74,81 @@ pub fn clone(a: &mut Args, v: &[u64; 6]) {
     }
 }
 
-/// clone3(args, size): the struct is not captured yet.
+/// clone3's flags: clone's, and the 64-bit ones.
+pub static CLONE3_FLAGS: Table = x![
+    CLONE_VM,
+    CLONE_FS,
+    CLONE_FILES,
+    CLONE_SIGHAND,
+    CLONE_PIDFD,
+    CLONE_PTRACE,
+    CLONE_VFORK,
+    CLONE_PARENT,
+    CLONE_THREAD,
+    CLONE_NEWNS,
+    CLONE_SYSVSEM,
+    CLONE_SETTLS,
+    CLONE_PARENT_SETTID,
+    CLONE_CHILD_CLEARTID,
+    CLONE_DETACHED,
+    CLONE_UNTRACED,
+    CLONE_CHILD_SETTID,
+    CLONE_NEWCGROUP,
+    CLONE_NEWUTS,
+    CLONE_NEWIPC,
+    CLONE_NEWUSER,
+    CLONE_NEWPID,
+    CLONE_NEWNET,
+    CLONE_IO,
+    CLONE_CLEAR_SIGHAND = 0x1_0000_0000u64,
+    CLONE_INTO_CGROUP = 0x2_0000_0000u64,
+];
+
+/// `struct clone_args` up to `tls` (`CLONE_ARGS_SIZE_VER0`).
+pub const CLONE_ARGS_CAP: Cap = Cap::Fixed { arg: 0, len: 64 };
+
+/// clone3(args, size): the fields strace prints at entry, `{flags=..., exit_signal=SIGCHLD,
+/// stack=NULL, stack_size=0}` (the pointers only with the flags that use them; `set_tid` and
+/// `cgroup` are not shown). What strace adds after the call (`=> {parent_tid=[...]}`) is an
+/// output.
 pub fn clone3(a: &mut Args, v: &[u64; 6]) {
-    a.ptr(v[0]);
+    let size = v[1];
+    a.input(v[0], |out, c| {
+        if size < 64 {
+            format::ptr(out, v[0]);
+            return;
+        }
+        let f = |i: usize| format::word(c, i * 8);
+        let flags = f(0);
+        out.push_str("{flags=");
+        xlat::flags(out, CLONE3_FLAGS, flags, "0");
+        let has = |bit: i32| flags & bit as u64 != 0;
+        let field = |out: &mut String, name: &str, v: u64| {
+            let _ = write!(out, ", {name}=");
+            format::ptr(out, v);
+        };
+        if has(libc::CLONE_PIDFD) {
+            field(out, "pidfd", f(1));
+        }
+        if has(libc::CLONE_CHILD_SETTID) || has(libc::CLONE_CHILD_CLEARTID) {
+            field(out, "child_tid", f(2));
+        }
+        if has(libc::CLONE_PARENT_SETTID) {
+            field(out, "parent_tid", f(3));
+        }
+        out.push_str(", exit_signal=");
+        match f(4) as u32 as i32 {
+            0 => out.push('0'),
+            sig => super::signal::signal(out, sig),
+        }
+        field(out, "stack", f(5));
+        out.push_str(", stack_size=");
+        format::hex(out, f(6));
+        if has(libc::CLONE_SETTLS) {
+            field(out, "tls", f(7));
+        }
+        out.push('}');
+    });
     a.udec(v[1]);
 }
 
@@ -221,7 +296,9 @@ pub fn prctl(a: &mut Args, v: &[u64; 6]) {
         | libc::PR_GET_NO_NEW_PRIVS
         | libc::PR_GET_THP_DISABLE => {}
         libc::PR_SET_PDEATHSIG => super::signal::sig_arg(a, v[1]),
-        libc::PR_GET_PDEATHSIG | libc::PR_GET_NAME | libc::PR_SET_NAME | libc::PR_GET_TID_ADDRESS => a.ptr(v[1]),
+        // The name, captured at entry whatever the option (one blob for the row's Cap::Str).
+        libc::PR_SET_NAME => a.string(v[1]),
+        libc::PR_GET_PDEATHSIG | libc::PR_GET_NAME | libc::PR_GET_TID_ADDRESS => a.ptr(v[1]),
         libc::PR_SET_DUMPABLE
         | libc::PR_SET_KEEPCAPS
         | libc::PR_SET_CHILD_SUBREAPER
@@ -259,18 +336,44 @@ pub static RLIMITS: Table = x![
     RLIMIT_RTTIME,
 ];
 
-/// prlimit64(pid, resource, new_limit, old_limit): the limits are not captured yet.
+/// A limit as strace's `sprint_rlim64`: `RLIM64_INFINITY`, `8192*1024`, `20000`.
+fn rlim(out: &mut String, v: u64) {
+    if v == u64::MAX {
+        out.push_str("RLIM64_INFINITY");
+    } else if v > 1024 && v % 1024 == 0 {
+        let _ = write!(out, "{}*1024", v / 1024);
+    } else {
+        let _ = write!(out, "{v}");
+    }
+}
+
+/// A `struct rlimit`: `{rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}`.
+pub fn rlimit(out: &mut String, data: &[u8]) {
+    out.push_str("{rlim_cur=");
+    rlim(out, format::word(data, 0));
+    out.push_str(", rlim_max=");
+    rlim(out, format::word(data, 8));
+    out.push('}');
+}
+
+/// prlimit64(pid, resource, new_limit, old_limit): the old limit is an output.
 pub fn prlimit64(a: &mut Args, v: &[u64; 6]) {
     a.int(v[0]);
     a.constant(RLIMITS, v[1] as u32 as u64, "RLIMIT_");
-    a.ptr(v[2]);
+    a.input(v[2], rlimit);
     a.ptr(v[3]);
 }
 
-/// getrlimit(resource, rlim), setrlimit.
+/// getrlimit(resource, rlim): the limit is an output.
 pub fn getrlimit(a: &mut Args, v: &[u64; 6]) {
     a.constant(RLIMITS, v[0] as u32 as u64, "RLIMIT_");
     a.ptr(v[1]);
+}
+
+/// setrlimit(resource, rlim).
+pub fn setrlimit(a: &mut Args, v: &[u64; 6]) {
+    a.constant(RLIMITS, v[0] as u32 as u64, "RLIMIT_");
+    a.input(v[1], rlimit);
 }
 
 pub static RUSAGE_WHO: Table = x![RUSAGE_SELF, RUSAGE_CHILDREN, RUSAGE_THREAD];
@@ -290,11 +393,19 @@ pub fn getrandom(a: &mut Args, v: &[u64; 6]) {
     a.flags(GRND_FLAGS, v[2] as u32 as u64, "0");
 }
 
-/// sched_getaffinity(pid, cpusetsize, mask), sched_setaffinity.
+/// sched_getaffinity(pid, cpusetsize, mask): the mask is an output.
 pub fn sched_affinity(a: &mut Args, v: &[u64; 6]) {
     a.int(v[0]);
     a.udec(v[1]);
     a.ptr(v[2]);
+}
+
+/// sched_setaffinity(pid, cpusetsize, mask): the CPUs of the mask, `[0 1]` (its first
+/// `max(-s, 8)` bytes: 256 CPUs at the default `-s 32`).
+pub fn sched_setaffinity(a: &mut Args, v: &[u64; 6]) {
+    a.int(v[0]);
+    a.udec(v[1]);
+    a.input(v[2], |out, data| format::bit_list(out, data, data.len() * 8));
 }
 
 pub static CLOCKS: Table = x![
@@ -327,12 +438,18 @@ pub fn clock_gettime(a: &mut Args, v: &[u64; 6]) {
     a.ptr(v[1]);
 }
 
-/// clock_nanosleep(clockid, flags, request, remain).
+/// clock_nanosleep(clockid, flags, request, remain): the remainder is an output.
 pub fn clock_nanosleep(a: &mut Args, v: &[u64; 6]) {
     clock(a, v[0]);
     a.flags(x![TIMER_ABSTIME], v[1] as u32 as u64, "0");
-    a.ptr(v[2]);
+    a.input(v[2], format::timespec);
     a.ptr(v[3]);
+}
+
+/// nanosleep(req, rem): the remainder is an output.
+pub fn nanosleep(a: &mut Args, v: &[u64; 6]) {
+    a.input(v[0], format::timespec);
+    a.ptr(v[1]);
 }
 
 /// Calls of one or two pointers to outputs: uname(buf), sysinfo(info), nanosleep(req, rem),
@@ -418,11 +535,16 @@ pub static MEMBARRIER_CMDS: Table = x![
     MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ = 256,
 ];
 
-/// membarrier(cmd, flags, cpu_id).
+const MEMBARRIER_CMD_FLAG_CPU: u64 = 1;
+
+/// membarrier(cmd, flags, cpu_id): the CPU only with `MEMBARRIER_CMD_FLAG_CPU`, as strace.
 pub fn membarrier(a: &mut Args, v: &[u64; 6]) {
     a.constant(MEMBARRIER_CMDS, v[0] as u32 as u64, "MEMBARRIER_CMD_");
-    a.uint(v[1]);
-    a.int(v[2]);
+    let flags = v[1] as u32 as u64;
+    a.flags(x![MEMBARRIER_CMD_FLAG_CPU = MEMBARRIER_CMD_FLAG_CPU], flags, "0");
+    if flags & MEMBARRIER_CMD_FLAG_CPU != 0 {
+        a.int(v[2]);
+    }
 }
 
 /// pidfd_open(pid, flags).
@@ -437,3 +559,100 @@ pub fn pidfd_getfd(a: &mut Args, v: &[u64; 6]) {
     a.int(v[1]);
     a.uint(v[2]);
 }
+
+pub static CAP_VERSIONS: Table = x![
+    _LINUX_CAPABILITY_VERSION_1 = 0x1998_0330,
+    _LINUX_CAPABILITY_VERSION_2 = 0x2007_1026,
+    _LINUX_CAPABILITY_VERSION_3 = 0x2008_0522,
+];
+
+/// The capabilities, as strace's `1<<CAP_CHOWN|...` flags.
+pub static CAPS: Table = &[
+    (1 << 0, "1<<CAP_CHOWN"),
+    (1 << 1, "1<<CAP_DAC_OVERRIDE"),
+    (1 << 2, "1<<CAP_DAC_READ_SEARCH"),
+    (1 << 3, "1<<CAP_FOWNER"),
+    (1 << 4, "1<<CAP_FSETID"),
+    (1 << 5, "1<<CAP_KILL"),
+    (1 << 6, "1<<CAP_SETGID"),
+    (1 << 7, "1<<CAP_SETUID"),
+    (1 << 8, "1<<CAP_SETPCAP"),
+    (1 << 9, "1<<CAP_LINUX_IMMUTABLE"),
+    (1 << 10, "1<<CAP_NET_BIND_SERVICE"),
+    (1 << 11, "1<<CAP_NET_BROADCAST"),
+    (1 << 12, "1<<CAP_NET_ADMIN"),
+    (1 << 13, "1<<CAP_NET_RAW"),
+    (1 << 14, "1<<CAP_IPC_LOCK"),
+    (1 << 15, "1<<CAP_IPC_OWNER"),
+    (1 << 16, "1<<CAP_SYS_MODULE"),
+    (1 << 17, "1<<CAP_SYS_RAWIO"),
+    (1 << 18, "1<<CAP_SYS_CHROOT"),
+    (1 << 19, "1<<CAP_SYS_PTRACE"),
+    (1 << 20, "1<<CAP_SYS_PACCT"),
+    (1 << 21, "1<<CAP_SYS_ADMIN"),
+    (1 << 22, "1<<CAP_SYS_BOOT"),
+    (1 << 23, "1<<CAP_SYS_NICE"),
+    (1 << 24, "1<<CAP_SYS_RESOURCE"),
+    (1 << 25, "1<<CAP_SYS_TIME"),
+    (1 << 26, "1<<CAP_SYS_TTY_CONFIG"),
+    (1 << 27, "1<<CAP_MKNOD"),
+    (1 << 28, "1<<CAP_LEASE"),
+    (1 << 29, "1<<CAP_AUDIT_WRITE"),
+    (1 << 30, "1<<CAP_AUDIT_CONTROL"),
+    (1 << 31, "1<<CAP_SETFCAP"),
+    (1 << 32, "1<<CAP_MAC_OVERRIDE"),
+    (1 << 33, "1<<CAP_MAC_ADMIN"),
+    (1 << 34, "1<<CAP_SYSLOG"),
+    (1 << 35, "1<<CAP_WAKE_ALARM"),
+    (1 << 36, "1<<CAP_BLOCK_SUSPEND"),
+    (1 << 37, "1<<CAP_AUDIT_READ"),
+    (1 << 38, "1<<CAP_PERFMON"),
+    (1 << 39, "1<<CAP_BPF"),
+    (1 << 40, "1<<CAP_CHECKPOINT_RESTORE"),
+];
+
+/// `struct __user_cap_header_struct`: `{version=_LINUX_CAPABILITY_VERSION_3, pid=0}`.
+fn cap_header(out: &mut String, h: &[u8]) {
+    out.push_str("{version=");
+    xlat::constant(out, CAP_VERSIONS, u64::from(format::word32(h, 0)), "");
+    let _ = write!(out, ", pid={}}}", format::word32(h, 4) as i32);
+}
+
+/// capget(hdrp, datap): the data is an output.
+pub fn capget(a: &mut Args, v: &[u64; 6]) {
+    a.input(v[0], cap_header);
+    a.ptr(v[1]);
+}
+
+/// capset(hdrp, datap): `{effective=1<<CAP_CHOWN|..., permitted=..., inheritable=0}`, the
+/// two 32-bit halves of versions 2 and 3 joined (version 1 has one).
+pub fn capset(a: &mut Args, v: &[u64; 6]) {
+    let header = a.captured().filter(|_| v[0] != 0);
+    let out = a.arg();
+    match header {
+        Some((h, _)) => cap_header(out, h),
+        None => format::ptr(out, v[0]),
+    }
+    let words = match header.map(|(h, _)| format::word32(h, 0)) {
+        Some(0x1998_0330) => 1,
+        Some(0x2007_1026 | 0x2008_0522) => 2,
+        _ => 0,
+    };
+    a.input(v[1], |out, d| {
+        if words == 0 {
+            format::ptr(out, v[1]);
+            return;
+        }
+        // Each struct is {effective, permitted, inheritable}, 32 bits each.
+        let field =
+            |i: usize| (0..words).fold(0u64, |acc, w| acc | u64::from(format::word32(d, w * 12 + i * 4)) << (32 * w));
+        for (i, name) in ["effective", "permitted", "inheritable"].iter().enumerate() {
+            out.push_str(if i == 0 { "{" } else { ", " });
+            let _ = write!(out, "{name}=");
+            xlat::flags(out, CAPS, field(i), "0");
+        }
+        out.push('}');
+    });
+}
+
+pub const CAP_CAPS: &[Cap] = &[Cap::Fixed { arg: 0, len: 8 }, Cap::Fixed { arg: 1, len: 24 }];

@@ -174,8 +174,20 @@ pub fn rt_sigsuspend(a: &mut Args, v: &[u64; 6]) {
 pub fn rt_sigtimedwait(a: &mut Args, v: &[u64; 6]) {
     sigset_arg(a, v[0], v[3]);
     a.ptr(v[1]);
-    a.ptr(v[2]);
+    a.input(v[2], super::format::timespec);
     a.udec(v[3]);
+}
+
+pub const RT_SIGTIMEDWAIT_CAPS: &[Cap] = &[sigset_cap(0), Cap::Fixed { arg: 2, len: 16 }];
+
+/// rt_sigreturn(): strace shows the mask the frame restores, `{mask=[]}`.
+pub fn rt_sigreturn(a: &mut Args, _: &[u64; 6]) {
+    if let Some((data, _)) = a.captured() {
+        let out = a.arg();
+        out.push_str("{mask=");
+        sigset(out, data);
+        out.push('}');
+    }
 }
 
 /// kill(pid, sig).
