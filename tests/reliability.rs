@@ -223,7 +223,7 @@ fn a_go_server_under_load_with_its_preemption_signals() {
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
     let mut server = interpose()
-        .args(["run", "-c", "-o", "/dev/null", "-e", "trace=read,write,connect,futex,accept4", "--"])
+        .args(["run", "-c", "--exits=off", "-o", "/dev/null", "-e", "trace=read,write,connect,futex,accept4", "--"])
         .arg(&bin)
         .args(["-addr", &addr, "-duration", "6s"])
         .stdout(Stdio::null())

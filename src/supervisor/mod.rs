@@ -267,9 +267,14 @@ impl Completer<'_> {
             }
             (None, None) => {
                 // short=/rate= shape the call as it runs: executed even when not traced.
+                // With exit events and no log, the kernel's exit says the result and time of a
+                // call it runs itself: executing it would only add work (and a copy of the
+                // program's descriptor). Calls a fault shapes are still executed.
+                let redundant = self.executor.exits && !self.log && !inject::shapes(inj);
                 let executable = p.sc.filter(|sc| {
                     (p.traced || inject::shapes(inj))
                         && self.execute
+                        && !redundant
                         && exec::Executor::handles(sc.decoder, sc.name(), sc.nr())
                 });
                 match executable.map(|sc| self.executor.execute(self.listener, &p.n, sc.decoder, inject::cap(inj))) {
