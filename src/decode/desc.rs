@@ -89,6 +89,42 @@ pub fn fcntl(a: &mut Args, v: &[u64; 6]) {
     }
 }
 
+/// What strace adds to a successful fcntl's result, by command (its `fcntl.c` on exit):
+/// `Some((hex, note))`, the result in hex or decimal and the note in parentheses; `None` for a
+/// bare decimal result.
+pub fn fcntl_result(args: &[u64; 6], ret: i64) -> Option<(bool, String)> {
+    /// Not in libc for Linux.
+    const F_GETSIG: i32 = 11;
+    let v = ret as u64;
+    let mut note = String::new();
+    match args[1] as u32 as i32 {
+        libc::F_GETFD if ret != 0 => {
+            note.push_str("flags ");
+            xlat::flags(&mut note, FD_FLAGS, v, "0");
+            Some((true, note))
+        }
+        libc::F_GETFL => {
+            note.push_str("flags ");
+            xlat::open_modes(&mut note, v);
+            Some((true, note))
+        }
+        libc::F_GETLEASE => {
+            xlat::constant(&mut note, LEASES, v, "F_");
+            Some((true, note))
+        }
+        libc::F_GET_SEALS if ret != 0 => {
+            note.push_str("seals ");
+            xlat::flags(&mut note, SEALS, v, "0");
+            Some((true, note))
+        }
+        F_GETSIG if ret != 0 => {
+            super::signal::signal(&mut note, ret as i32);
+            Some((false, note))
+        }
+        _ => None,
+    }
+}
+
 fn signal_or_zero(a: &mut Args, v: u64) {
     let sig = v as u32 as i32;
     if sig == 0 {

@@ -151,6 +151,12 @@ pub enum Ret {
     Octal,
     /// `0 (Timeout)` when nothing was ready (poll, select).
     Timeout,
+    /// As the fcntl command (argument 1) says: `0x8002 (flags O_RDWR|O_LARGEFILE)` for F_GETFL,
+    /// `0x1 (flags FD_CLOEXEC)` for F_GETFD, `0x2 (F_UNLCK)` for F_GETLEASE, `10 (SIGUSR1)` for
+    /// F_GETSIG, `0x6 (seals ...)` for F_GET_SEALS ([`desc::fcntl_result`]).
+    Fcntl,
+    /// A signal number, named: rt_sigtimedwait's `10 (SIGUSR1)`.
+    Signal,
 }
 
 /// A syscall as the rest of the program sees it.

@@ -75,10 +75,27 @@ pub fn result(out: &mut String, ret: i64) {
 }
 
 /// A result printed as the syscall table says (`Ret`): the addresses brk and mmap return in
-/// hex, umask's previous mask in octal (`= 022`), `= 0 (Timeout)` for poll and select; failures
-/// as [`result`].
-pub fn typed_result(out: &mut String, kind: Ret, ret: i64) {
+/// hex, umask's previous mask in octal (`= 022`), `= 0 (Timeout)` for poll and select, fcntl's
+/// as its command says (`= 0x8002 (flags O_RDWR|O_LARGEFILE)`, which needs the call's `args`);
+/// failures as [`result`].
+pub fn typed_result(out: &mut String, kind: Ret, args: &[u64; 6], ret: i64) {
     match (kind, ret) {
+        (Ret::Fcntl, 0..) => match decode::desc::fcntl_result(args, ret) {
+            Some((true, note)) => {
+                out.push_str("= ");
+                format::hex(out, ret as u64);
+                let _ = write!(out, " ({note})");
+            }
+            Some((false, note)) => {
+                let _ = write!(out, "= {ret} ({note})");
+            }
+            None => result(out, ret),
+        },
+        (Ret::Signal, 1..) => {
+            let _ = write!(out, "= {ret} (");
+            decode::signal::signal(out, ret as i32);
+            out.push(')');
+        }
         (Ret::Hex, 0..) => {
             let _ = write!(out, "= {ret:#x}");
         }
@@ -163,7 +180,7 @@ impl Formatter {
             | Outcome::Returned { ret, .. }
             | Outcome::Injected { ret, .. }
             | Outcome::Denied { ret } => {
-                typed_result(out, ret_kind(ev.call), ret);
+                typed_result(out, ret_kind(ev.call), &ev.args, ret);
                 if ret >= 0
                     && let Some(d) = &ev.ret_desc
                 {
@@ -234,8 +251,34 @@ mod tests {
 
     fn typed(kind: Ret, ret: i64) -> String {
         let mut s = String::new();
-        typed_result(&mut s, kind, ret);
+        typed_result(&mut s, kind, &[0; 6], ret);
         s
+    }
+
+    fn fcntl(cmd: i32, ret: i64) -> String {
+        let mut s = String::new();
+        typed_result(&mut s, Ret::Fcntl, &[3, cmd as u64, 0, 0, 0, 0], ret);
+        s
+    }
+
+    /// As strace 6.1 prints them (tests/progs/coverage.c under strace).
+    #[test]
+    fn fcntl_results_as_their_command_says() {
+        assert_eq!(fcntl(libc::F_GETFL, 0x8002), "= 0x8002 (flags O_RDWR|O_LARGEFILE)");
+        assert_eq!(fcntl(libc::F_GETFL, 0x800), "= 0x800 (flags O_RDONLY|O_NONBLOCK)");
+        assert_eq!(fcntl(libc::F_GETFL, 0), "= 0 (flags O_RDONLY)");
+        assert_eq!(fcntl(libc::F_GETFD, 1), "= 0x1 (flags FD_CLOEXEC)");
+        assert_eq!(fcntl(libc::F_GETFD, 0), "= 0");
+        assert_eq!(fcntl(libc::F_GETLEASE, 2), "= 0x2 (F_UNLCK)");
+        assert_eq!(fcntl(libc::F_GET_SEALS, 6), "= 0x6 (seals F_SEAL_SHRINK|F_SEAL_GROW)");
+        assert_eq!(fcntl(11, 10), "= 10 (SIGUSR1)");
+        assert_eq!(fcntl(11, 0), "= 0");
+        assert_eq!(fcntl(libc::F_GETOWN, 0), "= 0");
+        assert_eq!(fcntl(libc::F_GETPIPE_SZ, 65536), "= 65536");
+        assert_eq!(fcntl(libc::F_DUPFD, 50), "= 50");
+        assert_eq!(fcntl(libc::F_GETFL, -9), "= -1 EBADF (Bad file descriptor)");
+        assert_eq!(typed(Ret::Signal, 10), "= 10 (SIGUSR1)");
+        assert_eq!(typed(Ret::Signal, -11), "= -1 EAGAIN (Resource temporarily unavailable)");
     }
 
     #[test]
