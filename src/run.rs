@@ -160,10 +160,12 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
     // Exit events: the tracepoint is found and registered with the kernel while the program is
     // being launched (see sys::perf::Warm).
     let warming = (opts.exits != ExitsMode::Off && !opts.policy.trace.is_empty()).then(|| {
-        std::thread::spawn(|| {
-            let tp = sys::perf::Tracepoint::sys_exit()?;
-            let warm = tp.warm()?;
-            Ok::<_, io::Error>((tp, warm))
+        let names: Vec<&'static str> =
+            opts.policy.trace.iter().filter_map(|nr| crate::decode::registry().get(i64::from(nr))).map(|sc| sc.name()).collect();
+        std::thread::spawn(move || {
+            let tps = sys::perf::Tracepoints::read(&names)?;
+            let warm = tps.raw.warm()?;
+            Ok::<_, io::Error>((tps, warm))
         })
     });
     let launched = launch::launch(&program, &bpf, original.as_ref(), guardian.is_some())?;
@@ -418,7 +420,7 @@ fn open_exit_events(
     mode: ExitsMode,
     pid: u32,
     traced: &crate::policy::SyscallSet,
-    warmed: Option<io::Result<(sys::perf::Tracepoint, sys::perf::Warm)>>,
+    warmed: Option<io::Result<(sys::perf::Tracepoints, sys::perf::Warm)>>,
 ) -> Result<Option<sys::perf::ExitEvents>, RunError> {
     let Some(warmed) = warmed else { return Ok(None) };
     if mode == ExitsMode::Off || traced.is_empty() {
@@ -427,8 +429,13 @@ fn open_exit_events(
     let nrs: Vec<u32> = traced.iter().collect();
     // A long filter costs more per event than the events it saves; past this, filter here.
     let filter = (nrs.len() <= 64).then(|| nrs.iter().map(|nr| format!("id == {nr}")).collect::<Vec<_>>().join(" || "));
-    // The warm-up event is dropped once the real ones hold the tracepoint.
-    let opened = warmed.and_then(|(tp, _warm)| sys::perf::ExitEvents::open(pid as i32, tp, filter.as_deref()));
+    // The warm-up event is dropped once the real ones hold the tracepoint. A few syscalls get
+    // an event each (cheaper for the untraced ones, see sys::perf::Tracepoints); more, the raw
+    // tracepoint filtered in the kernel.
+    let opened = warmed.and_then(|(tps, _warm)| match &tps.per_syscall {
+        Some(per) => sys::perf::ExitEvents::open(pid as i32, per, None),
+        None => sys::perf::ExitEvents::open(pid as i32, &[tps.raw], filter.as_deref()),
+    });
     match opened {
         Ok(events) => Ok(Some(events)),
         Err(e) => {
