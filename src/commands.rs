@@ -14,11 +14,8 @@ pub fn check(path: &Path, bpf: bool) -> Result<String, PolicyError> {
     let mut out = String::new();
     let _ = writeln!(out, "{}: ok", path.display());
     out.push_str(&wrap("  traces ", &describe_set(&p.trace)));
-    let _ = writeln!(
-        out,
-        "  executes calls to learn results: {}",
-        if p.execute.unwrap_or(true) { "yes" } else { "no" }
-    );
+    let _ =
+        writeln!(out, "  executes calls to learn results: {}", if p.execute.unwrap_or(true) { "yes" } else { "no" });
     if p.inject.is_empty() {
         let _ = writeln!(out, "  injects: nothing");
     }
