@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <linux/capability.h>
+#include <linux/futex.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
 #include <poll.h>
@@ -337,6 +338,13 @@ int main(int argc, char **argv)
     struct timespec nap = { 0, 1000 };
     S(SYS_nanosleep, &nap, NULL);
     S(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &nap, NULL);
+
+    /* futex, without another thread: the corpus's futex calls depend on scheduling. */
+    int fw = 0;
+    S(SYS_futex, &fw, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    struct timespec fto = { 0, 1000 };
+    S(SYS_futex, &fw, FUTEX_WAIT_PRIVATE, 1, &fto, NULL, 0);
+    S(SYS_futex, &fw, FUTEX_WAIT_BITSET_PRIVATE | FUTEX_CLOCK_REALTIME, 1, &fto, NULL, FUTEX_BITSET_MATCH_ANY);
 
     /* Signals. */
     struct sigaction sa = { .sa_handler = on_usr1 };
