@@ -164,7 +164,9 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
             opts.policy.trace.iter().filter_map(|nr| crate::decode::registry().get(i64::from(nr))).map(|sc| sc.name()).collect();
         std::thread::spawn(move || {
             let tps = sys::perf::Tracepoints::read(&names)?;
-            let warm = tps.raw.warm()?;
+            // Warm the kind of tracepoint the events will use: adding the other kind's probe
+            // later would wait for an RCU grace period again.
+            let warm = tps.per_syscall.as_ref().and_then(|p| p.first()).unwrap_or(&tps.raw).warm()?;
             Ok::<_, io::Error>((tps, warm))
         })
     });
