@@ -160,8 +160,13 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
     // Exit events: the tracepoint is found and registered with the kernel while the program is
     // being launched (see sys::perf::Warm).
     let warming = (opts.exits != ExitsMode::Off && !opts.policy.trace.is_empty()).then(|| {
-        let names: Vec<&'static str> =
-            opts.policy.trace.iter().filter_map(|nr| crate::decode::registry().get(i64::from(nr))).map(|sc| sc.name()).collect();
+        let names: Vec<&'static str> = opts
+            .policy
+            .trace
+            .iter()
+            .filter_map(|nr| crate::decode::registry().get(i64::from(nr)))
+            .map(|sc| sc.name())
+            .collect();
         std::thread::spawn(move || {
             let tps = sys::perf::Tracepoints::read(&names)?;
             // Warm the kind of tracepoint the events will use: adding the other kind's probe

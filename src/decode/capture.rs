@@ -48,7 +48,7 @@ pub struct Limits {
 pub fn capture(dec: &Dec, tid: u32, args: &[u64; 6], limits: Limits, out: &mut Vec<Blob>) {
     let cap = Capturer { tid, limits };
     cap.shape(dec.shape, args, out);
-    out.extend(dec.extra.iter().map(|&c| cap.extra(c, args)));
+    cap.extras(dec.extra, args, out);
 }
 
 struct Capturer {
@@ -195,6 +195,49 @@ impl Capturer {
             Openat | AtPath => out.push(self.path(args[1])),
             Execve => self.exec(args[0], args[1], args[2], out),
             Execveat => self.exec(args[1], args[2], args[3], out),
+        }
+    }
+
+    /// The extra captures, one blob each: the fixed-size ones read together in one
+    /// `process_vm_readv` (each read costs the kernel a page walk and a pin of the pages; a
+    /// ppoll's pollfds, timeout and mask are one read instead of three).
+    fn extras(&self, caps: &[Cap], args: &[u64; 6], out: &mut Vec<Blob>) {
+        let arg = |i: u8| args[usize::from(i)];
+        // (address, length, whole) of each capture that is one plain read; None for the others.
+        let plan: Vec<Option<(u64, usize, bool)>> = caps
+            .iter()
+            .map(|&c| match c {
+                Cap::Fixed { arg: i, len } if arg(i) != 0 => Some((arg(i), usize::from(len), true)),
+                Cap::Array { arg: i, count_arg, elem } if arg(i) != 0 => {
+                    let count = arg(count_arg) as u32 as usize;
+                    let shown = count.min(self.limits.strsize);
+                    Some((arg(i), shown * usize::from(elem), shown == count))
+                }
+                Cap::FdSet(i) if arg(i) != 0 => {
+                    let nfds = (args[0] as u32 as i32).clamp(0, FD_SET_BITS as i32) as usize;
+                    Some((arg(i), nfds.div_ceil(64) * 8, true))
+                }
+                _ => None,
+            })
+            .collect();
+        let plain: Vec<(u64, usize)> = plan.iter().flatten().map(|&(a, l, _)| (a, l)).collect();
+        let mut read: Vec<Option<Vec<u8>>> = Vec::new();
+        if plain.len() > 1 {
+            let mut bufs: Vec<Vec<u8>> = plain.iter().map(|&(_, l)| vec![0u8; l]).collect();
+            let addrs: Vec<u64> = plain.iter().map(|&(a, _)| a).collect();
+            let mut views: Vec<&mut [u8]> = bufs.iter_mut().map(|b| b.as_mut_slice()).collect();
+            let ok = mem::read_many(self.tid, &addrs, &mut views);
+            read = bufs.into_iter().zip(ok).map(|(b, ok)| ok.then_some(b)).collect();
+        }
+        let mut batch = read.into_iter();
+        for (&c, p) in caps.iter().zip(&plan) {
+            match (p, plain.len() > 1) {
+                (Some((_, _, whole)), true) => out.push(match batch.next().flatten() {
+                    Some(data) => Blob::Bytes { data, complete: *whole },
+                    None => Blob::Fault,
+                }),
+                _ => out.push(self.extra(c, args)),
+            }
         }
     }
 

@@ -39,6 +39,48 @@ pub fn read(tid: u32, addr: u64, buf: &mut [u8]) -> io::Result<usize> {
     f.read_at(buf, addr)
 }
 
+/// Reads several buffers at once (one `process_vm_readv` for all): `bufs[i]` from `addrs[i]`.
+/// Returns, for each buffer, whether it was read whole; the kernel stops at the first remote
+/// range it cannot read, so the ones after it are retried one by one.
+pub fn read_many(tid: u32, addrs: &[u64], bufs: &mut [&mut [u8]]) -> Vec<bool> {
+    let n = addrs.len().min(bufs.len());
+    let total: usize = bufs[..n].iter().map(|b| b.len()).sum();
+    if n <= 1 || NO_CMA.load(Ordering::Relaxed) {
+        return (0..n).map(|i| read(tid, addrs[i], bufs[i]).is_ok_and(|got| got == bufs[i].len())).collect();
+    }
+    let local: Vec<libc::iovec> =
+        bufs[..n].iter_mut().map(|b| libc::iovec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() }).collect();
+    let remote: Vec<libc::iovec> =
+        (0..n).map(|i| libc::iovec { iov_base: addrs[i] as *mut libc::c_void, iov_len: bufs[i].len() }).collect();
+    // SAFETY: each local iovec describes one of `bufs`, exclusively borrowed and valid for its
+    // length for the whole call; the remote iovecs are only interpreted in the other process,
+    // by the kernel, with checks. Both arrays hold `n` elements, as passed.
+    let r = unsafe {
+        libc::process_vm_readv(
+            tid as libc::pid_t,
+            local.as_ptr(),
+            n as libc::c_ulong,
+            remote.as_ptr(),
+            n as libc::c_ulong,
+            0,
+        )
+    };
+    let mut done = usize::try_from(r).unwrap_or(0);
+    let mut ok = Vec::with_capacity(n);
+    for i in 0..n {
+        let len = bufs[i].len();
+        if r >= 0 && (done as isize) >= len as isize && (r as usize) <= total {
+            done -= len;
+            ok.push(true);
+        } else {
+            // Not read (or not whole) in the batch: alone, it may still be readable.
+            done = 0;
+            ok.push(read(tid, addrs[i], bufs[i]).is_ok_and(|got| got == len));
+        }
+    }
+    ok
+}
+
 /// Reads a NUL-terminated string of at most `max` bytes at `addr` into `out` (without the NUL).
 /// Returns true when the terminating NUL was found within `max` bytes.
 pub fn read_cstr(tid: u32, addr: u64, max: usize, out: &mut Vec<u8>) -> io::Result<bool> {
@@ -118,4 +160,21 @@ pub fn write_scattered(tid: u32, iovecs: &[(u64, u64)], data: &[u8]) -> io::Resu
         libc::process_vm_writev(tid as libc::pid_t, &local, 1, remote.as_ptr(), remote.len() as libc::c_ulong, 0)
     };
     if r >= 0 { Ok(r as usize) } else { Err(io::Error::last_os_error()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_several_ranges_at_once_and_tells_which_failed() {
+        let tid = nix::unistd::gettid().as_raw() as u32;
+        let a = [1u8, 2, 3, 4];
+        let b = [9u8; 16];
+        let (mut x, mut y, mut z, mut w) = ([0u8; 4], [0u8; 16], [0u8; 8], [0u8; 2]);
+        let addrs = [a.as_ptr() as u64, b.as_ptr() as u64, 8, a.as_ptr() as u64 + 2];
+        let mut bufs: Vec<&mut [u8]> = vec![&mut x, &mut y, &mut z, &mut w];
+        assert_eq!(read_many(tid, &addrs, &mut bufs), vec![true, true, false, true]);
+        assert_eq!((x, y, w), (a, b, [3, 4]));
+    }
 }

@@ -188,69 +188,69 @@ impl ExitEvents {
         let mut others = Vec::new();
         for cpu in cpus {
             for (k, tp) in tps.iter().enumerate() {
-            // SAFETY: perf_event_attr is plain data; all-zero is a valid starting point.
-            let mut attr: sys::bindings::perf_event_attr = unsafe { std::mem::zeroed() };
-            attr.type_ = sys::bindings::PERF_TYPE_TRACEPOINT;
-            attr.size = size_of::<sys::bindings::perf_event_attr>() as u32;
-            attr.config = tp.id;
-            attr.__bindgen_anon_1.sample_period = 1;
-            attr.sample_type = u64::from(
-                sys::bindings::PERF_SAMPLE_TID | sys::bindings::PERF_SAMPLE_TIME | sys::bindings::PERF_SAMPLE_RAW,
-            );
-            attr.set_inherit(1);
-            attr.set_use_clockid(1);
-            attr.clockid = libc::CLOCK_MONOTONIC;
-            // The reader polls on its own schedule; wake it only when a buffer is half full.
-            attr.set_watermark(1);
-            attr.__bindgen_anon_2.wakeup_watermark = (DATA_PAGES * page / 2) as u32;
-            // SAFETY: attr is a valid, initialized perf_event_attr that lives for the call.
-            let fd = unsafe {
-                sys::perf_event_open(
-                    &mut attr,
-                    pid,
-                    cpu as i32,
-                    -1,
-                    libc::c_ulong::from(sys::bindings::PERF_FLAG_FD_CLOEXEC),
-                )
-            };
-            if fd < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            // SAFETY: perf_event_open just created this descriptor for us.
-            let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-            if let Some(f) = filter {
-                let c = std::ffi::CString::new(f).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-                // SAFETY: SET_FILTER reads the NUL-terminated string, which lives for the call.
-                if unsafe { sys::ioctls::SET_FILTER(fd.as_raw_fd(), c.as_ptr() as *mut libc::c_char) } < 0 {
+                // SAFETY: perf_event_attr is plain data; all-zero is a valid starting point.
+                let mut attr: sys::bindings::perf_event_attr = unsafe { std::mem::zeroed() };
+                attr.type_ = sys::bindings::PERF_TYPE_TRACEPOINT;
+                attr.size = size_of::<sys::bindings::perf_event_attr>() as u32;
+                attr.config = tp.id;
+                attr.__bindgen_anon_1.sample_period = 1;
+                attr.sample_type = u64::from(
+                    sys::bindings::PERF_SAMPLE_TID | sys::bindings::PERF_SAMPLE_TIME | sys::bindings::PERF_SAMPLE_RAW,
+                );
+                attr.set_inherit(1);
+                attr.set_use_clockid(1);
+                attr.clockid = libc::CLOCK_MONOTONIC;
+                // The reader polls on its own schedule; wake it only when a buffer is half full.
+                attr.set_watermark(1);
+                attr.__bindgen_anon_2.wakeup_watermark = (DATA_PAGES * page / 2) as u32;
+                // SAFETY: attr is a valid, initialized perf_event_attr that lives for the call.
+                let fd = unsafe {
+                    sys::perf_event_open(
+                        &mut attr,
+                        pid,
+                        cpu as i32,
+                        -1,
+                        libc::c_ulong::from(sys::bindings::PERF_FLAG_FD_CLOEXEC),
+                    )
+                };
+                if fd < 0 {
                     return Err(io::Error::last_os_error());
                 }
-            }
-            if k > 0 {
-                let ring = rings.last().expect("the CPU's first event made its ring");
-                // SAFETY: SET_OUTPUT takes another perf event's descriptor (same CPU) by value.
-                if unsafe { sys::ioctls::SET_OUTPUT(fd.as_raw_fd(), ring.fd.as_raw_fd()) } < 0 {
+                // SAFETY: perf_event_open just created this descriptor for us.
+                let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+                if let Some(f) = filter {
+                    let c = std::ffi::CString::new(f).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+                    // SAFETY: SET_FILTER reads the NUL-terminated string, which lives for the call.
+                    if unsafe { sys::ioctls::SET_FILTER(fd.as_raw_fd(), c.as_ptr() as *mut libc::c_char) } < 0 {
+                        return Err(io::Error::last_os_error());
+                    }
+                }
+                if k > 0 {
+                    let ring = rings.last().expect("the CPU's first event made its ring");
+                    // SAFETY: SET_OUTPUT takes another perf event's descriptor (same CPU) by value.
+                    if unsafe { sys::ioctls::SET_OUTPUT(fd.as_raw_fd(), ring.fd.as_raw_fd()) } < 0 {
+                        return Err(io::Error::last_os_error());
+                    }
+                    others.push(fd);
+                    continue;
+                }
+                let len = (DATA_PAGES + 1) * page;
+                // SAFETY: maps the event's ring buffer (read-write: we update data_tail), a fresh
+                // shared mapping of the size the kernel expects (1 + 2^n pages).
+                let base = unsafe {
+                    libc::mmap(
+                        std::ptr::null_mut(),
+                        len,
+                        libc::PROT_READ | libc::PROT_WRITE,
+                        libc::MAP_SHARED,
+                        fd.as_raw_fd(),
+                        0,
+                    )
+                };
+                if base == libc::MAP_FAILED {
                     return Err(io::Error::last_os_error());
                 }
-                others.push(fd);
-                continue;
-            }
-            let len = (DATA_PAGES + 1) * page;
-            // SAFETY: maps the event's ring buffer (read-write: we update data_tail), a fresh
-            // shared mapping of the size the kernel expects (1 + 2^n pages).
-            let base = unsafe {
-                libc::mmap(
-                    std::ptr::null_mut(),
-                    len,
-                    libc::PROT_READ | libc::PROT_WRITE,
-                    libc::MAP_SHARED,
-                    fd.as_raw_fd(),
-                    0,
-                )
-            };
-            if base == libc::MAP_FAILED {
-                return Err(io::Error::last_os_error());
-            }
-            rings.push(Ring { fd, base: base.cast(), len, data_size: (DATA_PAGES * page) as u64 });
+                rings.push(Ring { fd, base: base.cast(), len, data_size: (DATA_PAGES * page) as u64 });
             }
         }
         Ok(ExitEvents { rings, others, tp, lost: 0, record: Vec::new() })
