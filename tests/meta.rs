@@ -176,3 +176,30 @@ fn a_program_in_a_chroot_is_left_to_the_kernel() {
         assert!(line(&log, head).ends_with("= ?"), "{head}: {log}");
     }
 }
+
+/// Ids in a stat struct are shown in the caller's user namespace, and capabilities held in
+/// another one count there: a program in a user namespace of its own is left to the kernel,
+/// descriptor calls included.
+#[test]
+fn a_program_in_another_user_namespace_is_left_to_the_kernel() {
+    let dir = tree("meta_userns");
+    let f = dir.join("f");
+    let argv = ["unshare", "-U", "-r", "stat", "-c", "%u %g %s", f.to_str().unwrap()];
+    let native = run_bounded(Command::new(argv[0]).args(&argv[1..]).stdin(Stdio::null()), LIMIT);
+    if !native.status.success() {
+        eprintln!("SKIPPED: no user namespaces here: {}", native.stderr);
+        return;
+    }
+    let log = dir.join("log");
+    let o = run(&["--exits=off", "-o", log.to_str().unwrap(), "-e", "trace=statx,newfstatat,fstat", "--"]
+        .into_iter()
+        .chain(argv)
+        .collect::<Vec<_>>());
+    assert_eq!(o.stdout, native.stdout, "{}", o.stderr);
+    let log = std::fs::read_to_string(&log).unwrap();
+    let after_unshare: Vec<&str> = log.lines().skip_while(|l| !l.contains("statx(")).collect();
+    assert!(!after_unshare.is_empty(), "{log}");
+    for l in after_unshare.iter().filter(|l| l.contains("stat")) {
+        assert!(l.ends_with("= ?"), "left to the kernel in the new user namespace: {l}\n{log}");
+    }
+}

@@ -112,6 +112,7 @@ pub struct Program {
 
 pub struct Contexts {
     our_mnt_ns: Option<PathBuf>,
+    our_user_ns: Option<PathBuf>,
     our_root: Option<(u64, u64, u64)>,
     /// `None`: no LSM reports a label (`/proc/self/attr/current` is not readable).
     our_label: Option<Vec<u8>>,
@@ -140,6 +141,7 @@ impl Contexts {
         let our_root = root.as_ref().and_then(|r| meta::mount_and_inode(r.as_fd()));
         let mut c = Contexts {
             our_mnt_ns: std::fs::read_link("/proc/self/ns/mnt").ok(),
+            our_user_ns: std::fs::read_link("/proc/self/ns/user").ok(),
             our_root,
             our_label: std::fs::read("/proc/self/attr/current").ok(),
             our_creds: Creds::current().ok().map(Creds::without_umask),
@@ -200,6 +202,11 @@ impl Contexts {
             .flatten();
         let ns = std::fs::read_link(format!("/proc/{tid}/ns/mnt")).ok()?;
         if Some(&ns) != self.our_mnt_ns.as_ref() {
+            return None;
+        }
+        // Capabilities held in another user namespace count there (over the files of the ids
+        // it maps), which no credentials interpose can take reproduce.
+        if std::fs::read_link(format!("/proc/{tid}/ns/user")).ok() != self.our_user_ns {
             return None;
         }
         let root = meta::open_dir_path(&CString::new(format!("/proc/{tid}/root")).ok()?).ok()?;

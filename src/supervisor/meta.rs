@@ -337,8 +337,10 @@ impl Executor {
         fd: i32,
         op: impl FnOnce(BorrowedFd<'_>) -> Result<Vec<u8>, i32>,
     ) -> Option<Result<Vec<u8>, i32>> {
+        // The ids in a stat struct are shown in the caller's user namespace: the program's
+        // must be interpose's (part of what the context check says).
+        self.contexts().of(tid)?;
         let local = if fd == libc::AT_FDCWD {
-            self.contexts().of(tid)?;
             meta::open_dir_path(&CString::new(format!("/proc/{tid}/cwd")).ok()?).ok()?
         } else {
             match self.borrow_for(tid, fd as u32 as u64) {
@@ -782,6 +784,13 @@ impl Executor {
             return None;
         }
         let tid = n.tid();
+        // The peer's pid, uid and gids are shown in the caller's namespaces.
+        if level == libc::SOL_SOCKET
+            && matches!(name, libc::SO_PEERCRED | libc::SO_PEERGROUPS)
+            && !(cred::shares_namespace(tid, "pid") && cred::shares_namespace(tid, "user"))
+        {
+            return None;
+        }
         let len = self.read_u32(tid, lenp)?;
         if (len as i32) < 0 || u64::from(len) > MAX_OPTVAL {
             return None;
