@@ -85,8 +85,10 @@ const LOCAL_FS: &[&str] = &[
     "none",
 ];
 
-/// Filesystem magics (`f_type`) a restricted lookup must not start on.
-const REMOTE_OR_USER_FS: &[i64] = &[
+/// Filesystems served by user space or the network (`f_type`): a lookup must not start on one
+/// in a restricted mount table, and a descriptor call must not wait on one (the program may be
+/// the server).
+pub const SERVED_FS: &[i64] = &[
     0x6573_5546,                   // FUSE
     0x6969,                        // NFS
     0x517b,                        // SMB
@@ -252,6 +254,6 @@ impl Contexts {
 
     /// Whether a lookup may start on `fd` (see the module notes).
     pub fn may_start(&self, p: &Program, fd: BorrowedFd<'_>) -> bool {
-        !p.no_xdev || io::fs_magic(fd).is_ok_and(|m| !REMOTE_OR_USER_FS.contains(&m))
+        !p.no_xdev || io::fs_magic(fd).is_ok_and(|m| !SERVED_FS.contains(&m))
     }
 }

@@ -24,7 +24,7 @@ use std::ffi::CString;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::Instant;
 
-use super::context::{Contexts, Program};
+use super::context::{Contexts, Program, SERVED_FS};
 use super::exec::{Borrow, Done, Executor};
 use crate::decode::capture::{Blob, PATH_MAX};
 use crate::sys::cred;
@@ -34,17 +34,6 @@ use crate::sys::meta::{self, Walk};
 use crate::sys::seccomp::{Listener, Notification};
 
 const PROC_SUPER_MAGIC: i64 = 0x9fa0;
-/// Filesystems a descriptor call must not wait on (the program may be serving them).
-const SERVED_FS: &[i64] = &[
-    0x6573_5546,                   // FUSE
-    0x6969,                        // NFS
-    0x517b,                        // SMB
-    0xff53_4d42_u32 as i32 as i64, // CIFS
-    0xfe53_4d42_u32 as i32 as i64, // SMB2
-    0x0102_1997,                   // 9P
-    0x00c3_6400,                   // Ceph
-    0x5346_414f,                   // AFS
-];
 /// Largest getdents64 buffer executed.
 const MAX_DENTS: u64 = 4 << 20;
 /// Largest getsockopt value executed.
@@ -762,14 +751,27 @@ impl Executor {
             Err(e) => return finish(Err(e), t, Vec::new()),
         };
         let shown = (len as usize).min(real as usize).min(sa.len());
-        if !Self::put(tid, addr, &sa[..shown]) || !Self::put_u32(tid, lenp, real) {
+        self.answer_sized(tid, t, (addr, &sa[..shown]), (lenp, len, real))
+    }
+
+    /// The end of a call that fills a buffer and its length (getsockname, getsockopt): `data`
+    /// at `addr`, the length the kernel reports (`after`) at `lenp`, the log's blobs (the
+    /// bytes, the length before and after); EFAULT when the program's memory cannot take them.
+    fn answer_sized(
+        &self,
+        tid: u32,
+        t: Instant,
+        (addr, data): (u64, &[u8]),
+        (lenp, before, after): (u64, u32, u32),
+    ) -> Option<Done> {
+        if !Self::put(tid, addr, data) || !Self::put_u32(tid, lenp, after) {
             return finish(Err(libc::EFAULT), t, Vec::new());
         }
         let blobs = if self.log {
             vec![
-                Blob::Bytes { data: sa[..shown].to_vec(), complete: true },
-                Blob::Count(len.into()),
-                Blob::Count(real.into()),
+                Blob::Bytes { data: data.to_vec(), complete: true },
+                Blob::Count(before.into()),
+                Blob::Count(after.into()),
             ]
         } else {
             Vec::new()
@@ -813,19 +815,7 @@ impl Executor {
             Err(e) => return finish(Err(e), t, Vec::new()),
         };
         let shown = (out as usize).min(buf.len());
-        if !Self::put(tid, val, &buf[..shown]) || !Self::put_u32(tid, lenp, out) {
-            return finish(Err(libc::EFAULT), t, Vec::new());
-        }
-        let blobs = if self.log {
-            vec![
-                Blob::Bytes { data: buf[..shown].to_vec(), complete: true },
-                Blob::Count(len.into()),
-                Blob::Count(out.into()),
-            ]
-        } else {
-            Vec::new()
-        };
-        finish(Ok(0), t, blobs)
+        self.answer_sized(tid, t, (val, &buf[..shown]), (lenp, len, out))
     }
 }
 
