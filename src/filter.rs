@@ -29,8 +29,8 @@ pub enum FilterError {
     Export(String),
 }
 
-/// Syscalls that change what a path lookup of the calling thread sees: its credentials, root
-/// or namespaces. Trapped (and answered CONTINUE, unlogged unless selected) whenever interpose
+/// Syscalls that change what a path lookup of the calling thread sees: its credentials, root,
+/// namespaces or Landlock domain. Trapped (and answered CONTINUE, unlogged unless selected) whenever interpose
 /// may execute path calls, so that what it knows of each thread's context is dropped when the
 /// thread changes it (see `supervisor::context`).
 /// (The first nine have i386 twins with 32-bit ids, `setuid32`..., trapped as well.)
@@ -49,6 +49,7 @@ pub const CONTEXT_CHANGERS: &[&str] = &[
     "pivot_root",
     "setns",
     "unshare",
+    "landlock_restrict_self",
 ];
 
 /// The path calls interpose may execute in the program's context.

@@ -203,3 +203,70 @@ fn a_program_in_another_user_namespace_is_left_to_the_kernel() {
         assert!(l.ends_with("= ?"), "left to the kernel in the new user namespace: {l}\n{log}");
     }
 }
+
+/// Landlock restricts the opens of the thread that entered a domain, and an open interpose made
+/// for it would not obey that: after `landlock_restrict_self`, opens are the kernel's.
+#[test]
+fn a_landlocked_program_is_refused_its_opens() {
+    let dir = tree("meta_landlock");
+    let d = dir.to_str().unwrap();
+    let want = native(&["landlock", d]);
+    if want.contains("unavailable") {
+        eprintln!("SKIPPED: no Landlock here");
+        return;
+    }
+    assert!(want.contains("open f = -1 EACCES") && want.contains("open d = -1 EACCES"), "{want}");
+    let (got, log) = traced(&dir, &["landlock", d]);
+    assert_eq!(got, want, "log:\n{log}");
+}
+
+/// A thread other than the leader that execs a set-user-ID file takes the leader's id, with the
+/// new credentials: what was known of the leader's id must not be used for the new image (it
+/// would open, as root, what uid 65534 may not).
+#[test]
+fn an_exec_by_another_thread_is_seen_with_its_new_credentials() {
+    if !is_root() {
+        eprintln!("SKIPPED: needs root (a set-user-ID file of uid 65534)");
+        return;
+    }
+    let dir = scratch("meta_execid");
+    std::fs::create_dir(dir.join("locked")).unwrap();
+    std::fs::write(dir.join("locked/inner"), "").unwrap();
+    std::fs::set_permissions(dir.join("locked"), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let suid = dir.join("meta-suid");
+    std::fs::copy(prog("meta"), &suid).unwrap();
+    std::os::unix::fs::chown(&suid, Some(65534), None).unwrap();
+    std::fs::set_permissions(&suid, std::os::unix::fs::PermissionsExt::from_mode(0o4755)).unwrap();
+    let d = dir.to_str().unwrap();
+    let want = native(&["execid", d]);
+    if !want.contains("euid 65534") {
+        eprintln!("SKIPPED: set-user-ID files do not work here: {want}");
+        return;
+    }
+    assert!(want.contains("stat locked/inner = -1 EACCES"), "{want}");
+    for _ in 0..3 {
+        let (got, log) = traced(&dir, &["execid", d]);
+        assert_eq!(got, want, "log:\n{}", &log[log.len().saturating_sub(3000)..]);
+    }
+}
+
+/// An open that must break a lease waits for its holder; the holder here makes a traced call
+/// before giving the lease up, so interpose must not be the one waiting.
+#[test]
+fn an_open_that_breaks_a_lease_does_not_stall_interpose() {
+    if !is_root() {
+        eprintln!("SKIPPED: needs root (a lease on a file of another owner, CAP_LEASE)");
+        return;
+    }
+    let dir = tree("meta_lease");
+    let d = dir.to_str().unwrap();
+    let want = native(&["lease", d]);
+    if want.contains("no lease") {
+        eprintln!("SKIPPED: no leases here");
+        return;
+    }
+    let t = std::time::Instant::now();
+    let (got, log) = traced(&dir, &["lease", d]);
+    assert_eq!(got, want, "log:\n{log}");
+    assert!(t.elapsed() < std::time::Duration::from_secs(10), "waited for the lease break: {log}");
+}

@@ -20,6 +20,11 @@
 //! before the change, and its next call (made after the change) finds the new context. A change
 //! of root or namespaces (chroot, pivot_root, setns, unshare) may affect other threads and
 //! processes too, at a moment interpose does not see: after one, nothing is kept any more.
+//! A thread that is not its process's leader and execs takes the leader's id when the exec
+//! succeeds, with the new image's credentials (a set-user-ID file): while such an exec may be
+//! under way, nothing is kept for the leader's id. A Landlock domain (`landlock_restrict_self`)
+//! restricts the thread's own opens, which interpose's would not obey: after one, no path call
+//! runs for the program any more.
 //! With an LSM label to compare (which a write to `/proc/self/attr` changes), nothing is kept
 //! either.
 
@@ -129,6 +134,14 @@ pub struct Contexts {
     kept: HashMap<u32, (OwnedFd, Option<Creds>, bool)>,
     /// A root or namespace changed somewhere: contexts are checked on every call.
     volatile: bool,
+    /// Execs under way in threads that are not their process's leader, by leader id: a pidfd
+    /// on each exec'ing thread. Such a thread takes the leader's id when its exec succeeds (the
+    /// leader's pidfd then refers to it, with the new image's credentials), so nothing is kept
+    /// for the leader's id until the exec'ing thread's own id is gone.
+    execs: HashMap<u32, Vec<OwnedFd>>,
+    /// A thread entered a Landlock domain, whose restrictions an open made by interpose would
+    /// not obey (and which descendants inherit): no path call runs for the program any more.
+    sandboxed: bool,
 }
 
 impl Default for Contexts {
@@ -152,6 +165,8 @@ impl Contexts {
             remote: true,
             kept: HashMap::new(),
             volatile: false,
+            execs: HashMap::new(),
+            sandboxed: false,
         };
         c.rescan();
         c
@@ -185,13 +200,14 @@ impl Contexts {
     /// How to run a path call for thread `tid`, or `None` when its context cannot be
     /// reproduced exactly.
     pub fn of(&mut self, tid: u32) -> Option<Program> {
-        if self.mountinfo.is_none() || self.our_root.is_none() {
+        if self.mountinfo.is_none() || self.our_root.is_none() || self.sandboxed {
             return None;
         }
         if self.mounts_changed() {
             self.rescan();
         }
-        if let Some((fd, creds, access_as_is)) = self.kept.get(&tid) {
+        let exec_pending = self.exec_pending(tid);
+        if !exec_pending && let Some((fd, creds, access_as_is)) = self.kept.get(&tid) {
             if pidfd::send_signal(fd.as_fd(), 0).is_ok() {
                 return Some(Program { creds: creds.clone(), no_xdev: self.remote, access_as_is: *access_as_is });
             }
@@ -199,7 +215,7 @@ impl Contexts {
         }
         // Opened before the checks: if it still refers to a live thread after them, the /proc
         // files read in between were that thread's (its id cannot be reused while it lives).
-        let keep = (!self.volatile && self.our_label.is_none() && pidfd::supports_thread_pidfds())
+        let keep = (!self.volatile && !exec_pending && self.our_label.is_none() && pidfd::supports_thread_pidfds())
             .then(|| pidfd::open_thread(tid as i32).ok())
             .flatten();
         let ns = std::fs::read_link(format!("/proc/{tid}/ns/mnt")).ok()?;
@@ -243,13 +259,42 @@ impl Contexts {
             }
             // A new image may bring new credentials (set-id files, file capabilities), and
             // the thread that runs it takes the leader's id.
-            "execve" | "execveat" => self.kept.clear(),
+            // A thread other than the leader takes the leader's id when its exec succeeds.
+            "execve" | "execveat" => {
+                self.kept.clear();
+                if let Ok(tgid) = pidfd::tgid_of(tid as i32)
+                    && tgid != tid
+                {
+                    match pidfd::open_thread(tid as i32) {
+                        Ok(fd) => self.execs.entry(tgid).or_default().push(fd),
+                        Err(_) => self.volatile = true,
+                    }
+                }
+            }
+            "landlock_restrict_self" => {
+                self.sandboxed = true;
+                self.kept.clear();
+            }
             "chroot" | "pivot_root" | "setns" | "unshare" => {
                 self.volatile = true;
                 self.kept.clear();
             }
             _ => {}
         }
+    }
+
+    /// Whether thread `tid` leads a process in which another thread's exec may still be under
+    /// way (its pidfd still refers to a task): then nothing is kept for `tid`. Once every such
+    /// thread's id is gone, whatever was known of `tid` is dropped (it may now be the new image).
+    fn exec_pending(&mut self, tid: u32) -> bool {
+        let Some(fds) = self.execs.get_mut(&tid) else { return false };
+        fds.retain(|fd| pidfd::send_signal(fd.as_fd(), 0).is_ok());
+        if fds.is_empty() {
+            self.execs.remove(&tid);
+            self.kept.remove(&tid);
+            return false;
+        }
+        true
     }
 
     /// Whether a lookup may start on `fd` (see the module notes).

@@ -568,7 +568,16 @@ impl Executor {
         if (ty != libc::S_IFREG && ty != libc::S_IFDIR) || !Self::plain_fs(obj.as_fd()) || Self::pseudo(obj.as_fd()) {
             return None;
         }
-        let file = meta::reopen(obj.as_fd(), flags & !(libc::O_NOFOLLOW | libc::O_CLOEXEC)).ok()?;
+        // Opened without waiting: an open that must first break another holder's lease waits
+        // for it (up to /proc/sys/fs/lease-break-time), and the holder may be the program,
+        // waiting for interpose. Non-blocking, such an open fails with EWOULDBLOCK (the break
+        // is started, as the program's own open would start it) and the kernel's open waits
+        // natively. O_NONBLOCK is then cleared unless the program asked for it.
+        let file =
+            meta::reopen(obj.as_fd(), (flags & !(libc::O_NOFOLLOW | libc::O_CLOEXEC)) | libc::O_NONBLOCK).ok()?;
+        if flags & libc::O_NONBLOCK == 0 && meta::clear_nonblock(file.as_fd()).is_err() {
+            return None;
+        }
         let dur_ns = t.elapsed().as_nanos() as u64;
         let (result, answered) = match listener.add_fd_and_answer(n.id(), file.as_fd(), flags & libc::O_CLOEXEC != 0) {
             Ok(newfd) => (Ok(newfd as usize), Some(true)),

@@ -196,6 +196,14 @@ pub fn reopen(fd: BorrowedFd<'_>, flags: i32) -> Result<OwnedFd, i32> {
     Ok(unsafe { OwnedFd::from_raw_fd(r) })
 }
 
+/// Clears `O_NONBLOCK` from the open file's status flags.
+pub fn clear_nonblock(fd: BorrowedFd<'_>) -> Result<(), i32> {
+    // SAFETY: fcntl on a live descriptor with integer arguments.
+    let flags = check(i64::from(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) }))? as i32;
+    // SAFETY: as above.
+    check(i64::from(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK) })).map(drop)
+}
+
 /// `getxattr` of attribute `name` of what an `O_PATH` descriptor refers to (not a symlink: the
 /// call goes through `/proc/self/fd/N`, which follows to it), into a buffer of `size` bytes
 /// (0: the size it needs). Returns the value, or its size when `size` is 0.

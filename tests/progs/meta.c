@@ -9,6 +9,13 @@
  *   meta drop DIR      (root) drops to uid/gid 65534 first: DIR/secret (0600, root) and
  *                      DIR/locked/ (0700, root) must now be refused
  *   meta chroot DIR    (root) chroots into DIR first: "/f" is DIR/f
+ *   meta landlock DIR  enters a Landlock domain that handles file and directory reads and
+ *                      allows none: opens of DIR/f and DIR/d must be refused
+ *   meta execid DIR    (root) a thread other than the leader execs DIR/meta-suid (set-user-ID
+ *                      65534) while the leader stats DIR/locked/inner in a loop; the new image
+ *                      (suidcheck) must be refused what uid 65534 may not see
+ *   meta lease DIR     holds a read lease on DIR/f; a child opens it for writing; the SIGIO
+ *                      handler stats DIR/f (a traced call) before giving the lease up
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -16,7 +23,12 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <grp.h>
+#include <linux/landlock.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,6 +302,98 @@ static int do_chroot(const char *dir)
     return 0;
 }
 
+static int landlock(const char *dir)
+{
+    struct landlock_ruleset_attr ra = {
+        .handled_access_fs = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR,
+    };
+    int rs = syscall(SYS_landlock_create_ruleset, &ra, sizeof ra, 0);
+    if (rs < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || syscall(SYS_landlock_restrict_self, rs, 0)) {
+        printf("landlock unavailable\n");
+        return 0;
+    }
+    char f[4096], d[4096];
+    snprintf(f, sizeof f, "%s/f", dir);
+    snprintf(d, sizeof d, "%s/d", dir);
+    show("open f", open(f, O_RDONLY) >= 0 ? 0 : -1);
+    show("open d", open(d, O_RDONLY | O_DIRECTORY) >= 0 ? 0 : -1);
+    return 0;
+}
+
+static const char *exec_dir;
+
+static void *exec_suid(void *arg)
+{
+    (void)arg;
+    struct timespec ts = {0, 30 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/meta-suid", exec_dir);
+    char *argv[] = {path, "suidcheck", (char *)exec_dir, NULL};
+    execv(path, argv);
+    perror("execv");
+    exit(1);
+}
+
+static int execid(const char *dir)
+{
+    char inner[4096];
+    snprintf(inner, sizeof inner, "%s/locked/inner", dir);
+    exec_dir = dir;
+    pthread_t t;
+    pthread_create(&t, NULL, exec_suid, NULL);
+    for (;;) {
+        struct stat st;
+        stat(inner, &st);
+    }
+    return 0;
+}
+
+static int suidcheck(const char *dir)
+{
+    char inner[4096];
+    snprintf(inner, sizeof inner, "%s/locked/inner", dir);
+    struct stat st;
+    printf("euid %d\n", (int)geteuid());
+    show_stat("stat locked/inner", stat(inner, &st), &st);
+    show("open locked/inner", open(inner, O_RDONLY) >= 0 ? 0 : -1);
+    return 0;
+}
+
+static int lease_fd;
+static const char *lease_file;
+
+static void on_sigio(int sig)
+{
+    (void)sig;
+    struct stat st;
+    stat(lease_file, &st);
+    fcntl(lease_fd, F_SETLEASE, F_UNLCK);
+}
+
+static int lease(const char *dir)
+{
+    static char f[4096];
+    snprintf(f, sizeof f, "%s/f", dir);
+    lease_file = f;
+    signal(SIGIO, on_sigio);
+    lease_fd = open(f, O_RDONLY);
+    if (fcntl(lease_fd, F_SETLEASE, F_RDLCK)) {
+        printf("no lease\n");
+        return 0;
+    }
+    pid_t c = fork();
+    if (c == 0) {
+        show("child open f O_WRONLY", open(f, O_WRONLY) >= 0 ? 0 : -1);
+        _exit(0);
+    }
+    int status;
+    while (waitpid(c, &status, 0) < 0)
+        ;
+    printf("lease released\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -301,6 +405,14 @@ int main(int argc, char **argv)
         return drop(argv[2]);
     if (argc >= 3 && strcmp(argv[1], "chroot") == 0)
         return do_chroot(argv[2]);
-    fprintf(stderr, "usage: meta basic|race|drop|chroot DIR [N]\n");
+    if (argc >= 3 && strcmp(argv[1], "landlock") == 0)
+        return landlock(argv[2]);
+    if (argc >= 3 && strcmp(argv[1], "execid") == 0)
+        return execid(argv[2]);
+    if (argc >= 3 && strcmp(argv[1], "suidcheck") == 0)
+        return suidcheck(argv[2]);
+    if (argc >= 3 && strcmp(argv[1], "lease") == 0)
+        return lease(argv[2]);
+    fprintf(stderr, "usage: meta basic|race|drop|chroot|landlock|execid|lease DIR [N]\n");
     return 2;
 }
