@@ -68,10 +68,13 @@ pub fn check(path: &Path, bpf: bool) -> Result<String, PolicyError> {
     }
     let selected = p.trace.union(&p.intercepted());
     let trapped = crate::filter::trapped_set(&selected, p.execute.unwrap_or(true));
-    let changers = crate::filter::CONTEXT_CHANGERS
-        .iter()
-        .filter_map(|n| crate::decode::registry().by_name(n))
-        .any(|sc| trapped.contains(sc.nr()) && !selected.contains(sc.nr()));
+    let added = |names: &[&str]| {
+        names
+            .iter()
+            .filter_map(|n| crate::decode::registry().by_name(n))
+            .any(|sc| trapped.contains(sc.nr()) && !selected.contains(sc.nr()))
+    };
+    let (changers, guards) = (added(crate::filter::CONTEXT_CHANGERS), added(crate::filter::EXECUTION_GUARDS));
     match crate::filter::context(&trapped).and_then(|(_, unknown)| Ok((unknown, crate::filter::pseudo_code(&trapped)?)))
     {
         Ok((unknown, pfc)) => {
@@ -83,11 +86,14 @@ pub fn check(path: &Path, bpf: bool) -> Result<String, PolicyError> {
                     format!("{abi} {}{socketcall}", names.iter().filter(|n| **n != "socketcall").count())
                 })
                 .collect();
-            let with = if changers {
-                "execve, execveat and the calls that change credentials, root or namespaces"
-            } else {
-                "execve, execveat"
-            };
+            let mut with = String::from("execve, execveat");
+            if guards {
+                with.push_str(", ");
+                with.push_str(&crate::filter::EXECUTION_GUARDS.join(", "));
+            }
+            if changers {
+                with.push_str(" and the calls that change credentials, root or namespaces");
+            }
             let _ = writeln!(out, "  traps (with {with}), per ABI: {}", counts.join(", "));
             let native: Vec<&str> = abis.first().map(|(_, n)| n.clone()).unwrap_or_default();
             for (abi, names) in abis.iter().skip(1) {

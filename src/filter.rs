@@ -29,8 +29,8 @@ pub enum FilterError {
     Export(String),
 }
 
-/// Syscalls that change what a path lookup of the calling thread sees: its credentials, root,
-/// namespaces or Landlock domain. Trapped (and answered CONTINUE, unlogged unless selected) whenever interpose
+/// Syscalls that change what a path lookup of the calling thread sees: its credentials, root
+/// or namespaces (a Landlock domain too: see [`EXECUTION_GUARDS`]). Trapped (and answered CONTINUE, unlogged unless selected) whenever interpose
 /// may execute path calls, so that what it knows of each thread's context is dropped when the
 /// thread changes it (see `supervisor::context`).
 /// (The first nine have i386 twins with 32-bit ids, `setuid32`..., trapped as well.)
@@ -49,8 +49,14 @@ pub const CONTEXT_CHANGERS: &[&str] = &[
     "pivot_root",
     "setns",
     "unshare",
-    "landlock_restrict_self",
 ];
+
+/// Syscalls after which calls interpose executes would no longer be the program's own: a
+/// Landlock domain restricts the thread's own opens and connects (interpose's would not obey
+/// it), and a fanotify group of the content classes makes opens and reads of files wait for
+/// its listener (which may be the program, waiting for interpose). Trapped whenever calls may
+/// be executed (and answered CONTINUE, unlogged unless selected); see `supervisor::exec`.
+pub const EXECUTION_GUARDS: &[&str] = &["landlock_restrict_self", "fanotify_init"];
 
 /// The path calls interpose may execute in the program's context.
 pub const PATH_CALLS: &[&str] = &[
@@ -77,7 +83,8 @@ pub fn trapped_set(selected: &SyscallSet, execute: bool) -> SyscallSet {
     let reg = crate::decode::registry();
     let path_calls = execute && PATH_CALLS.iter().filter_map(|n| reg.by_name(n)).any(|sc| selected.contains(sc.nr()));
     let extra: &[&str] = if path_calls { CONTEXT_CHANGERS } else { &[] };
-    for name in ALWAYS_TRAPPED.iter().chain(extra) {
+    let guards: &[&str] = if execute && !selected.is_empty() { EXECUTION_GUARDS } else { &[] };
+    for name in ALWAYS_TRAPPED.iter().chain(extra).chain(guards) {
         if let Some(sc) = reg.by_name(name) {
             set.insert(sc.nr());
         }

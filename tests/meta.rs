@@ -270,3 +270,39 @@ fn an_open_that_breaks_a_lease_does_not_stall_interpose() {
     assert_eq!(got, want, "log:\n{log}");
     assert!(t.elapsed() < std::time::Duration::from_secs(10), "waited for the lease break: {log}");
 }
+
+/// After `fanotify_init` of a content class, interpose opens and reads no file for the program:
+/// its own open would wait for a permission listener that is the program, waiting for
+/// interpose (a hang, before the guard).
+#[test]
+fn a_fanotify_permission_listener_in_the_program_does_not_hang_it() {
+    let dir = tree("meta_fanotify");
+    let f = dir.join("f");
+    let p = prog("guards");
+    let want = run_bounded(Command::new(&p).args(["fanotify", f.to_str().unwrap()]).stdin(Stdio::null()), LIMIT);
+    let o = run_bounded(
+        interpose()
+            .args(["run", "--exits=off", "-e", "trace=openat,newfstatat,fstat,read", "--"])
+            .arg(&p)
+            .args(["fanotify", f.to_str().unwrap()])
+            .stdin(Stdio::null()),
+        std::time::Duration::from_secs(20),
+    );
+    assert!(o.status.success(), "{}", o.stderr);
+    assert_eq!(o.stdout, want.stdout);
+}
+
+/// After `landlock_restrict_self`, connects are left to the kernel, which checks them against
+/// the program's domain (an executed one escaped it).
+#[test]
+fn a_landlock_domain_is_obeyed_by_connects() {
+    let p = prog("guards");
+    let want = run_bounded(Command::new(&p).arg("landlock-net").stdin(Stdio::null()), LIMIT);
+    if want.stdout.starts_with(b"landlock unavailable") {
+        eprintln!("SKIPPED: {}", String::from_utf8_lossy(&want.stdout));
+        return;
+    }
+    assert_eq!(want.stdout, b"connect Permission denied\n");
+    let o = run(&["--exits=off", "-e", "trace=connect,socket", "--", p.to_str().unwrap(), "landlock-net"]);
+    assert_eq!(o.stdout, want.stdout, "{}", o.stderr);
+}

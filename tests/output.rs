@@ -282,8 +282,10 @@ fn check_of_a_deny_policy_fits_on_a_screen_and_names_each_rule() {
             "  denies ({p}:10): connect, sendto, sendmsg, sendmmsg with ECONNREFUSED, except to 127.0.0.1:8080, netlink"
         ),
         "  also refuses (EPERM, see [network]): raw and packet sockets, bpf".to_string(),
-        // 22 traced, bpf, execve, execveat; i386 also through socketcall.
-        "  traps (with execve, execveat), per ABI: x86_64 25, i386 25 + socketcall, x32 25".to_string(),
+        // 22 traced, bpf, execve, execveat, landlock_restrict_self, fanotify_init; i386 also
+        // through socketcall.
+        "  traps (with execve, execveat, landlock_restrict_self, fanotify_init), per ABI: x86_64 27, i386 27 + socketcall, x32 27"
+            .to_string(),
         "  (`interpose check --bpf` prints the filter)".to_string(),
     ] {
         assert!(out.lines().any(|l| l.starts_with(&line)), "no {line:?} in:\n{out}");

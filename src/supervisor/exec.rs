@@ -23,6 +23,14 @@
 //!
 //! A declined call is answered CONTINUE and logged with `= ?`, as when execution is off.
 //!
+//! Two calls of the program change what may be executed for it from then on (the filter traps
+//! them whenever anything may be executed): `landlock_restrict_self`, after which connects and
+//! sends with an address are left to the kernel (Landlock checks them against the program's
+//! domain, which interpose's own would escape), as are path calls (`meta`); and
+//! `fanotify_init`, after which reads, writes, opens and directory reads of files are (a
+//! permission event makes them wait for a listener that may be the program itself, waiting for
+//! interpose).
+//!
 //! Faults (`short=`): a call may be executed with a byte cap. A read moves at most that many
 //! bytes, the rest staying where it was for the next call; a write writes at most that many and
 //! returns the short count. Only byte streams are cut (regular files, pipes, stream sockets: a
@@ -107,6 +115,12 @@ pub struct Executor {
     pub(super) log: bool,
     /// The program's filesystem context, for path calls (made on first use).
     pub(super) contexts: Option<super::context::Contexts>,
+    /// The program entered a Landlock domain: connects (and sends that connect) are left to
+    /// the kernel, which checks them against it (interpose's own would not be).
+    pub(super) landlocked: bool,
+    /// The program made a fanotify group: opens and reads of files may wait for its listener,
+    /// which may be the program waiting for interpose, so they are left to the kernel.
+    pub(super) perm_events: bool,
     /// Exit events report the results of calls left to the kernel: lookups that only the
     /// kernel can complete are then not probed first (see `meta::probe`).
     pub exits: bool,
@@ -159,6 +173,8 @@ impl Executor {
             strsize,
             log,
             contexts: None,
+            landlocked: false,
+            perm_events: false,
             exits: false,
             describe: 0,
             cap: None,
@@ -259,7 +275,12 @@ impl Executor {
                 None => None,
             },
             Decoder::Sendto => {
-                let addr = if a[4] != 0 { self.sockaddr(n.tid(), a[4], a[5]) } else { Some(Vec::new()) };
+                let addr = match a[4] {
+                    0 => Some(Vec::new()),
+                    // A send with an address may connect (TCP Fast Open), which Landlock checks.
+                    _ if self.landlocked => None,
+                    _ => self.sockaddr(n.tid(), a[4], a[5]),
+                };
                 match addr {
                     Some(addr) => {
                         let how = WriteHow::Send { flags: a[3] as i32, addr: (!addr.is_empty()).then_some(addr) };
@@ -425,7 +446,7 @@ impl Executor {
         let l = local.as_fd();
         let kind = Self::kind(l);
         let flags = match (kind, offset) {
-            (Kind::Regular, _) if Self::direct(l) => return None,
+            (Kind::Regular, _) if Self::direct(l) || self.perm_events => return None,
             (Kind::Regular, _) => 0,
             // pread on a pipe or socket fails at once (ESPIPE): no wait either way.
             (Kind::Pipe | Kind::Socket, Some(_)) => 0,
@@ -513,7 +534,9 @@ impl Executor {
         // Under a cap, a blocking pipe or stream socket is written without waiting (see "Faults").
         let mut nowait = false;
         match (kind, &how) {
-            (Kind::Regular, WriteHow::Write) if Self::direct(l) || Self::clears_privileges(l) => return None,
+            (Kind::Regular, WriteHow::Write) if Self::direct(l) || Self::clears_privileges(l) || self.perm_events => {
+                return None;
+            }
             (Kind::Regular, WriteHow::Write) => {}
             (Kind::Pipe | Kind::Socket, _) if offset.is_some() => {}
             (Kind::Socket, _) if Self::carries_identity(l) => return None,
@@ -711,6 +734,9 @@ impl Executor {
             return None; // ancillary data (SCM_RIGHTS...) would name our descriptors, not the program's
         }
         let name = if h[0] != 0 && h[1] != 0 { Some(self.sockaddr(tid, h[0], h[1])?) } else { None };
+        if name.is_some() && self.landlocked {
+            return None; // a send with an address may connect (TCP Fast Open)
+        }
         let (iov, _) = if h[3] == 0 { (Vec::new(), 0) } else { self.iovecs(tid, h[2], h[3])? };
         let local = borrow_or_return!(self, tid, a[0]);
         let l = local.as_fd();
@@ -807,7 +833,7 @@ impl Executor {
 
     fn connect(&mut self, listener: &Listener, n: &Notification) -> Option<Done> {
         let (tid, a) = (n.tid(), n.args());
-        if a[1] == 0 {
+        if a[1] == 0 || self.landlocked {
             return None;
         }
         let addr = self.sockaddr(tid, a[1], a[2])?;

@@ -32,6 +32,10 @@ const PERIOD: Duration = Duration::from_millis(10);
 /// Parked calls past which the exit thread is woken early: memory stays bounded when the
 /// program makes calls faster than one period's worth.
 const WAKE_AT: usize = 1024;
+/// With `-c` alone, a thread with this many calls waiting for their exits completes them on
+/// the receive path before its next call: memory stays bounded when the exit thread gets no
+/// CPU (a busy machine), instead of growing with the backlog.
+pub(super) const BACKLOG: usize = 256;
 
 struct Parked {
     token: u64,
@@ -174,6 +178,11 @@ impl Exits {
     /// Whether thread `tid` has calls waiting for their exit.
     pub(super) fn has_parked(&self, tid: u32) -> bool {
         self.0.table.lock().unwrap_or_else(|e| e.into_inner()).by_tid.contains_key(&tid)
+    }
+
+    /// How many calls of thread `tid` wait for their exits.
+    pub(super) fn parked(&self, tid: u32) -> usize {
+        self.0.table.lock().unwrap_or_else(|e| e.into_inner()).by_tid.get(&tid).map_or(0, |q| q.len())
     }
 
     /// Reads the buffers and matches what can be matched, recording with `c`: every exit older

@@ -144,21 +144,33 @@ impl Executor {
         .contains(&i64::from(nr))
     }
 
-    /// Whether path calls have run, so that context changes matter.
-    pub fn knows_contexts(&self) -> bool {
-        self.contexts.is_some()
+    /// Whether the trapped calls that change a context matter (anything may be executed).
+    pub fn watches_contexts(&self) -> bool {
+        !(self.landlocked && self.perm_events)
     }
 
     /// Thread `tid` is about to make syscall `name`: if it changes the thread's credentials,
-    /// root or namespaces, what is known of them is dropped.
+    /// root or namespaces, what is known of them is dropped; after a Landlock domain or a
+    /// fanotify group, what interpose would execute is restricted (see `exec`'s notes).
     pub fn context_changed(&mut self, tid: u32, name: &str) {
+        match name {
+            "landlock_restrict_self" => self.landlocked = true,
+            "fanotify_init" => self.perm_events = true,
+            _ => {}
+        }
         if let Some(c) = &mut self.contexts {
             c.changed(tid, name);
         }
     }
 
     fn contexts(&mut self) -> &mut Contexts {
-        self.contexts.get_or_insert_with(Contexts::new)
+        let landlocked = self.landlocked;
+        let c = self.contexts.get_or_insert_with(Contexts::new);
+        if landlocked {
+            // The domain may have come before any path call made the contexts.
+            c.changed(0, "landlock_restrict_self");
+        }
+        c
     }
 
     /// Reads the program's path argument; None when it cannot be read whole (the kernel then
@@ -481,7 +493,7 @@ impl Executor {
 
     fn getdents64(&mut self, listener: &Listener, n: &Notification, fd: u64, dirp: u64, count: u64) -> Option<Done> {
         let count = count as u32 as u64;
-        if count > MAX_DENTS {
+        if count > MAX_DENTS || self.perm_events {
             return None;
         }
         let tid = n.tid();
@@ -541,7 +553,7 @@ impl Executor {
     /// attempt gives the program its own error).
     fn open(&mut self, listener: &Listener, n: &Notification, dirfd: u64, path: u64, flags: u64) -> Option<Done> {
         let flags = flags as i32;
-        if self.exits || creates(flags) || flags & libc::O_TRUNC != 0 {
+        if self.exits || self.perm_events || creates(flags) || flags & libc::O_TRUNC != 0 {
             return None;
         }
         let p = Self::path_arg(n.tid(), dirfd, path)?;

@@ -724,7 +724,7 @@ impl<'a> Supervisor<'a> {
         }
         // A change of credentials, root or namespaces: what the executor knows of the
         // thread's context for path calls is dropped before the change can happen.
-        if self.completer.executor.knows_contexts() {
+        if self.completer.executor.watches_contexts() {
             match call {
                 Call::Native(_) => {
                     if let Some(sc) = sc {
@@ -776,12 +776,12 @@ impl<'a> Supervisor<'a> {
         // The wall-clock time is shown only in the log (-tt, JSON); -c never reads it.
         let realtime_ns = if (traced || denied) && self.cfg.log { realtime_ns() } else { 0 };
         let recv_ns = if self.exits_on && traced { crate::sys::perf::monotonic_ns() } else { 0 };
-        if self.cfg.log
-            && let Some(exits) = &self.completer.exits
-            && exits.has_parked(n.tid())
+        if let Some(exits) = &self.completer.exits
+            && (if self.cfg.log { exits.has_parked(n.tid()) } else { exits.parked(n.tid()) >= exits::BACKLOG })
         {
             // Its earlier calls returned before this one started: log them first (with -c alone
-            // the order does not matter, and the exit thread completes them).
+            // the order does not matter, and the exit thread completes them, unless they pile
+            // up: see exits::BACKLOG).
             let exits = exits.clone();
             exits.catch_up(n.tid(), &mut self.completer);
         }
