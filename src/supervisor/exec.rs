@@ -421,7 +421,9 @@ impl Executor {
         if len as usize > MAX_TRANSFER {
             return false;
         }
-        self.scratch.clear();
+        // Resized, not cleared: only a part it grows by is zeroed (a read of the same size as the
+        // last one zeroes nothing; clearing first zeroed the whole buffer at every read). What
+        // the call leaves past its result is never copied out.
         self.scratch.resize(len as usize, 0);
         true
     }
