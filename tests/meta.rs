@@ -101,6 +101,17 @@ fn metadata_results_are_the_programs_own() {
     }
     let uid = nix::unistd::getuid().as_raw();
     assert!(line(&log, "getuid()").ends_with(&format!("= {uid}")), "{log}");
+    // Calls on the open file description; a flock that would wait and O_ASYNC left to the kernel.
+    assert!(line(&log, "flock(3, LOCK_EX|LOCK_NB)").ends_with("= 0"), "{log}");
+    assert!(
+        log.lines()
+            .any(|l| l.contains(", LOCK_SH|LOCK_NB)") && l.ends_with("= -1 EAGAIN (Resource temporarily unavailable)")),
+        "another description's lock conflicts: {log}"
+    );
+    assert!(line(&log, "flock(3, LOCK_EX)").ends_with("= ?"));
+    assert!(line(&log, "fsync(3)").ends_with("= 0"));
+    assert!(line(&log, "shutdown(3, SHUT_RD)").ends_with("= -1 ENOTSOCK (Socket operation on non-socket)"));
+    assert!(log.lines().any(|l| l.contains("fcntl(3, F_SETFL, O_RDONLY|O_ASYNC") && l.ends_with("= ?")), "{log}");
     // Extended attributes, read where they are.
     assert!(line(&log, "getxattr(\"f\", \"user.meta\", NULL, 0)").ends_with("= 5") || !got.contains("(set 0)"));
     assert!(line(&log, "getxattr(\"f\", \"user.none\",").ends_with("= -1 ENODATA (No data available)"));

@@ -30,7 +30,7 @@ use crate::decode::capture::{Blob, PATH_MAX};
 use crate::sys::cred;
 use crate::sys::io::{self, SysResult};
 use crate::sys::mem;
-use crate::sys::meta::{self, Walk};
+use crate::sys::meta::{self, Ofd, Walk};
 use crate::sys::seccomp::{Listener, Notification};
 
 const PROC_SUPER_MAGIC: i64 = 0x9fa0;
@@ -93,6 +93,16 @@ impl Executor {
                 let cloexec = if a[1] as i32 == libc::F_DUPFD_CLOEXEC { libc::O_CLOEXEC } else { 0 };
                 self.dup(listener, n, a[0], None, cloexec)
             }
+            libc::SYS_fcntl if a[1] as i32 == libc::F_GETFL || a[1] as i32 == libc::F_SETFL => {
+                self.on_description(listener, n, Ofd::Fcntl(a[1] as i32, a[2] as i32))
+            }
+            libc::SYS_fsync => self.on_description(listener, n, Ofd::Fsync),
+            libc::SYS_fdatasync => self.on_description(listener, n, Ofd::Fdatasync),
+            libc::SYS_fadvise64 => {
+                self.on_description(listener, n, Ofd::Fadvise(a[1] as i64, a[2] as i64, a[3] as i32))
+            }
+            libc::SYS_flock => self.on_description(listener, n, Ofd::Flock(a[1] as i32)),
+            libc::SYS_shutdown => self.on_description(listener, n, Ofd::Shutdown(a[1] as i32)),
             libc::SYS_getpid | libc::SYS_gettid | libc::SYS_getppid | libc::SYS_getpgrp => self.ids(listener, n),
             libc::SYS_getuid | libc::SYS_geteuid | libc::SYS_getgid | libc::SYS_getegid => self.uids(listener, n),
             libc::SYS_getxattr => self.getxattr(listener, n, false),
@@ -130,6 +140,11 @@ impl Executor {
             libc::SYS_dup2,
             libc::SYS_dup3,
             libc::SYS_fcntl,
+            libc::SYS_fsync,
+            libc::SYS_fdatasync,
+            libc::SYS_fadvise64,
+            libc::SYS_flock,
+            libc::SYS_shutdown,
             libc::SYS_getpid,
             libc::SYS_gettid,
             libc::SYS_getppid,
@@ -730,6 +745,43 @@ impl Executor {
             // ERANGE and the rest: the kernel's answer for that size.
             Err(e) => finish(Err(e), t, Vec::new()),
         }
+    }
+
+    /// Calls whose effect is on the open file description the program's descriptor shares
+    /// with interpose's borrowed copy, and that show nothing of their caller: made on the copy,
+    /// without exit events (with them the kernel's exit says the result). Not: a flock that
+    /// would wait (only LOCK_NB is made), F_SETFL with O_NOATIME (the caller must own the file)
+    /// or O_ASYNC set or cleared (SIGIO is registered by descriptor number), anything on procfs
+    /// or on a filesystem the program may be serving.
+    fn on_description(&mut self, listener: &Listener, n: &Notification, op: Ofd) -> Option<Done> {
+        match op {
+            Ofd::Flock(how) if how & libc::LOCK_NB == 0 && how & libc::LOCK_UN == 0 => return None,
+            Ofd::Fcntl(libc::F_SETFL, flags) if flags & libc::O_NOATIME != 0 => return None,
+            _ => {}
+        }
+        if self.exits {
+            return None;
+        }
+        let t = Instant::now();
+        let local = match self.borrow_for(n.tid(), n.args()[0]) {
+            Ok(l) => l,
+            Err(done) => return done,
+        };
+        if !Self::plain_fs(local.as_fd()) {
+            return None;
+        }
+        if let Ofd::Fcntl(libc::F_SETFL, flags) = op {
+            // O_ASYNC registers (or drops) the caller's descriptor number for SIGIO: interpose's
+            // number would be the one registered.
+            let now = meta::on_description(local.as_fd(), Ofd::Fcntl(libc::F_GETFL, 0)).ok()? as i32;
+            if (now | flags) & libc::O_ASYNC != 0 {
+                return None;
+            }
+        }
+        if !listener.id_valid(n.id()) {
+            return None;
+        }
+        finish(meta::on_description(local.as_fd(), op), t, Vec::new())
     }
 
     fn lseek(&mut self, listener: &Listener, n: &Notification, fd: u64, offset: u64, whence: u64) -> Option<Done> {

@@ -36,6 +36,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/file.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -186,6 +187,26 @@ static int basic(const char *dir)
         show("dup 999", dup(999));
         show("dup2 999", dup2(999, 42));
         show("dup2 to -1", dup2(f, -1));
+        /* Calls on the open file description, shared with the copies above. */
+        int fl = fcntl(f, F_GETFL);
+        show("F_SETFL O_NONBLOCK", fcntl(f, F_SETFL, fl | O_NONBLOCK));
+        printf("nonblock seen through the copy: %d\n", (fcntl(a, F_GETFL) & O_NONBLOCK) != 0);
+        show("F_SETFL O_ASYNC", fcntl(f, F_SETFL, fl | O_ASYNC));
+        show("F_SETFL back", fcntl(f, F_SETFL, fl));
+        show("fsync", fsync(f));
+        show("fdatasync", fdatasync(f));
+        show("fadvise", syscall(SYS_fadvise64, f, 0, 0, POSIX_FADV_SEQUENTIAL));
+        show("fadvise bad", syscall(SYS_fadvise64, f, 0, 0, 99));
+        show("flock ex nb", flock(f, LOCK_EX | LOCK_NB));
+        int other = open("f", O_RDONLY);
+        show("flock other nb", flock(other, LOCK_SH | LOCK_NB));
+        show("flock un", flock(f, LOCK_UN));
+        show("flock other nb again", flock(other, LOCK_SH | LOCK_NB));
+        show("flock other un", flock(other, LOCK_UN));
+        close(other);
+        show("flock ex (blocking)", flock(f, LOCK_EX));
+        flock(f, LOCK_UN);
+        show("shutdown a file", shutdown(f, SHUT_RD));
         close(a), close(b), close(c), close(d), close(f);
         printf("pid ok: %d\n", (int)syscall(SYS_gettid) == (int)getpid());
         printf("uid: %d %d %d %d\n", (int)getuid(), (int)geteuid(), (int)getgid(), (int)getegid());
