@@ -96,8 +96,6 @@ impl Executor {
             libc::SYS_fcntl if a[1] as i32 == libc::F_GETFL || a[1] as i32 == libc::F_SETFL => {
                 self.on_description(listener, n, Ofd::Fcntl(a[1] as i32, a[2] as i32))
             }
-            libc::SYS_fsync => self.on_description(listener, n, Ofd::Fsync),
-            libc::SYS_fdatasync => self.on_description(listener, n, Ofd::Fdatasync),
             libc::SYS_fadvise64 => {
                 self.on_description(listener, n, Ofd::Fadvise(a[1] as i64, a[2] as i64, a[3] as i32))
             }
@@ -140,8 +138,6 @@ impl Executor {
             libc::SYS_dup2,
             libc::SYS_dup3,
             libc::SYS_fcntl,
-            libc::SYS_fsync,
-            libc::SYS_fdatasync,
             libc::SYS_fadvise64,
             libc::SYS_flock,
             libc::SYS_shutdown,
@@ -748,8 +744,10 @@ impl Executor {
     }
 
     /// Calls whose effect is on the open file description the program's descriptor shares
-    /// with interpose's borrowed copy, and that show nothing of their caller: made on the copy,
-    /// without exit events (with them the kernel's exit says the result). Not: a flock that
+    /// with interpose's borrowed copy, that show nothing of their caller and return at once:
+    /// made on the copy, without exit events (with them the kernel's exit says the result).
+    /// Not fsync and fdatasync, which may wait on the disk for long while every other traced
+    /// call waits for interpose. Not: a flock that
     /// would wait (only LOCK_NB is made), F_SETFL with O_NOATIME (the caller must own the file)
     /// or O_ASYNC set or cleared (SIGIO is registered by descriptor number), anything on procfs
     /// or on a filesystem the program may be serving.

@@ -230,8 +230,6 @@ pub fn getxattr(fd: BorrowedFd<'_>, name: &CStr, size: usize) -> Result<Vec<u8>,
 pub enum Ofd {
     /// `fcntl(fd, F_GETFL)` or `fcntl(fd, F_SETFL, flags)`.
     Fcntl(i32, i32),
-    Fsync,
-    Fdatasync,
     /// `fadvise64(fd, offset, len, advice)`.
     Fadvise(i64, i64, i32),
     /// `flock(fd, how)`.
@@ -247,8 +245,6 @@ pub fn on_description(fd: BorrowedFd<'_>, op: Ofd) -> SysResult {
     let r = unsafe {
         match op {
             Ofd::Fcntl(cmd, arg) => i64::from(libc::fcntl(fd, cmd, arg)),
-            Ofd::Fsync => i64::from(libc::fsync(fd)),
-            Ofd::Fdatasync => i64::from(libc::fdatasync(fd)),
             // The raw call: glibc's posix_fadvise returns the error instead of setting errno.
             Ofd::Fadvise(off, len, advice) => libc::syscall(libc::SYS_fadvise64, fd, off, len, advice),
             Ofd::Flock(how) => i64::from(libc::flock(fd, how)),
