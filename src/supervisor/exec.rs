@@ -143,19 +143,6 @@ pub(super) enum Borrow {
     Decline,
 }
 
-/// Borrows the program's descriptor, or returns from the calling executor method: the call
-/// fails with EBADF when the program has no such descriptor, and is declined (left to the
-/// kernel) when the descriptor cannot be borrowed.
-macro_rules! borrow_or_return {
-    ($self:ident, $tid:expr, $fd:expr) => {
-        match $self.borrow($tid, $fd) {
-            Ok(l) => l,
-            Err(Borrow::BadFd) => return Self::bad_fd(),
-            Err(Borrow::Decline) => return None,
-        }
-    };
-}
-
 /// An executed call answered the usual way (not already answered by ADDFD).
 fn done(result: SysResult, dur_ns: u64, blobs: Vec<Blob>) -> Option<Done> {
     Some(Done { result, dur_ns, blobs, answered: None, ret_desc: None })
@@ -366,7 +353,7 @@ impl Executor {
         io::status_flags(fd).map_or(true, |f| f & libc::O_DIRECT != 0)
     }
 
-    fn bad_fd() -> Option<Done> {
+    pub(super) fn bad_fd() -> Option<Done> {
         done(Err(libc::EBADF), 0, Vec::new())
     }
 

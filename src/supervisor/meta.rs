@@ -194,21 +194,6 @@ impl Executor {
         Some(PathArg { dirfd: dirfd as i32, text })
     }
 
-    /// Borrows a descriptor for a call on it: Err(Some(done)) answers EBADF, Err(None) declines.
-    fn borrow_for(&mut self, tid: u32, fd: u64) -> Result<OwnedFd, Option<Done>> {
-        match self.borrow(tid, fd) {
-            Ok(l) => Ok(l),
-            Err(Borrow::BadFd) => Err(Some(Done {
-                result: Err(libc::EBADF),
-                dur_ns: 0,
-                blobs: Vec::new(),
-                answered: None,
-                ret_desc: None,
-            })),
-            Err(Borrow::Decline) => Err(None),
-        }
-    }
-
     /// Whether a call may run on this descriptor: not in procfs (answers depend on the asker),
     /// not on a filesystem the program may be serving.
     fn plain_fs(fd: BorrowedFd<'_>) -> bool {
@@ -355,10 +340,10 @@ impl Executor {
         let local = if fd == libc::AT_FDCWD {
             meta::open_dir_path(&CString::new(format!("/proc/{tid}/cwd")).ok()?).ok()?
         } else {
-            match self.borrow_for(tid, fd as u32 as u64) {
+            match self.borrow(tid, fd as u32 as u64) {
                 Ok(l) => l,
-                Err(Some(_)) => return Some(Err(libc::EBADF)),
-                Err(None) => return None,
+                Err(Borrow::BadFd) => return Some(Err(libc::EBADF)),
+                Err(Borrow::Decline) => return None,
             }
         };
         if !Self::plain_fs(local.as_fd()) {
@@ -509,10 +494,7 @@ impl Executor {
         }
         let tid = n.tid();
         let t = Instant::now();
-        let local = match self.borrow_for(tid, fd) {
-            Ok(l) => l,
-            Err(done) => return done,
-        };
+        let local = borrow_or_return!(self, tid, fd);
         if !Self::plain_fs(local.as_fd()) || !listener.id_valid(n.id()) {
             return None;
         }
@@ -628,10 +610,7 @@ impl Executor {
             return None;
         }
         let t = Instant::now();
-        let local = match self.borrow_for(n.tid(), old) {
-            Ok(l) => l,
-            Err(done) => return done,
-        };
+        let local = borrow_or_return!(self, n.tid(), old);
         if newfd == Some(old as i32) {
             // dup2 onto itself: the number, when it is open.
             return finish(Ok(old as i32 as usize), t, Vec::new());
@@ -761,10 +740,7 @@ impl Executor {
             return None;
         }
         let t = Instant::now();
-        let local = match self.borrow_for(n.tid(), n.args()[0]) {
-            Ok(l) => l,
-            Err(done) => return done,
-        };
+        let local = borrow_or_return!(self, n.tid(), n.args()[0]);
         if !Self::plain_fs(local.as_fd()) {
             return None;
         }
@@ -784,10 +760,7 @@ impl Executor {
 
     fn lseek(&mut self, listener: &Listener, n: &Notification, fd: u64, offset: u64, whence: u64) -> Option<Done> {
         let t = Instant::now();
-        let local = match self.borrow_for(n.tid(), fd) {
-            Ok(l) => l,
-            Err(done) => return done,
-        };
+        let local = borrow_or_return!(self, n.tid(), fd);
         if !Self::plain_fs(local.as_fd()) || !listener.id_valid(n.id()) {
             return None;
         }
@@ -810,10 +783,7 @@ impl Executor {
             return None;
         }
         let t = Instant::now();
-        let local = match self.borrow_for(tid, fd) {
-            Ok(l) => l,
-            Err(done) => return done,
-        };
+        let local = borrow_or_return!(self, tid, fd);
         if !listener.id_valid(n.id()) {
             return None;
         }
@@ -874,10 +844,7 @@ impl Executor {
             return None;
         }
         let t = Instant::now();
-        let local = match self.borrow_for(tid, fd) {
-            Ok(l) => l,
-            Err(done) => return done,
-        };
+        let local = borrow_or_return!(self, tid, fd);
         if !listener.id_valid(n.id()) {
             return None;
         }

@@ -15,6 +15,19 @@
 //!
 //! The run ends when the listener hangs up: every task that held the filter has been released.
 
+/// Borrows the program's descriptor, or returns from the calling executor method (in `exec`
+/// and `meta`): the call fails with EBADF when the program has no such descriptor, and is
+/// declined (left to the kernel) when the descriptor cannot be borrowed.
+macro_rules! borrow_or_return {
+    ($self:ident, $tid:expr, $fd:expr) => {
+        match $self.borrow($tid, $fd) {
+            Ok(l) => l,
+            Err(Borrow::BadFd) => return Self::bad_fd(),
+            Err(Borrow::Decline) => return None,
+        }
+    };
+}
+
 pub mod context;
 pub mod delay;
 pub mod exec;
