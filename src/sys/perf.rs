@@ -452,6 +452,22 @@ pub fn monotonic_ns() -> u64 {
 mod tests {
     use super::*;
 
+    /// The exits `ev` reads of a thread started now that runs `calls` ten times.
+    fn exits_of_a_new_thread(ev: &mut ExitEvents, calls: fn()) -> Vec<Exit> {
+        let tid = std::thread::spawn(move || {
+            for _ in 0..10 {
+                calls();
+            }
+            nix::unistd::gettid().as_raw() as u32
+        })
+        .join()
+        .unwrap();
+        let mut out = Vec::new();
+        ev.drain(&mut out);
+        out.retain(|e| e.tid == tid);
+        out
+    }
+
     /// Exit events of a thread started after they were opened (inherit), filtered in the
     /// kernel; skipped where perf events are not permitted.
     #[test]
@@ -463,19 +479,11 @@ mod tests {
             Err(e) => return eprintln!("SKIPPED: perf events not permitted: {e}"),
         };
         let t0 = monotonic_ns();
-        let tid = std::thread::spawn(|| {
-            for _ in 0..10 {
-                nix::unistd::getppid();
-                nix::unistd::getpid();
-            }
-            nix::unistd::gettid().as_raw() as u32
-        })
-        .join()
-        .unwrap();
-        let mut out = Vec::new();
-        ev.drain(&mut out);
-        let mine: Vec<&Exit> = out.iter().filter(|e| e.tid == tid).collect();
-        assert_eq!(mine.len(), 10, "{out:?}");
+        let mine = exits_of_a_new_thread(&mut ev, || {
+            nix::unistd::getppid();
+            nix::unistd::getpid();
+        });
+        assert_eq!(mine.len(), 10, "{mine:?}");
         assert!(mine.iter().all(|e| e.nr == libc::SYS_getppid && e.ret > 0 && e.time_ns > t0));
     }
 
@@ -488,20 +496,12 @@ mod tests {
             Ok(ev) => ev,
             Err(e) => return eprintln!("SKIPPED: perf events not permitted: {e}"),
         };
-        let tid = std::thread::spawn(|| {
-            for _ in 0..10 {
-                nix::unistd::getppid();
-                nix::unistd::getpid();
-                nix::unistd::getuid();
-            }
-            nix::unistd::gettid().as_raw() as u32
-        })
-        .join()
-        .unwrap();
-        let mut out = Vec::new();
-        ev.drain(&mut out);
-        let mine: Vec<&Exit> = out.iter().filter(|e| e.tid == tid).collect();
-        assert_eq!(mine.len(), 20, "{out:?}");
+        let mine = exits_of_a_new_thread(&mut ev, || {
+            nix::unistd::getppid();
+            nix::unistd::getpid();
+            nix::unistd::getuid();
+        });
+        assert_eq!(mine.len(), 20, "{mine:?}");
         assert_eq!(mine.iter().filter(|e| e.nr == libc::SYS_getppid).count(), 10);
         assert!(mine.iter().all(|e| (e.nr == libc::SYS_getppid || e.nr == libc::SYS_getpid) && e.ret > 0));
     }
