@@ -58,6 +58,21 @@ pub const CONTEXT_CHANGERS: &[&str] = &[
 /// be executed (and answered CONTINUE, unlogged unless selected); see `supervisor::exec`.
 pub const EXECUTION_GUARDS: &[&str] = &["landlock_restrict_self", "fanotify_init"];
 
+/// The native numbers of [`CONTEXT_CHANGERS`], [`EXECUTION_GUARDS`] and [`ALWAYS_TRAPPED`]:
+/// the calls whose notification tells the executor something about the program's context.
+pub fn context_calls() -> &'static SyscallSet {
+    static SET: std::sync::OnceLock<SyscallSet> = std::sync::OnceLock::new();
+    SET.get_or_init(|| {
+        let mut set = SyscallSet::empty();
+        for name in CONTEXT_CHANGERS.iter().chain(EXECUTION_GUARDS).chain(ALWAYS_TRAPPED) {
+            if let Some(sc) = crate::decode::registry().by_name(name) {
+                set.insert(sc.nr());
+            }
+        }
+        set
+    })
+}
+
 /// The path calls interpose may execute in the program's context.
 pub const PATH_CALLS: &[&str] = &[
     "stat",

@@ -739,8 +739,8 @@ impl<'a> Supervisor<'a> {
         // thread's context for path calls is dropped before the change can happen.
         if self.completer.executor.watches_contexts() {
             match call {
-                Call::Native(_) => {
-                    if let Some(sc) = sc {
+                Call::Native(nr) => {
+                    if let Some(sc) = sc.filter(|_| crate::filter::context_calls().contains(nr)) {
                         self.completer.executor.context_changed(n.tid(), sc.name());
                     }
                 }
