@@ -170,14 +170,14 @@ impl Capturer {
                 self.syscall_files.insert(tid, f);
             }
             let f = self.syscall_files.get_mut(&tid)?;
-            let n = match f.seek(SeekFrom::Start(0)).and_then(|_| f.read(&mut buf)) {
-                Ok(n) => n,
+            let mut read = |buf: &mut [u8]| f.seek(SeekFrom::Start(0)).and_then(|_| f.read(buf));
+            match syscall_stack_pointer(&mut read, &mut buf) {
+                Ok(sp) => return sp,
                 Err(_) => {
                     self.syscall_files.remove(&tid);
                     continue;
                 }
-            };
-            return parse_syscall_sp(&buf[..n]);
+            }
         }
         None
     }
@@ -247,6 +247,28 @@ impl Capturer {
 fn find(maps: &[Mapping], addr: u64) -> Option<&Mapping> {
     let i = maps.partition_point(|m| m.range.start <= addr);
     maps[..i].last().filter(|m| m.range.contains(&addr))
+}
+
+/// How many times `/proc/TID/syscall` is read again while it says "running".
+const RUNNING_RETRIES: usize = 1000;
+
+/// The stack pointer from `/proc/TID/syscall`, read with `read`. The kernel says "running"
+/// while the thread is not yet asleep, and a thread that just sent a seccomp notification may
+/// still be on its way to sleep when the supervisor receives it: the file is read again (a
+/// bounded number of times, yielding the CPU between) until the thread has stopped.
+/// `Err` when the read fails; `Ok(None)` when it shows no syscall.
+pub fn syscall_stack_pointer(
+    read: &mut dyn FnMut(&mut [u8]) -> std::io::Result<usize>,
+    buf: &mut [u8],
+) -> std::io::Result<Option<u64>> {
+    for _ in 0..RUNNING_RETRIES {
+        let n = read(buf)?;
+        if !buf[..n].starts_with(b"running") {
+            return Ok(parse_syscall_sp(&buf[..n]));
+        }
+        std::thread::yield_now();
+    }
+    Ok(None)
 }
 
 fn parse_syscall_sp(buf: &[u8]) -> Option<u64> {
@@ -557,6 +579,23 @@ impl Symbolizer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_thread_still_running_is_read_again() {
+        let mut answers =
+            vec!["running\n", "running\n", "202 0x1 0x2 0x3 0x4 0x5 0x6 0x7ffd1000 0x401000\n"].into_iter();
+        let mut read = |buf: &mut [u8]| {
+            let a = answers.next().expect("read no more than needed").as_bytes();
+            buf[..a.len()].copy_from_slice(a);
+            Ok(a.len())
+        };
+        assert_eq!(syscall_stack_pointer(&mut read, &mut [0u8; 256]).unwrap(), Some(0x7ffd_1000));
+        let mut always = |buf: &mut [u8]| {
+            buf[..8].copy_from_slice(b"running\n");
+            Ok(8)
+        };
+        assert_eq!(syscall_stack_pointer(&mut always, &mut [0u8; 256]).unwrap(), None);
+    }
 
     #[test]
     fn syscall_line() {

@@ -299,12 +299,13 @@ impl Capturer {
     }
 }
 
-/// The stack pointer of thread `tid`, stopped in a syscall: the eighth field of
-/// `/proc/TID/syscall` (`nr args... sp pc`).
+/// The stack pointer of thread `tid`, stopped in a syscall (`/proc/TID/syscall`, read as `-k`
+/// reads it).
 fn stack_pointer(tid: u32) -> Option<u64> {
-    let text = std::fs::read_to_string(format!("/proc/{tid}/syscall")).ok()?;
-    let sp = text.split_whitespace().nth(7)?;
-    u64::from_str_radix(sp.strip_prefix("0x")?, 16).ok()
+    use std::io::{Read, Seek};
+    let mut f = std::fs::File::open(format!("/proc/{tid}/syscall")).ok()?;
+    let mut read = |buf: &mut [u8]| f.rewind().and_then(|_| f.read(buf));
+    crate::stack::syscall_stack_pointer(&mut read, &mut [0u8; 256]).ok()?
 }
 
 #[cfg(test)]
