@@ -317,3 +317,55 @@ fn a_landlock_domain_is_obeyed_by_connects() {
     let o = run(&["--exits=off", "-e", "trace=connect,socket", "--", p.to_str().unwrap(), "landlock-net"]);
     assert_eq!(o.stdout, want.stdout, "{}", o.stderr);
 }
+
+/// getpid, gettid, getppid and getpgrp logged without exit events are answered by interpose
+/// (from each thread's `/proc/TID/stat`, kept open between its calls): the numbers the program
+/// printed, in its main thread, a second thread and a child; and `?` in a child that is the
+/// first process of a new pid namespace, whose numbers are not the ones interpose sees.
+#[test]
+fn process_ids_are_the_programs_own() {
+    for ns in [false, true] {
+        let dir = scratch(if ns { "meta_ids_ns" } else { "meta_ids" });
+        let log = dir.join("log");
+        let mut argv = vec![prog("meta").to_str().unwrap().to_string(), "ids".to_string()];
+        if ns {
+            argv.push("ns".into());
+        }
+        let mut args =
+            vec!["--exits=off", "-o", log.to_str().unwrap(), "-e", "trace=getpid,gettid,getppid,getpgrp", "--"];
+        args.extend(argv.iter().map(String::as_str));
+        let o = run(&args);
+        assert!(o.status.success(), "{}", o.stderr);
+        let stdout = String::from_utf8(o.stdout).unwrap();
+        if stdout.contains("no pid namespace") {
+            eprintln!("SKIPPED (ns): no pid namespaces here");
+            continue;
+        }
+        // gettid -> "getpid N gettid N getppid N getpgrp N", as the program printed them.
+        let printed: std::collections::HashMap<String, Vec<(String, String)>> = stdout
+            .lines()
+            .map(|l| {
+                let f: Vec<&str> = l.split_whitespace().skip(1).collect();
+                let pairs: Vec<(String, String)> = f.chunks(2).map(|p| (p[0].to_string(), p[1].to_string())).collect();
+                (pairs[1].1.clone(), pairs)
+            })
+            .collect();
+        let log = std::fs::read_to_string(&log).unwrap();
+        let mut answered = 0;
+        for l in log.lines().filter(|l| l.contains("()")) {
+            let (pid, rest) = l.split_once(' ').unwrap();
+            let (call, result) = rest.trim().split_once("()").unwrap();
+            let result = result.trim().trim_start_matches('=').trim();
+            match printed.get(pid) {
+                Some(pairs) => {
+                    let want = &pairs.iter().find(|(c, _)| c == call).unwrap().1;
+                    assert_eq!(result, want, "{l}\n{log}\n{}", stdout);
+                    answered += 1;
+                }
+                // The child in its own pid namespace printed other numbers than its id here.
+                None => assert!(ns && result == "?", "{l}\n{log}\n{}", stdout),
+            }
+        }
+        assert_eq!(answered, if ns { 12 } else { 16 }, "{log}");
+    }
+}

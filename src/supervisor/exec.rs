@@ -61,8 +61,8 @@ const MAX_TRANSFER: usize = 64 << 20;
 const MAX_IOV: u64 = 1024;
 /// Largest sockaddr.
 const SOCKADDR_MAX: u64 = 128;
-/// Bound on cached per-thread pidfds; the cache is cleared when it grows past this.
-const MAX_PIDFDS: usize = 4096;
+/// Bound on cached per-thread pidfds (and id sources); a cache is cleared when it grows past this.
+pub(super) const MAX_PIDFDS: usize = 4096;
 
 /// Filesystems whose "regular" files compute their contents for the reader (`current`), so a
 /// read by the supervisor would not be the program's read.
@@ -110,6 +110,8 @@ enum Kind {
 
 pub struct Executor {
     pidfds: HashMap<u32, OwnedFd>,
+    /// getpid & co logged without exit events: what each thread's answers come from.
+    pub(super) ids: HashMap<u32, super::meta::ThreadIds>,
     scratch: Vec<u8>,
     strsize: usize,
     pub(super) log: bool,
@@ -156,6 +158,7 @@ impl Executor {
     pub fn new(strsize: usize, log: bool) -> Self {
         Self {
             pidfds: HashMap::new(),
+            ids: HashMap::new(),
             scratch: Vec::new(),
             strsize,
             log,

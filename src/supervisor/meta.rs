@@ -48,6 +48,34 @@ fn finish(result: SysResult, t: Instant, blobs: Vec<Blob>) -> Option<Done> {
     Some(Done { result, dur_ns: t.elapsed().as_nanos() as u64, blobs, answered: None, ret_desc: None })
 }
 
+/// What getpid, gettid, getppid and getpgrp are answered from, kept per thread between its
+/// calls (opening `/proc/TID/stat` and the namespace link at every call cost four times the
+/// read): its `/proc/TID/stat`, open, whose reads fail (ESRCH) once that thread is gone, so a
+/// later thread given the same id cannot be answered with these; its process id; whether it is
+/// in interpose's pid namespace (a task's pid namespace is fixed for its life).
+pub(super) struct ThreadIds {
+    stat: std::fs::File,
+    tgid: u32,
+    ours: bool,
+}
+
+impl ThreadIds {
+    fn open(tid: u32) -> Option<Self> {
+        // Opened first: the other two are read by id, and the first read of `stat` succeeding
+        // proves the thread it opened was alive throughout, so they were read of it.
+        let stat = std::fs::File::open(format!("/proc/{tid}/stat")).ok()?;
+        let tgid = crate::sys::pidfd::tgid_of(tid as i32).ok()?;
+        Some(Self { stat, tgid, ours: cred::shares_namespace(tid, "pid") })
+    }
+
+    /// The thread's stat line, whole, in `buf`: its length, or None when the thread is gone.
+    fn read_stat(&self, buf: &mut [u8]) -> Option<usize> {
+        use std::os::unix::fs::FileExt;
+        let len = self.stat.read_at(buf, 0).ok()?;
+        (len > 0 && len < buf.len() && buf[len - 1] == b'\n').then_some(len)
+    }
+}
+
 /// A path argument, as the lookup will see it.
 struct PathArg {
     dirfd: i32,
@@ -632,21 +660,47 @@ impl Executor {
     /// getpid, gettid, getppid, getpgrp, logged without exit events: the numbers interpose sees
     /// are the program's when it is in interpose's pid namespace.
     fn ids(&mut self, listener: &Listener, n: &Notification) -> Option<Done> {
-        if self.exits || !self.log || !cred::shares_namespace(n.tid(), "pid") {
+        if self.exits || !self.log {
             return None;
         }
         let t = Instant::now();
         let tid = n.tid();
+        let mut stat = [0u8; 1024];
+        let mut fresh = false;
+        let (len, ids) = loop {
+            if !self.ids.contains_key(&tid) {
+                if self.ids.len() >= super::exec::MAX_PIDFDS {
+                    self.ids.clear();
+                }
+                self.ids.insert(tid, ThreadIds::open(tid)?);
+                fresh = true;
+            }
+            let ids = self.ids.get(&tid).expect("inserted above");
+            match ids.read_stat(&mut stat) {
+                Some(len) => break (len, ids),
+                // Gone: a thread that had this id before. Once for the new one, then give up.
+                None if !fresh => {
+                    self.ids.remove(&tid);
+                }
+                None => {
+                    self.ids.remove(&tid);
+                    return None;
+                }
+            }
+        };
+        if !ids.ours {
+            return None;
+        }
         let v = match i64::from(n.nr()) {
             libc::SYS_gettid => tid,
-            libc::SYS_getpid => crate::sys::pidfd::tgid_of(tid as i32).ok()?,
+            libc::SYS_getpid => ids.tgid,
+            // "pid (comm) state ppid pgrp ...", comm may hold anything.
             nr => {
-                // /proc/TID/stat: "pid (comm) state ppid pgrp ...", comm may hold anything.
-                let stat = std::fs::read_to_string(format!("/proc/{tid}/stat")).ok()?;
-                let rest = &stat[stat.rfind(')')? + 1..];
-                let f: Vec<&str> = rest.split_whitespace().collect();
+                let line = &stat[..len];
+                let rest = &line[line.iter().rposition(|&b| b == b')')? + 1..];
                 let at = if nr == libc::SYS_getppid { 1 } else { 2 };
-                f.get(at)?.parse().ok()?
+                let field = rest.split(|b| b.is_ascii_whitespace()).filter(|f| !f.is_empty()).nth(at)?;
+                std::str::from_utf8(field).ok()?.parse().ok()?
             }
         };
         if !listener.id_valid(n.id()) {

@@ -25,6 +25,7 @@
 #include <grp.h>
 #include <linux/landlock.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -415,6 +416,43 @@ static int lease(const char *dir)
     return 0;
 }
 
+static void print_ids(const char *who)
+{
+    printf("%s getpid %ld gettid %ld getppid %ld getpgrp %ld\n", who, syscall(SYS_getpid),
+           syscall(SYS_gettid), syscall(SYS_getppid), syscall(SYS_getpgrp));
+}
+
+static void *ids_thread(void *arg)
+{
+    (void)arg;
+    print_ids("thread");
+    return NULL;
+}
+
+/* The process ids, from the main thread, a second thread and a child; with "ns", the child
+ * is the first process of a new pid namespace (getpid 1 there). */
+static int ids(int newns)
+{
+    print_ids("main");
+    pthread_t t;
+    pthread_create(&t, NULL, ids_thread, NULL);
+    pthread_join(t, NULL);
+    if (newns && unshare(CLONE_NEWPID) != 0) {
+        printf("no pid namespace\n");
+        return 0;
+    }
+    pid_t c = fork();
+    if (c == 0) {
+        print_ids("child");
+        _exit(0);
+    }
+    int status;
+    while (waitpid(c, &status, 0) < 0)
+        ;
+    print_ids("main");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -434,6 +472,8 @@ int main(int argc, char **argv)
         return suidcheck(argv[2]);
     if (argc >= 3 && strcmp(argv[1], "lease") == 0)
         return lease(argv[2]);
-    fprintf(stderr, "usage: meta basic|race|drop|chroot|landlock|execid|lease DIR [N]\n");
+    if (argc >= 2 && strcmp(argv[1], "ids") == 0)
+        return ids(argc >= 3 && strcmp(argv[2], "ns") == 0);
+    fprintf(stderr, "usage: meta basic|race|drop|chroot|landlock|execid|lease DIR [N] | ids [ns]\n");
     return 2;
 }
