@@ -86,6 +86,20 @@ pub enum Decoder {
     AtPath,
 }
 
+impl Decoder {
+    /// How many values the shape captures at entry, at most.
+    pub const fn captures(self) -> usize {
+        use Decoder::*;
+        match self {
+            Generic | Fd | Read | Pread | Readv | Preadv | Recvfrom | Recvmsg | Accept | Accept4 | Socket => 0,
+            Write | Pwrite | Writev | Pwritev | Sendmsg | SockaddrIn | Futex => 1,
+            Open | Openat | Path | PathMode | Access | PathRest | AtPath => 1,
+            Sendto => 2,
+            Execve | Execveat => 3,
+        }
+    }
+}
+
 /// Prints a call's arguments, one [`format::Args`] method per argument.
 pub type Print = fn(&mut format::Args<'_, '_>, &[u64; 6]);
 
@@ -114,8 +128,9 @@ impl Dec {
     }
 }
 
-/// An input argument copied at entry besides the shape's: always exactly one blob (a
-/// [`capture::Blob::Fault`] when it is NULL or unreadable). `arg` is the argument's index.
+/// An input argument copied at entry besides the shape's: always exactly one value, under the
+/// key [`Cap::key`] says (a [`capture::Value::Fault`] when it is NULL or unreadable). `arg` is
+/// the argument's index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cap {
     /// A NUL-terminated string cut at `-s` bytes, as strace's `printstr` (an xattr name).
@@ -138,6 +153,23 @@ pub enum Cap {
     /// The signal mask rt_sigreturn restores: the `uc_sigmask` of the frame at the stack
     /// pointer (read from `/proc/TID/syscall`, as seccomp does not report it).
     SigframeMask,
+}
+
+impl Cap {
+    /// Where the printer finds this capture's value.
+    pub const fn key(self) -> capture::Key {
+        use capture::Key;
+        match self {
+            Cap::Str(i)
+            | Cap::Path(i)
+            | Cap::Fixed { arg: i, .. }
+            | Cap::Sized { arg: i, .. }
+            | Cap::Array { arg: i, .. }
+            | Cap::FdSet(i) => Key::Arg(i),
+            Cap::Indirect { arg, .. } => Key::Pointee(arg),
+            Cap::SigframeMask => Key::Sigframe,
+        }
+    }
 }
 
 /// How a successful result is printed (failures are `-1 ERRNO (text)` for all).

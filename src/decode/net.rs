@@ -346,9 +346,9 @@ pub fn setsockopt(a: &mut Args, v: &[u64; 6]) {
     level_and_name(a, v[1], v[2]);
     let len = v[4] as i32;
     match value_kind(v[1] as i32, v[2] as i32, len) {
-        Value::Bytes if len >= 0 => a.sized_string(v[3], len as u64, false),
+        Value::Bytes if len >= 0 => a.sized_string(3, len as u64, false),
         kind => {
-            let data = a.captured().map(|(d, _)| d);
+            let data = a.captured(3).map(|(d, _)| d);
             setsockopt_value(a.arg(), kind, v[3], data);
         }
     }
@@ -430,7 +430,8 @@ pub fn shutdown(a: &mut Args, v: &[u64; 6]) {
 /// getsockname(fd, addr, addrlen), getpeername: both are outputs.
 pub fn getsockname(a: &mut Args, v: &[u64; 6]) {
     a.fd(v[0]);
-    a.out_sockaddr(v[1], v[2]);
+    a.out_sockaddr(1);
+    a.out_socklen(2, 1);
 }
 
 /// sendmmsg(fd, msgvec, vlen, flags), recvmmsg(fd, msgvec, vlen, flags, timeout).

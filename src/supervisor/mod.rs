@@ -118,7 +118,7 @@ pub struct Pending {
     realtime_ns: u64,
     /// The thread's process, when the output names threads; else 0.
     tgid: u32,
-    blobs: Vec<capture::Blob>,
+    captured: capture::Captures,
     /// `-y`: the first argument's descriptor, described at entry.
     fd_desc: Option<String>,
     injection: Option<inject::Injection>,
@@ -369,7 +369,7 @@ impl Completer<'_> {
                 realtime_ns: p.realtime_ns,
                 call: p.call,
                 args,
-                blobs: p.blobs,
+                captured: p.captured,
                 exit_blobs,
                 outcome,
                 delayed,
@@ -764,16 +764,16 @@ impl<'a> Supervisor<'a> {
             self.cfg.deny.decide(n, &mut self.completer.executor, self.listener)
         };
         let denied = matches!(guard, Some(guard::Guard::Deny(_)));
-        let mut blobs = Vec::new();
+        let mut captured = capture::Captures::new();
         if (traced || denied)
             && self.cfg.log
             && let Some(sc) = sc
         {
-            capture::capture(&sc.row.dec, n.tid(), &n.args(), self.cfg.limits, &mut blobs);
+            captured = capture::capture(&sc.row.dec, n.tid(), &n.args(), self.cfg.limits);
             // Bytes read for a notification that died meanwhile may belong to another thread
             // that reused the id: drop them.
-            if !blobs.is_empty() && !self.listener.id_valid(n.id()) {
-                blobs.clear();
+            if !captured.is_empty() && !self.listener.id_valid(n.id()) {
+                captured.clear();
             }
         }
         let tgid = if self.cfg.threads && traced { self.thread(n.tid()) } else { 0 };
@@ -812,7 +812,7 @@ impl<'a> Supervisor<'a> {
             Vec::new()
         };
         let p =
-            Pending { n: *n, call, sc, traced, realtime_ns, tgid, blobs, fd_desc, injection, guard, recv_ns, stack };
+            Pending { n: *n, call, sc, traced, realtime_ns, tgid, captured, fd_desc, injection, guard, recv_ns, stack };
         match (injection.and_then(|i| i.delay_enter), &self.completer.delayer) {
             (Some(d), Some(delayer)) if !d.is_zero() => delayer.schedule(received + d, Job::Resume(p)),
             _ => self.completer.complete(p),
