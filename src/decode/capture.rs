@@ -122,24 +122,6 @@ impl Captures {
     }
 }
 
-/// Output arguments of a call the supervisor executed, in the order the printer reads them.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Blob {
-    /// `complete` is false when the data was cut at the size limit.
-    Bytes {
-        data: Vec<u8>,
-        complete: bool,
-    },
-    /// An array of (base, len) pairs or a struct's fields; `complete` as above.
-    Words {
-        data: Vec<u64>,
-        complete: bool,
-    },
-    Count(u64),
-    /// The address could not be read; formatted as the bare pointer, as strace does.
-    Fault,
-}
-
 /// Capture limits, from the command line.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::Cap;
-use super::capture::Key;
+use super::capture::{Key, Value};
 use super::format::{self, Args};
 use super::signal::{SIGSET_SIZE, sigset, sigset_cap};
 use super::xlat::{self, Table, x};
@@ -458,15 +458,12 @@ pub fn readahead(a: &mut Args, v: &[u64; 6]) {
 /// getdents64(fd, dirp, count): the entries are an output.
 pub fn getdents(a: &mut Args, v: &[u64; 6]) {
     a.fd(v[0]);
-    match a.output() {
-        // The entries, by count, as strace prints them without -v.
-        Some(super::capture::Blob::Count(n)) => {
-            let n = *n;
-            let out = a.arg();
-            super::format::ptr(out, v[1]);
-            let _ = std::fmt::Write::write_fmt(out, format_args!(" /* {n} entries */"));
-        }
-        _ => a.ptr(v[1]),
+    // The entries, by count, as strace prints them without -v.
+    let entries = a.output(1);
+    let out = a.arg();
+    format::ptr(out, v[1]);
+    if let Some(Value::Count(n)) = entries {
+        let _ = write!(out, " /* {n} entries */");
     }
     a.uint(v[2]);
 }

@@ -82,7 +82,7 @@ pub fn path_ptr(a: &mut Args, v: &[u64; 6]) {
 pub fn newfstatat(a: &mut Args, v: &[u64; 6]) {
     a.dirfd(v[0]);
     a.path(1);
-    out_struct(a, 2, stat_struct);
+    a.out_struct(2, stat_struct);
     at_flags(a, v[3]);
 }
 
@@ -98,7 +98,7 @@ pub fn statx(a: &mut Args, v: &[u64; 6]) {
         xlat::flags(out, AT_FLAGS, flags & !AT_STATX_SYNC_TYPE, "0");
     }
     a.flags(STATX_MASK, v[3] as u32 as u64, "0");
-    out_struct(a, 4, statx_struct);
+    a.out_struct(4, statx_struct);
 }
 
 /// faccessat(dirfd, path, mode), faccessat2(dirfd, path, mode, flags).
@@ -579,37 +579,28 @@ pub fn statfs_struct(out: &mut String, st: &[u8]) {
     out.push('}');
 }
 
-/// An output struct printed by `print` when the call completed in the supervisor, else its
-/// address.
-fn out_struct(a: &mut Args, i: u8, print: fn(&mut String, &[u8])) {
-    match a.output() {
-        Some(super::capture::Blob::Bytes { data, .. }) => print(a.arg(), data),
-        _ => a.ptr(a.addr(i)),
-    }
-}
-
 /// stat(path, buf), lstat.
 pub fn stat(a: &mut Args, _: &[u64; 6]) {
     a.path(0);
-    out_struct(a, 1, stat_struct);
+    a.out_struct(1, stat_struct);
 }
 
 /// fstat(fd, buf).
 pub fn fstat(a: &mut Args, v: &[u64; 6]) {
     a.fd(v[0]);
-    out_struct(a, 1, stat_struct);
+    a.out_struct(1, stat_struct);
 }
 
 /// statfs(path, buf).
 pub fn statfs(a: &mut Args, _: &[u64; 6]) {
     a.path(0);
-    out_struct(a, 1, statfs_struct);
+    a.out_struct(1, statfs_struct);
 }
 
 /// fstatfs(fd, buf).
 pub fn fstatfs(a: &mut Args, v: &[u64; 6]) {
     a.fd(v[0]);
-    out_struct(a, 1, statfs_struct);
+    a.out_struct(1, statfs_struct);
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use std::fmt::Write;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::capture::{Blob, Captures, Key, Value};
+use super::capture::{Captures, Key, Value};
 use super::xlat::{self, Table};
 use super::{Decoder, Syscall};
 
@@ -39,14 +39,14 @@ pub fn call(
     sc: &Syscall,
     args: &[u64; 6],
     entry: &Captures,
-    exit: Option<&[Blob]>,
+    exit: Option<&Captures>,
     fd_desc: Option<&str>,
     opts: Options,
 ) -> Vec<std::ops::Range<usize>> {
     out.push_str(sc.name());
     out.push('(');
     let mut a =
-        Args { out, first: true, args, entry, exit: exit.unwrap_or(&[]).iter(), opts, fd_desc, starts: Vec::new() };
+        Args { out, first: true, args, entry, exit: exit.unwrap_or(&NOTHING), opts, fd_desc, starts: Vec::new() };
     match sc.row.dec.print {
         Some(print) => print(&mut a, args),
         None => shape(&mut a, sc, args),
@@ -249,7 +249,7 @@ pub fn raw_call(
         first: true,
         args,
         entry: &NOTHING,
-        exit: [].iter(),
+        exit: &NOTHING,
         opts: Options { strsize: 0 },
         fd_desc: None,
         starts: Vec::new(),
@@ -274,8 +274,9 @@ pub struct Args<'a, 'b> {
     args: &'b [u64; 6],
     /// What was captured at entry, by argument.
     entry: &'b Captures,
-    /// Output arguments of a call that completed in the supervisor (empty otherwise).
-    exit: std::slice::Iter<'b, Blob>,
+    /// Output arguments of a call that completed in the supervisor, by argument (empty
+    /// otherwise).
+    exit: &'b Captures,
     opts: Options,
     /// `-y` text for the first descriptor argument, used once.
     fd_desc: Option<&'b str>,
@@ -601,154 +602,89 @@ impl<'b> Args<'_, 'b> {
     }
 }
 
-/// Output arguments: printed from what a call executed in the supervisor filled in, or as their
-/// address.
+/// Output arguments, by index: printed from what a call executed in the supervisor filled in,
+/// or as their address.
 impl<'b> Args<'_, 'b> {
-    /// The next output argument, when the call completed in the supervisor.
-    pub(super) fn output(&mut self) -> Option<&'b Blob> {
-        self.exit.next()
+    /// What the call filled in for argument `i`, when it completed in the supervisor.
+    pub(super) fn output(&self, i: u8) -> Option<&'b Value> {
+        self.exit.arg(i)
     }
 
     /// A buffer the call filled (read's, recvfrom's), its first `-s` bytes, or its address.
     pub(super) fn out_buffer(&mut self, i: u8) {
-        let addr = self.addr(i);
-        self.sep();
-        match self.exit.next() {
-            Some(Blob::Bytes { data, complete }) => quote(self.out, data, !complete),
-            _ => ptr(self.out, addr),
+        let (value, addr) = (self.output(i), self.addr(i));
+        let out = self.arg();
+        match value {
+            Some(Value::Bytes { data, complete }) => quote(out, data, !complete),
+            _ => ptr(out, addr),
         }
     }
 
     /// An output buffer as a string cut at `-s` (readlink's target), or its address.
     pub(super) fn out_string(&mut self, i: u8) {
-        let addr = self.addr(i);
-        self.sep();
-        match self.exit.next() {
-            Some(Blob::Bytes { data, .. }) => {
-                let n = data.len().min(self.opts.strsize);
-                quote(self.out, &data[..n], n < data.len());
+        let (value, addr, strsize) = (self.output(i), self.addr(i), self.opts.strsize);
+        let out = self.arg();
+        match value {
+            Some(Value::Bytes { data, .. }) => {
+                let n = data.len().min(strsize);
+                quote(out, &data[..n], n < data.len());
             }
-            _ => ptr(self.out, addr),
+            _ => ptr(out, addr),
         }
     }
 
     /// An output path, printed whole (getcwd's; without its NUL), or its address.
     pub(super) fn out_path(&mut self, i: u8) {
-        let addr = self.addr(i);
-        self.sep();
-        match self.exit.next() {
-            Some(Blob::Bytes { data, .. }) => quote(self.out, data.strip_suffix(&[0]).unwrap_or(data), false),
-            _ => ptr(self.out, addr),
+        let (value, addr) = (self.output(i), self.addr(i));
+        let out = self.arg();
+        match value {
+            Some(Value::Bytes { data, .. }) => quote(out, data.strip_suffix(&[0]).unwrap_or(data), false),
+            _ => ptr(out, addr),
+        }
+    }
+
+    /// An output struct printed by `f` from its bytes (a stat buffer), or its address.
+    pub(super) fn out_struct(&mut self, i: u8, f: impl FnOnce(&mut String, &[u8])) {
+        let (value, addr) = (self.output(i), self.addr(i));
+        let out = self.arg();
+        match value {
+            Some(Value::Bytes { data, .. }) => f(out, data),
+            _ => ptr(out, addr),
         }
     }
 
     /// A socket address the call filled (accept's peer, getsockname's), or its address.
     pub(super) fn out_sockaddr(&mut self, i: u8) {
-        let addr = self.addr(i);
-        self.sep();
-        match self.exit.next() {
-            Some(Blob::Bytes { data, .. }) => sockaddr(self.out, data, 128),
-            _ => ptr(self.out, addr),
+        let (value, addr) = (self.output(i), self.addr(i));
+        let out = self.arg();
+        match value {
+            Some(Value::Filled { data, len_out, .. }) => sockaddr(out, data, *len_out),
+            _ => ptr(out, addr),
         }
     }
 
-    /// The `socklen_t *` of the address argument `of`, as the call updated it: `[16]`, or
-    /// `[128 => 16]` when it changed; its address when the call did not complete here.
+    /// The `socklen_t *` (argument `i`) of the buffer argument `of`, as the call updated it:
+    /// `[16]`, or `[128 => 16]` when it changed; its address when the call did not complete
+    /// here.
     pub(super) fn out_socklen(&mut self, i: u8, of: u8) {
-        let _ = of;
-        let addr = self.addr(i);
-        self.sep();
-        match (self.exit.next(), self.exit.next()) {
-            (Some(Blob::Count(i)), Some(Blob::Count(o))) => socklen_pair(self.out, *i, *o),
-            _ => ptr(self.out, addr),
+        let (value, addr) = (self.output(of), self.addr(i));
+        let out = self.arg();
+        match value {
+            Some(Value::Filled { len_in, len_out, .. }) => socklen_pair(out, u64::from(*len_in), u64::from(*len_out)),
+            _ => ptr(out, addr),
         }
     }
 
     /// An iovec array the call filled (readv's).
     pub(super) fn out_iovec(&mut self, i: u8) {
-        let addr = self.addr(i);
-        self.sep();
-        let Some(Blob::Words { data, complete }) = self.exit.next().cloned() else {
-            ptr(self.out, addr);
-            return;
-        };
-        self.out.push('[');
-        for (i, pair) in data.chunks_exact(2).enumerate() {
-            if i > 0 {
-                self.out.push_str(", ");
-            }
-            self.out.push_str("{iov_base=");
-            match self.exit.next() {
-                Some(Blob::Bytes { data, complete }) => quote(self.out, data, !complete),
-                _ => ptr(self.out, pair[0]),
-            }
-            let _ = write!(self.out, ", iov_len={}}}", pair[1]);
-        }
-        if !complete {
-            self.out.push_str(if data.is_empty() { "..." } else { ", ..." });
-        }
-        self.out.push(']');
+        let (value, addr) = (self.output(i), self.addr(i));
+        iovec(self.arg(), value, addr);
     }
 
     /// A `struct msghdr` the call filled (recvmsg's).
     pub(super) fn out_msghdr(&mut self, i: u8) {
-        let addr = self.addr(i);
-        self.sep();
-        let Some(Blob::Words { data: h, .. }) = self.exit.next().cloned() else {
-            ptr(self.out, addr);
-            return;
-        };
-        let (name, namelen, iov, iovlen, control, controllen, flags) =
-            (h[0], h[1] as u32, h[2], h[3], h[4], h[5], h[6] as u32);
-        self.out.push_str("{msg_name=");
-        match self.exit.next() {
-            Some(Blob::Bytes { data, .. }) => sockaddr(self.out, data, namelen),
-            _ => ptr(self.out, name),
-        }
-        let _ = write!(self.out, ", msg_namelen={namelen}, msg_iov=");
-        let mut inner = Args {
-            out: &mut *self.out,
-            first: true,
-            args: self.args,
-            entry: self.entry,
-            exit: self.exit.clone(),
-            opts: self.opts,
-            fd_desc: None,
-            starts: Vec::new(),
-        };
-        inner.iov_inner(iov);
-        self.exit = inner.exit;
-        let _ = write!(self.out, ", msg_iovlen={iovlen}");
-        if controllen != 0 {
-            self.out.push_str(", msg_control=");
-            ptr(self.out, control);
-        }
-        let _ = write!(self.out, ", msg_controllen={controllen}, msg_flags=");
-        xlat::flags(self.out, xlat::MSG_FLAGS, u64::from(flags), "0");
-        self.out.push('}');
-    }
-
-    fn iov_inner(&mut self, addr: u64) {
-        let Some(Blob::Words { data, complete }) = self.exit.next().cloned() else {
-            ptr(self.out, addr);
-            return;
-        };
-        self.out.push('[');
-        for (i, pair) in data.chunks_exact(2).enumerate() {
-            if i > 0 {
-                self.out.push_str(", ");
-            }
-            self.out.push_str("{iov_base=");
-            match self.exit.next() {
-                Some(Blob::Bytes { data, complete }) => quote(self.out, data, !complete),
-                _ => ptr(self.out, pair[0]),
-            }
-            let _ = write!(self.out, ", iov_len={}}}", pair[1]);
-        }
-        if !complete {
-            self.out.push_str(if data.is_empty() { "..." } else { ", ..." });
-        }
-        self.out.push(']');
+        let (value, addr) = (self.output(i), self.addr(i));
+        msghdr(self.arg(), value, addr);
     }
 }
 
