@@ -450,4 +450,24 @@ mod tests {
         assert!(captured.get(Key::Pointee(5)).is_some());
         assert_eq!(s, "pselect6(0, NULL, NULL, NULL, NULL, {sigmask=[USR1], sigsetsize=8})");
     }
+
+    /// Every printer asks only for values its row captures: an index that names another
+    /// argument than the capture's would print the address in place of the value.
+    #[test]
+    fn printers_ask_for_what_is_captured() {
+        // Every argument points at zeros (an empty string, NULL-terminated arrays, zeroed
+        // structs), so that every pointer is followed.
+        let zeros = vec![0u64; 1024];
+        let args = [zeros.as_ptr() as u64; 6];
+        let tid = std::process::id();
+        let mut asked = 0;
+        for sc in registry().all() {
+            let captured = capture(&sc.row.dec, tid, &args, Limits { strsize: 32 });
+            for key in format::keys_asked(sc, &args, &captured) {
+                assert!(captured.get(key).is_some(), "{}: the printer asks for {key:?}, not captured", sc.name());
+                asked += 1;
+            }
+        }
+        assert!(asked > 100, "{asked}");
+    }
 }

@@ -45,8 +45,7 @@ pub fn call(
 ) -> Vec<std::ops::Range<usize>> {
     out.push_str(sc.name());
     out.push('(');
-    let mut a =
-        Args { out, first: true, args, entry, exit: exit.unwrap_or(&NOTHING), opts, fd_desc, starts: Vec::new() };
+    let mut a = Args::new(out, args, entry, exit.unwrap_or(&NOTHING), opts, fd_desc);
     match sc.row.dec.print {
         Some(print) => print(&mut a, args),
         None => shape(&mut a, sc, args),
@@ -244,16 +243,7 @@ pub fn raw_call(
     out.push_str(name);
     out.push('(');
     let mask = if arg_bits >= 64 { u64::MAX } else { (1u64 << arg_bits) - 1 };
-    let mut a = Args {
-        out,
-        first: true,
-        args,
-        entry: &NOTHING,
-        exit: &NOTHING,
-        opts: Options { strsize: 0 },
-        fd_desc: None,
-        starts: Vec::new(),
-    };
+    let mut a = Args::new(out, args, &NOTHING, &NOTHING, Options { strsize: 0 }, None);
     for &v in &args[..nargs.min(6)] {
         a.hex(v & mask);
     }
@@ -282,6 +272,33 @@ pub struct Args<'a, 'b> {
     fd_desc: Option<&'b str>,
     /// Where each top-level argument starts in `out`.
     starts: Vec<usize>,
+    /// The entry keys the printer asked for (tests check that the capture fills them).
+    #[cfg(test)]
+    asked: Vec<Key>,
+}
+
+impl<'a, 'b> Args<'a, 'b> {
+    fn new(
+        out: &'a mut String,
+        args: &'b [u64; 6],
+        entry: &'b Captures,
+        exit: &'b Captures,
+        opts: Options,
+        fd_desc: Option<&'b str>,
+    ) -> Self {
+        Self {
+            out,
+            first: true,
+            args,
+            entry,
+            exit,
+            opts,
+            fd_desc,
+            starts: Vec::new(),
+            #[cfg(test)]
+            asked: Vec::new(),
+        }
+    }
 }
 
 /// Arguments by value: numbers, flags, constants.
@@ -456,13 +473,15 @@ impl<'b> Args<'_, 'b> {
     }
 
     /// The value captured under `key`.
-    pub(super) fn entry(&self, key: Key) -> Option<&'b Value> {
+    pub(super) fn entry(&mut self, key: Key) -> Option<&'b Value> {
+        #[cfg(test)]
+        self.asked.push(key);
         self.entry.get(key)
     }
 
     /// The bytes captured under `key` and whether they are whole; `None` when it was NULL or
     /// could not be read.
-    pub(super) fn captured_at(&self, key: Key) -> Option<(&'b [u8], bool)> {
+    pub(super) fn captured_at(&mut self, key: Key) -> Option<(&'b [u8], bool)> {
         match self.entry(key) {
             Some(Value::Bytes { data, complete }) => Some((data, *complete)),
             _ => None,
@@ -470,7 +489,7 @@ impl<'b> Args<'_, 'b> {
     }
 
     /// The bytes argument `i` points to, as [`Self::captured_at`].
-    pub(super) fn captured(&self, i: u8) -> Option<(&'b [u8], bool)> {
+    pub(super) fn captured(&mut self, i: u8) -> Option<(&'b [u8], bool)> {
         self.captured_at(Key::Arg(i))
     }
 
@@ -897,6 +916,18 @@ pub fn sockaddr(out: &mut String, data: &[u8], len: u32) {
         }
     }
     out.push('}');
+}
+
+/// The entry keys `sc`'s printer asks for when it prints `args` with `entry` captured.
+#[cfg(test)]
+pub(super) fn keys_asked(sc: &Syscall, args: &[u64; 6], entry: &Captures) -> Vec<Key> {
+    let mut out = String::new();
+    let mut a = Args::new(&mut out, args, entry, &NOTHING, Options { strsize: 32 }, None);
+    match sc.row.dec.print {
+        Some(print) => print(&mut a, args),
+        None => shape(&mut a, sc, args),
+    }
+    a.asked
 }
 
 #[cfg(test)]
