@@ -2,7 +2,14 @@
 //!
 //! Runs on the receive path, so it reads only what the chosen decoder will print and no more
 //! than the limits allow (`-s` bytes of a buffer, `-s` elements of an array, `PATH_MAX` of a
-//! path). Output buffers (read's, recv's) are not read at entry: they hold nothing yet.
+//! path). Output buffers (read's, recv's) are not read at entry: they hold nothing yet; when the
+//! supervisor executes the call it fills them in itself, in a [`Captures`] of the same kind.
+//!
+//! What is copied is kept as typed [`Value`]s under the [`Key`] of the argument they belong to
+//! (the shape's captures under the index the [`Decoder`] implies, the row's [`Cap`]s under the
+//! one they name): the printer looks a value up by argument, so a capture that could not be made
+//! (a NULL or unreadable pointer: [`Value::Fault`]) or was not made (with `-c` alone nothing is)
+//! cannot shift what another argument shows.
 
 use super::{Cap, Dec, Decoder};
 use crate::sys::mem;

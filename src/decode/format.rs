@@ -1,7 +1,10 @@
 //! The exiting half of decoding: numbers and captured bytes to strace-style text.
 //!
-//! Pure functions over values; nothing here touches the kernel or the target. Blobs are consumed
-//! in the order [`super::capture`] produced them for the same decoder.
+//! Pure functions over values; nothing here touches the kernel or the target. A printer states per
+//! argument what it prints ([`Args`]): a number from the register, or argument `i`'s value as
+//! [`super::capture`] copied it at entry (`a.path(1)`, `a.input(2, timespec)`) or as the executor
+//! filled it in (`a.out_buffer(1)`, `a.out_struct(2, stat_struct)`), looked up by the argument's
+//! index; what is absent prints as the argument's address.
 
 use std::fmt::Write;
 use std::net::{Ipv4Addr, Ipv6Addr};

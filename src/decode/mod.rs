@@ -3,16 +3,24 @@
 //! Decoding happens in two halves, as in strace's entering/exiting split:
 //! - [`capture`] runs in the supervisor while the thread is parked, and copies out of the target
 //!   whatever the log will need (a path, a sockaddr, the first `-s` bytes of a write buffer);
-//! - [`format`] runs on the output thread and turns numbers plus captured bytes into text.
+//!   when the supervisor executes the call, it adds what the call filled in (a read's data, an
+//!   accept's peer, a stat struct);
+//! - [`format`] runs on the output thread and turns numbers plus captured values into text.
+//!
+//! Both halves speak of values by argument: what is copied at entry and what the executor fills
+//! in at exit are [`capture::Captures`], typed values ([`capture::Value`]: bytes, an iovec with
+//! its buffers, a sockaddr with its lengths before and after...) keyed by the argument they
+//! belong to ([`capture::Key`]); a printer asks for "argument 1's value" or "argument 1's
+//! output", never for the next one in a sequence.
 //!
 //! Each row of the syscall [`table`] names its decoder ([`Dec`]): the function of its family
 //! module that prints it ([`mem`], [`desc`], [`file`], [`net`], [`signal`], [`process`], as strace
 //! splits `mem.c`, `desc.c`, `file.c`, `net.c`, `signal.c`...), and the shape ([`Decoder`]) that
-//! says what the supervisor captures at entry and whether it can execute the call. Shapes without
-//! a printing function (the transfers, execve, futex) are printed by [`format`] itself. Inputs
-//! the shape does not cover (rename's second path, an xattr name, a signal set, a socket
-//! option's value) are the row's extra captures ([`Cap`]), copied after the shape's and consumed
-//! by the printing function in the same order.
+//! says what the supervisor captures at entry (the path of `Path` and `AtPath`, write's buffer,
+//! connect's address, each under its argument's index) and whether it can execute the call.
+//! Shapes without a printing function (the transfers, execve, futex) are printed by [`format`]
+//! itself. Inputs the shape does not cover (rename's second path, an xattr name, a signal set, a
+//! socket option's value) are the row's extra captures ([`Cap`]), each naming its argument.
 
 pub mod capture;
 pub mod class;
@@ -109,8 +117,8 @@ pub struct Dec {
     pub shape: Decoder,
     /// `None`: [`format`] prints the shape.
     pub print: Option<Print>,
-    /// Inputs captured at entry after the shape's (a second path, an xattr name, a signal
-    /// set...), one blob each, in this order; the print function consumes them in turn.
+    /// Inputs captured at entry besides the shape's (a second path, an xattr name, a signal
+    /// set...), one value each, under the key [`Cap::key`] gives.
     pub extra: &'static [Cap],
     /// How a successful result prints.
     pub ret: Ret,
