@@ -3,7 +3,7 @@
 //! Events carry raw numbers and captured bytes, never text: formatting happens on the output
 //! thread, off the receive path.
 
-use crate::decode::capture::Blob;
+use crate::decode::capture::Captures;
 
 /// Which syscall, by ABI.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,11 +87,12 @@ pub struct Event {
     pub realtime_ns: u64,
     pub call: Call,
     pub args: [u64; 6],
-    /// Captured argument memory at entry, for the decoder of `call`; empty when memory could
-    /// not be trusted (the notification died while we read).
-    pub blobs: Vec<Blob>,
-    /// Output arguments of a completed call (what a read returned, the peer of an accept).
-    pub exit_blobs: Vec<Blob>,
+    /// Argument memory captured at entry, for the decoder of `call`, by argument; empty when
+    /// memory could not be trusted (the notification died while we read).
+    pub captured: Captures,
+    /// Output arguments of a completed call (what a read returned, the peer of an accept), by
+    /// argument.
+    pub outputs: Captures,
     pub outcome: Outcome,
     /// An injected delay held the call (strace's `(DELAYED)`).
     pub delayed: bool,

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::Cap;
+use super::capture::{Key, Value};
 use super::format::{self, Args};
 use super::signal::{SIGSET_SIZE, sigset, sigset_cap};
 use super::xlat::{self, Table, x};
@@ -399,10 +400,10 @@ pub fn flock(a: &mut Args, v: &[u64; 6]) {
     a.flags(LOCK_OPS, v[1] as u32 as u64, "0");
 }
 
-/// An `loff_t *` read at entry (copy_file_range's and splice's offsets): `[0]`, as strace
-/// prints it before the call updates it.
-fn off_ptr(a: &mut Args, v: u64) {
-    a.input(v, format::int64_ref);
+/// An `loff_t *` read at entry (copy_file_range's and splice's offsets, arguments 1 and 3):
+/// `[0]`, as strace prints it before the call updates it.
+fn off_ptr(a: &mut Args, i: u8) {
+    a.input(i, format::int64_ref);
 }
 
 /// The captures of copy_file_range's and splice's offsets.
@@ -411,9 +412,9 @@ pub const OFF_CAPS: &[Cap] = &[Cap::Fixed { arg: 1, len: 8 }, Cap::Fixed { arg: 
 /// copy_file_range(fd_in, off_in, fd_out, off_out, len, flags).
 pub fn copy_file_range(a: &mut Args, v: &[u64; 6]) {
     a.fd(v[0]);
-    off_ptr(a, v[1]);
+    off_ptr(a, 1);
     a.int(v[2]);
-    off_ptr(a, v[3]);
+    off_ptr(a, 3);
     a.udec(v[4]);
     a.uint(v[5]);
 }
@@ -432,9 +433,9 @@ pub static SPLICE_FLAGS: Table = x![SPLICE_F_MOVE, SPLICE_F_NONBLOCK, SPLICE_F_M
 /// splice(fd_in, off_in, fd_out, off_out, len, flags).
 pub fn splice(a: &mut Args, v: &[u64; 6]) {
     a.fd(v[0]);
-    off_ptr(a, v[1]);
+    off_ptr(a, 1);
     a.int(v[2]);
-    off_ptr(a, v[3]);
+    off_ptr(a, 3);
     a.udec(v[4]);
     a.flags(SPLICE_FLAGS, v[5] as u32 as u64, "0");
 }
@@ -457,15 +458,12 @@ pub fn readahead(a: &mut Args, v: &[u64; 6]) {
 /// getdents64(fd, dirp, count): the entries are an output.
 pub fn getdents(a: &mut Args, v: &[u64; 6]) {
     a.fd(v[0]);
-    match a.output() {
-        // The entries, by count, as strace prints them without -v.
-        Some(super::capture::Blob::Count(n)) => {
-            let n = *n;
-            let out = a.arg();
-            super::format::ptr(out, v[1]);
-            let _ = std::fmt::Write::write_fmt(out, format_args!(" /* {n} entries */"));
-        }
-        _ => a.ptr(v[1]),
+    // The entries, by count, as strace prints them without -v.
+    let entries = a.output(1);
+    let out = a.arg();
+    format::ptr(out, v[1]);
+    if let Some(Value::Count(n)) = entries {
+        let _ = write!(out, " /* {n} entries */");
     }
     a.uint(v[2]);
 }
@@ -509,15 +507,16 @@ pub const POLLFD_CAP: Cap = Cap::Array { arg: 0, count_arg: 1, elem: 8 };
 
 /// poll(fds, nfds, timeout).
 pub fn poll(a: &mut Args, v: &[u64; 6]) {
-    a.input_array(v[0], 8, pollfd);
+    a.input_array(0, 8, pollfd);
     a.uint(v[1]);
     a.int(v[2]);
 }
 
-/// A `sigset_t *` of `size` bytes captured at entry: `[USR1]`, or its address when the size is
-/// not the kernel's.
-pub fn sigmask(a: &mut Args, addr: u64, size: u64) {
-    a.input(addr, |out, data| {
+/// A `sigset_t *` (argument `i`) of `size` bytes captured at entry: `[USR1]`, or its address
+/// when the size is not the kernel's.
+pub fn sigmask(a: &mut Args, i: u8, size: u64) {
+    let addr = a.addr(i);
+    a.input(i, |out, data| {
         if size == SIGSET_SIZE {
             sigset(out, data);
         } else {
@@ -528,10 +527,10 @@ pub fn sigmask(a: &mut Args, addr: u64, size: u64) {
 
 /// ppoll(fds, nfds, tmo_p, sigmask, sigsetsize).
 pub fn ppoll(a: &mut Args, v: &[u64; 6]) {
-    a.input_array(v[0], 8, pollfd);
+    a.input_array(0, 8, pollfd);
     a.uint(v[1]);
-    a.input(v[2], format::timespec);
-    sigmask(a, v[3], v[4]);
+    a.input(2, format::timespec);
+    sigmask(a, 3, v[4]);
     a.udec(v[4]);
 }
 
@@ -540,7 +539,7 @@ pub const PPOLL_CAPS: &[Cap] = &[POLLFD_CAP, Cap::Fixed { arg: 2, len: 16 }, sig
 /// The three `fd_set`s of select and pselect6, as lists of descriptors: `[3 4]`.
 fn fd_sets(a: &mut Args, v: &[u64; 6]) {
     let nfds = (v[0] as u32 as i32).clamp(0, super::capture::FD_SET_BITS as i32) as usize;
-    for &set in &v[1..4] {
+    for set in 1..4 {
         a.input(set, |out, data| format::bit_list(out, data, nfds));
     }
 }
@@ -549,7 +548,7 @@ fn fd_sets(a: &mut Args, v: &[u64; 6]) {
 pub fn select(a: &mut Args, v: &[u64; 6]) {
     a.int(v[0]);
     fd_sets(a, v);
-    a.input(v[4], format::timeval);
+    a.input(4, format::timeval);
 }
 
 pub const SELECT_CAPS: &[Cap] = &[Cap::FdSet(1), Cap::FdSet(2), Cap::FdSet(3), Cap::Fixed { arg: 4, len: 16 }];
@@ -559,9 +558,9 @@ pub const SELECT_CAPS: &[Cap] = &[Cap::FdSet(1), Cap::FdSet(2), Cap::FdSet(3), C
 pub fn pselect6(a: &mut Args, v: &[u64; 6]) {
     a.int(v[0]);
     fd_sets(a, v);
-    a.input(v[4], format::timespec);
-    let st = a.captured();
-    let set = a.captured();
+    a.input(4, format::timespec);
+    let st = a.captured(5);
+    let set = a.captured_at(Key::Pointee(5));
     let out = a.arg();
     match st {
         Some((data, _)) if v[5] != 0 => {
@@ -627,7 +626,7 @@ pub fn epoll_ctl(a: &mut Args, v: &[u64; 6]) {
     a.fd(v[0]);
     a.constant(EPOLL_CTL_OPS, v[1] as u32 as u64, "EPOLL_CTL_");
     a.int(v[2]);
-    a.input(v[3], epoll_event);
+    a.input(3, epoll_event);
 }
 
 /// epoll_wait(epfd, events, maxevents, timeout), epoll_pwait(..., sigmask, sigsetsize).
@@ -640,7 +639,7 @@ pub fn epoll_wait(a: &mut Args, v: &[u64; 6]) {
 
 pub fn epoll_pwait(a: &mut Args, v: &[u64; 6]) {
     epoll_wait(a, v);
-    sigmask(a, v[4], v[5]);
+    sigmask(a, 4, v[5]);
     a.udec(v[5]);
 }
 
@@ -666,7 +665,7 @@ pub static TFD_SETTIME_FLAGS: Table = x![TFD_TIMER_ABSTIME = 1, TFD_TIMER_CANCEL
 pub fn timerfd_settime(a: &mut Args, v: &[u64; 6]) {
     a.fd(v[0]);
     a.flags(TFD_SETTIME_FLAGS, v[1] as u32 as u64, "0");
-    a.input(v[2], format::itimerspec);
+    a.input(2, format::itimerspec);
     a.ptr(v[3]);
 }
 

@@ -74,22 +74,22 @@ fn mknod_mode(a: &mut Args, mode: u64, dev: u64) {
 
 /// stat(path, buf), lstat, statfs(path, buf): the struct is an output.
 pub fn path_ptr(a: &mut Args, v: &[u64; 6]) {
-    a.path();
+    a.path(0);
     a.ptr(v[1]);
 }
 
 /// newfstatat(dirfd, path, statbuf, flags).
 pub fn newfstatat(a: &mut Args, v: &[u64; 6]) {
     a.dirfd(v[0]);
-    a.path();
-    out_struct(a, v[2], stat_struct);
+    a.path(1);
+    a.out_struct(2, stat_struct);
     at_flags(a, v[3]);
 }
 
 /// statx(dirfd, path, flags, mask, statxbuf).
 pub fn statx(a: &mut Args, v: &[u64; 6]) {
     a.dirfd(v[0]);
-    a.path();
+    a.path(1);
     let flags = v[2] as u32 as u64;
     let out = a.arg();
     xlat::constant(out, STATX_SYNC, flags & AT_STATX_SYNC_TYPE, "AT_STATX_");
@@ -98,13 +98,13 @@ pub fn statx(a: &mut Args, v: &[u64; 6]) {
         xlat::flags(out, AT_FLAGS, flags & !AT_STATX_SYNC_TYPE, "0");
     }
     a.flags(STATX_MASK, v[3] as u32 as u64, "0");
-    out_struct(a, v[4], statx_struct);
+    a.out_struct(4, statx_struct);
 }
 
 /// faccessat(dirfd, path, mode), faccessat2(dirfd, path, mode, flags).
 pub fn faccessat(a: &mut Args, v: &[u64; 6]) {
     a.dirfd(v[0]);
-    a.path();
+    a.path(1);
     a.access_mode(v[2]);
 }
 
@@ -115,32 +115,32 @@ pub fn faccessat2(a: &mut Args, v: &[u64; 6]) {
 
 /// readlink(path, buf, bufsiz): the buffer is an output.
 pub fn readlink(a: &mut Args, v: &[u64; 6]) {
-    a.path();
-    a.out_string(v[1]);
+    a.path(0);
+    a.out_string(1);
     a.udec(v[2]);
 }
 
 /// readlinkat(dirfd, path, buf, bufsiz).
 pub fn readlinkat(a: &mut Args, v: &[u64; 6]) {
     a.dirfd(v[0]);
-    a.path();
-    a.out_string(v[2]);
+    a.path(1);
+    a.out_string(2);
     a.udec(v[3]);
 }
 
 /// getxattr(path, name, value, size), lgetxattr: the name is captured (`Cap::Str(1)`), the
 /// value is an output.
 pub fn getxattr(a: &mut Args, v: &[u64; 6]) {
-    a.path();
-    a.string(v[1]);
-    a.out_string(v[2]);
+    a.path(0);
+    a.string(1);
+    a.out_string(2);
     a.udec(v[3]);
 }
 
 /// fgetxattr(fd, name, value, size).
 pub fn fgetxattr(a: &mut Args, v: &[u64; 6]) {
     a.fd(v[0]);
-    a.string(v[1]);
+    a.string(1);
     a.ptr(v[2]);
     a.udec(v[3]);
 }
@@ -155,35 +155,34 @@ pub const XATTR_SET_CAPS: &[Cap] = &[Cap::Str(1), Cap::Sized { arg: 2, len_arg: 
 
 /// An xattr value as strace's `print_xattr_val`: the first `-s` bytes, without the last one
 /// when it is a NUL; the address when larger than the kernel accepts.
-fn xattr_value(a: &mut Args, addr: u64, size: u64) {
+fn xattr_value(a: &mut Args, i: u8, size: u64) {
     if size > XATTR_SIZE_MAX {
-        let _ = a.captured();
-        a.ptr(addr);
+        a.ptr(a.addr(i));
     } else {
-        a.sized_string(addr, size, true);
+        a.sized_string(i, size, true);
     }
 }
 
 /// setxattr(path, name, value, size, flags), lsetxattr.
 pub fn setxattr(a: &mut Args, v: &[u64; 6]) {
-    a.path();
-    a.string(v[1]);
-    xattr_value(a, v[2], v[3]);
+    a.path(0);
+    a.string(1);
+    xattr_value(a, 2, v[3]);
     a.udec(v[3]);
     a.flags(XATTR_FLAGS, v[4] as u32 as u64, "0");
 }
 
 pub fn fsetxattr(a: &mut Args, v: &[u64; 6]) {
     a.fd(v[0]);
-    a.string(v[1]);
-    xattr_value(a, v[2], v[3]);
+    a.string(1);
+    xattr_value(a, 2, v[3]);
     a.udec(v[3]);
     a.flags(XATTR_FLAGS, v[4] as u32 as u64, "0");
 }
 
 /// listxattr(path, list, size), llistxattr.
 pub fn listxattr(a: &mut Args, v: &[u64; 6]) {
-    a.path();
+    a.path(0);
     a.ptr(v[1]);
     a.udec(v[2]);
 }
@@ -195,27 +194,27 @@ pub fn flistxattr(a: &mut Args, v: &[u64; 6]) {
 }
 
 /// removexattr(path, name), lremovexattr.
-pub fn removexattr(a: &mut Args, v: &[u64; 6]) {
-    a.path();
-    a.string(v[1]);
+pub fn removexattr(a: &mut Args, _: &[u64; 6]) {
+    a.path(0);
+    a.string(1);
 }
 
 /// fremovexattr(fd, name).
 pub fn fremovexattr(a: &mut Args, v: &[u64; 6]) {
     a.fd(v[0]);
-    a.string(v[1]);
+    a.string(1);
 }
 
 /// getcwd(buf, size): the buffer is an output.
 pub fn getcwd(a: &mut Args, v: &[u64; 6]) {
-    a.out_path(v[0]);
+    a.out_path(0);
     a.udec(v[1]);
 }
 
 /// mkdirat(dirfd, path, mode), fchmodat(dirfd, path, mode).
 pub fn at_mode(a: &mut Args, v: &[u64; 6]) {
     a.dirfd(v[0]);
-    a.path();
+    a.path(1);
     a.mode(v[2]);
 }
 
@@ -227,35 +226,35 @@ pub fn fchmodat2(a: &mut Args, v: &[u64; 6]) {
 
 /// mknod(path, mode, dev).
 pub fn mknod(a: &mut Args, v: &[u64; 6]) {
-    a.path();
+    a.path(0);
     mknod_mode(a, v[1], v[2]);
 }
 
 pub fn mknodat(a: &mut Args, v: &[u64; 6]) {
     a.dirfd(v[0]);
-    a.path();
+    a.path(1);
     mknod_mode(a, v[2], v[3]);
 }
 
 /// unlinkat(dirfd, path, flags).
 pub fn unlinkat(a: &mut Args, v: &[u64; 6]) {
     a.dirfd(v[0]);
-    a.path();
+    a.path(1);
     at_flags(a, v[2]);
 }
 
 /// rename(old, new), link, symlink: the second path is an extra capture (`Cap::Path(1)`).
-pub fn two_paths(a: &mut Args, v: &[u64; 6]) {
-    a.path();
-    a.string(v[1]);
+pub fn two_paths(a: &mut Args, _: &[u64; 6]) {
+    a.path(0);
+    a.string(1);
 }
 
 /// renameat(olddirfd, oldpath, newdirfd, newpath), renameat2(..., flags).
 pub fn renameat(a: &mut Args, v: &[u64; 6]) {
     a.dirfd(v[0]);
-    a.path();
+    a.path(1);
     a.dirfd(v[2]);
-    a.string(v[3]);
+    a.string(3);
 }
 
 pub fn renameat2(a: &mut Args, v: &[u64; 6]) {
@@ -271,14 +270,14 @@ pub fn linkat(a: &mut Args, v: &[u64; 6]) {
 
 /// symlinkat(target, newdirfd, linkpath): the shape's path is the target.
 pub fn symlinkat(a: &mut Args, v: &[u64; 6]) {
-    a.path();
+    a.path(0);
     a.dirfd(v[1]);
-    a.string(v[2]);
+    a.string(2);
 }
 
 /// chown(path, owner, group), lchown.
 pub fn chown(a: &mut Args, v: &[u64; 6]) {
-    a.path();
+    a.path(0);
     id(a, v[1]);
     id(a, v[2]);
 }
@@ -286,7 +285,7 @@ pub fn chown(a: &mut Args, v: &[u64; 6]) {
 /// fchownat(dirfd, path, owner, group, flags).
 pub fn fchownat(a: &mut Args, v: &[u64; 6]) {
     a.dirfd(v[0]);
-    a.path();
+    a.path(1);
     id(a, v[2]);
     id(a, v[3]);
     at_flags(a, v[4]);
@@ -294,15 +293,15 @@ pub fn fchownat(a: &mut Args, v: &[u64; 6]) {
 
 /// truncate(path, length).
 pub fn truncate(a: &mut Args, v: &[u64; 6]) {
-    a.path();
+    a.path(0);
     a.sdec(v[1]);
 }
 
 /// utimensat(dirfd, path, times, flags): a NULL path is the descriptor itself.
 pub fn utimensat(a: &mut Args, v: &[u64; 6]) {
     a.dirfd(v[0]);
-    a.path();
-    a.input(v[2], |out, data| {
+    a.path(1);
+    a.input(2, |out, data| {
         out.push('[');
         utime_timespec(out, &data[..16]);
         out.push_str(", ");
@@ -386,9 +385,9 @@ pub static RESOLVE_FLAGS: Table = x![
 /// with `mode=` when the flags create a file or the mode is not 0, as strace prints it.
 pub fn openat2(a: &mut Args, v: &[u64; 6]) {
     a.dirfd(v[0]);
-    a.path();
+    a.path(1);
     let size = v[3];
-    a.input(v[2], |out, how| {
+    a.input(2, |out, how| {
         if size < 24 {
             super::format::ptr(out, v[2]);
             return;
@@ -412,7 +411,7 @@ pub static MFD_FLAGS: Table = x![MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_HUGETLB, MF
 
 /// memfd_create(name, flags): the name is captured as a path.
 pub fn memfd_create(a: &mut Args, v: &[u64; 6]) {
-    a.path();
+    a.path(0);
     a.flags(MFD_FLAGS, v[1] as u32 as u64, "0");
 }
 
@@ -444,7 +443,7 @@ pub static IN_EVENTS: Table = x![
 /// inotify_add_watch(fd, path, mask): the path is the row's extra capture.
 pub fn inotify_add_watch(a: &mut Args, v: &[u64; 6]) {
     a.fd(v[0]);
-    a.string(v[1]);
+    a.string(1);
     a.flags(IN_EVENTS, v[2] as u32 as u64, "0");
 }
 
@@ -580,40 +579,28 @@ pub fn statfs_struct(out: &mut String, st: &[u8]) {
     out.push('}');
 }
 
-/// An output struct printed by `print` when the call completed in the supervisor, else its
-/// address.
-fn out_struct(a: &mut Args, addr: u64, print: fn(&mut String, &[u8])) {
-    match a.output() {
-        Some(super::capture::Blob::Bytes { data, .. }) => {
-            let data = data.clone();
-            print(a.arg(), &data);
-        }
-        _ => a.ptr(addr),
-    }
-}
-
 /// stat(path, buf), lstat.
-pub fn stat(a: &mut Args, v: &[u64; 6]) {
-    a.path();
-    out_struct(a, v[1], stat_struct);
+pub fn stat(a: &mut Args, _: &[u64; 6]) {
+    a.path(0);
+    a.out_struct(1, stat_struct);
 }
 
 /// fstat(fd, buf).
 pub fn fstat(a: &mut Args, v: &[u64; 6]) {
     a.fd(v[0]);
-    out_struct(a, v[1], stat_struct);
+    a.out_struct(1, stat_struct);
 }
 
 /// statfs(path, buf).
-pub fn statfs(a: &mut Args, v: &[u64; 6]) {
-    a.path();
-    out_struct(a, v[1], statfs_struct);
+pub fn statfs(a: &mut Args, _: &[u64; 6]) {
+    a.path(0);
+    a.out_struct(1, statfs_struct);
 }
 
 /// fstatfs(fd, buf).
 pub fn fstatfs(a: &mut Args, v: &[u64; 6]) {
     a.fd(v[0]);
-    out_struct(a, v[1], statfs_struct);
+    a.out_struct(1, statfs_struct);
 }
 
 #[cfg(test)]

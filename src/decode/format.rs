@@ -1,12 +1,15 @@
 //! The exiting half of decoding: numbers and captured bytes to strace-style text.
 //!
-//! Pure functions over values; nothing here touches the kernel or the target. Blobs are consumed
-//! in the order [`super::capture`] produced them for the same decoder.
+//! Pure functions over values; nothing here touches the kernel or the target. A printer states per
+//! argument what it prints ([`Args`]): a number from the register, or argument `i`'s value as
+//! [`super::capture`] copied it at entry (`a.path(1)`, `a.input(2, timespec)`) or as the executor
+//! filled it in (`a.out_buffer(1)`, `a.out_struct(2, stat_struct)`), looked up by the argument's
+//! index; what is absent prints as the argument's address.
 
 use std::fmt::Write;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::capture::Blob;
+use super::capture::{Captures, Key, Value};
 use super::xlat::{self, Table};
 use super::{Decoder, Syscall};
 
@@ -30,39 +33,35 @@ pub fn futex_has_timeout(op: u64) -> bool {
 }
 
 /// Writes `name(args...)` for a native syscall and returns where each argument's text is in
-/// `out`. `exit` holds the output arguments of a call that completed successfully in the
-/// supervisor (what a read returned, an accept's peer): output arguments are shown from it, or
-/// as bare addresses when it is absent. `fd_desc` (`-y`) decorates the first descriptor:
-/// `read(3</etc/hosts>, ...)`.
+/// `out`. `entry` holds what was captured at entry; `exit` the output arguments of a call that
+/// completed successfully in the supervisor (what a read returned, an accept's peer): output
+/// arguments are shown from it, or as bare addresses when it is absent. `fd_desc` (`-y`)
+/// decorates the first descriptor: `read(3</etc/hosts>, ...)`.
 pub fn call(
     out: &mut String,
     sc: &Syscall,
     args: &[u64; 6],
-    blobs: &[Blob],
-    exit: Option<&[Blob]>,
+    entry: &Captures,
+    exit: Option<&Captures>,
     fd_desc: Option<&str>,
     opts: Options,
 ) -> Vec<std::ops::Range<usize>> {
     out.push_str(sc.name());
     out.push('(');
-    use Decoder::*;
-    // The decoders with output arguments have no entry captures: show the exit ones.
-    let shown = match (sc.decoder, exit) {
-        (Read | Pread | Readv | Recvfrom | Recvmsg | Accept | Accept4, Some(e)) => e,
-        (Read | Pread | Readv | Recvfrom | Recvmsg | Accept | Accept4, None) => &[],
-        _ => blobs,
-    };
-    let mut a = Args { out, first: true, blobs: shown.iter(), exit: [].iter(), opts, fd_desc, starts: Vec::new() };
-    if let Some(print) = sc.row.dec.print {
-        // A family printer reads the entry captures and the output arguments separately.
-        a.blobs = blobs.iter();
-        a.exit = exit.unwrap_or(&[]).iter();
-        print(&mut a, args);
-        let starts = std::mem::take(&mut a.starts);
-        let end = out.len();
-        out.push(')');
-        return spans(&starts, end);
+    let mut a = Args::new(out, args, entry, exit.unwrap_or(&NOTHING), opts, fd_desc);
+    match sc.row.dec.print {
+        Some(print) => print(&mut a, args),
+        None => shape(&mut a, sc, args),
     }
+    let starts = std::mem::take(&mut a.starts);
+    let end = out.len();
+    out.push(')');
+    spans(&starts, end)
+}
+
+/// The shapes without a family printer.
+fn shape(a: &mut Args, sc: &Syscall, args: &[u64; 6]) {
+    use Decoder::*;
     match sc.decoder {
         Generic => {
             for &v in &args[..usize::from(sc.row.nargs)] {
@@ -72,29 +71,29 @@ pub fn call(
         Fd => a.fd(args[0]),
         Read => {
             a.fd(args[0]);
-            a.buffer(args[1]);
+            a.out_buffer(1);
             a.udec(args[2]);
         }
         Pread => {
             a.fd(args[0]);
-            a.buffer(args[1]);
+            a.out_buffer(1);
             a.udec(args[2]);
             a.sdec(args[3]);
         }
         Write => {
             a.fd(args[0]);
-            a.buffer(args[1]);
+            a.buffer(1);
             a.udec(args[2]);
         }
         Pwrite => {
             a.fd(args[0]);
-            a.buffer(args[1]);
+            a.buffer(1);
             a.udec(args[2]);
             a.sdec(args[3]);
         }
         Readv => {
             a.fd(args[0]);
-            a.iovec(args[1]);
+            a.out_iovec(1);
             a.udec(args[2]);
         }
         Preadv => {
@@ -105,7 +104,7 @@ pub fn call(
         }
         Writev | Pwritev => {
             a.fd(args[0]);
-            a.iovec(args[1]);
+            a.iovec(1);
             a.udec(args[2]);
             if sc.decoder == Pwritev {
                 a.sdec(args[3]);
@@ -113,39 +112,39 @@ pub fn call(
         }
         Recvfrom => {
             a.fd(args[0]);
-            a.buffer(args[1]);
+            a.out_buffer(1);
             a.udec(args[2]);
             a.flags(xlat::MSG_FLAGS, args[3] as u32 as u64, "0");
-            a.sockaddr(args[4], 128);
-            a.socklen(args[5]);
+            a.out_sockaddr(4);
+            a.out_socklen(5, 4);
         }
         Sendto => {
             a.fd(args[0]);
-            a.buffer(args[1]);
+            a.buffer(1);
             a.udec(args[2]);
             a.flags(xlat::MSG_FLAGS, args[3] as u32 as u64, "0");
-            a.sockaddr(args[4], args[5]);
+            a.sockaddr(4, args[5]);
             a.udec(args[5] as u32 as u64);
         }
         Recvmsg => {
             a.fd(args[0]);
-            a.msghdr(args[1]);
+            a.out_msghdr(1);
             a.flags(xlat::MSG_FLAGS, args[2] as u32 as u64, "0");
         }
         Sendmsg => {
             a.fd(args[0]);
-            a.msghdr(args[1]);
+            a.msghdr(1);
             a.flags(xlat::MSG_FLAGS, args[2] as u32 as u64, "0");
         }
         SockaddrIn => {
             a.fd(args[0]);
-            a.sockaddr(args[1], args[2]);
+            a.sockaddr(1, args[2]);
             a.udec(args[2] as u32 as u64);
         }
         Accept | Accept4 => {
             a.fd(args[0]);
-            a.sockaddr(args[1], 128);
-            a.socklen(args[2]);
+            a.out_sockaddr(1);
+            a.out_socklen(2, 1);
             if sc.decoder == Accept4 {
                 a.flags(xlat::SOCK_FLAGS, args[3] as u32 as u64, "0");
             }
@@ -168,53 +167,49 @@ pub fn call(
         }
         Futex => a.futex(args),
         Open => {
-            a.path();
+            a.path(0);
             a.open_flags(args[1], args[2]);
         }
         Openat => {
             a.dirfd(args[0]);
-            a.path();
+            a.path(1);
             a.open_flags(args[2], args[3]);
         }
         Execve => {
-            a.path();
-            a.argv(args[1]);
-            a.envp(args[2]);
+            a.path(0);
+            a.argv(1);
+            a.envp(2);
         }
-        Path => a.path(),
+        Path => a.path(0),
         PathMode => {
-            a.path();
+            a.path(0);
             a.mode(args[1]);
         }
         Access => {
-            a.path();
+            a.path(0);
             a.access_mode(args[1]);
         }
         PathRest => {
-            a.path();
+            a.path(0);
             for &v in &args[1..usize::from(sc.row.nargs)] {
                 a.hex(v);
             }
         }
         AtPath => {
             a.dirfd(args[0]);
-            a.path();
+            a.path(1);
             for &v in &args[2..usize::from(sc.row.nargs)] {
                 a.hex(v);
             }
         }
         Execveat => {
             a.dirfd(args[0]);
-            a.path();
-            a.argv(args[2]);
-            a.envp(args[3]);
+            a.path(1);
+            a.argv(2);
+            a.envp(3);
             a.flags(xlat::AT_FLAGS, args[4] as u32 as u64, "0");
         }
     }
-    let starts = std::mem::take(&mut a.starts);
-    let end = out.len();
-    out.push(')');
-    spans(&starts, end)
 }
 
 /// `[16]`, or `[128 => 16]` when the call changed the length.
@@ -236,6 +231,9 @@ fn spans(starts: &[usize], end: usize) -> Vec<std::ops::Range<usize>> {
     v
 }
 
+/// Nothing captured: for calls printed from their registers alone.
+static NOTHING: Captures = Captures::new();
+
 /// `name(0x1, 0x2)` for a syscall known only by number (another ABI, or a number we lack):
 /// `nargs` arguments in hex, each cut to `arg_bits` (32 for i386).
 pub fn raw_call(
@@ -248,15 +246,7 @@ pub fn raw_call(
     out.push_str(name);
     out.push('(');
     let mask = if arg_bits >= 64 { u64::MAX } else { (1u64 << arg_bits) - 1 };
-    let mut a = Args {
-        out,
-        first: true,
-        blobs: [].iter(),
-        exit: [].iter(),
-        opts: Options { strsize: 0 },
-        fd_desc: None,
-        starts: Vec::new(),
-    };
+    let mut a = Args::new(out, args, &NOTHING, &NOTHING, Options { strsize: 0 }, None);
     for &v in &args[..nargs.min(6)] {
         a.hex(v & mask);
     }
@@ -267,20 +257,54 @@ pub fn raw_call(
 }
 
 /// The arguments being written: each method writes one argument (with its separator), so a
-/// decoder is the list of its arguments' printers, in order.
+/// decoder is the list of its arguments' printers, in order. Methods that print an argument from
+/// its memory take the argument's index (`a.path(1)`): its address and its captured value are
+/// both that argument's, so neither can be another's.
 pub struct Args<'a, 'b> {
     out: &'a mut String,
     first: bool,
-    blobs: std::slice::Iter<'b, Blob>,
-    /// Output arguments of a call that completed in the supervisor (empty otherwise).
-    exit: std::slice::Iter<'b, Blob>,
+    /// The call's arguments.
+    args: &'b [u64; 6],
+    /// What was captured at entry, by argument.
+    entry: &'b Captures,
+    /// Output arguments of a call that completed in the supervisor, by argument (empty
+    /// otherwise).
+    exit: &'b Captures,
     opts: Options,
     /// `-y` text for the first descriptor argument, used once.
     fd_desc: Option<&'b str>,
     /// Where each top-level argument starts in `out`.
     starts: Vec<usize>,
+    /// The entry keys the printer asked for (tests check that the capture fills them).
+    #[cfg(test)]
+    asked: Vec<Key>,
 }
 
+impl<'a, 'b> Args<'a, 'b> {
+    fn new(
+        out: &'a mut String,
+        args: &'b [u64; 6],
+        entry: &'b Captures,
+        exit: &'b Captures,
+        opts: Options,
+        fd_desc: Option<&'b str>,
+    ) -> Self {
+        Self {
+            out,
+            first: true,
+            args,
+            entry,
+            exit,
+            opts,
+            fd_desc,
+            starts: Vec::new(),
+            #[cfg(test)]
+            asked: Vec::new(),
+        }
+    }
+}
+
+/// Arguments by value: numbers, flags, constants.
 impl<'b> Args<'_, 'b> {
     pub(super) fn sep(&mut self) {
         if !self.first {
@@ -355,66 +379,6 @@ impl<'b> Args<'_, 'b> {
         xlat::constant(self.out, table, v, prefix);
     }
 
-    /// A buffer captured with `-s` limits, or its address when it could not be read.
-    pub(super) fn buffer(&mut self, addr: u64) {
-        self.sep();
-        match self.blobs.next() {
-            Some(Blob::Bytes { data, complete }) => quote(self.out, data, !complete),
-            _ => ptr(self.out, addr),
-        }
-    }
-
-    /// The next output argument, when the call completed in the supervisor.
-    pub(super) fn output(&mut self) -> Option<&'b Blob> {
-        self.exit.next()
-    }
-
-    /// An output buffer as a string cut at `-s` (readlink's target), or its address.
-    pub(super) fn out_string(&mut self, addr: u64) {
-        self.sep();
-        match self.exit.next() {
-            Some(Blob::Bytes { data, .. }) => {
-                let n = data.len().min(self.opts.strsize);
-                quote(self.out, &data[..n], n < data.len());
-            }
-            _ => ptr(self.out, addr),
-        }
-    }
-
-    /// An output path, printed whole (getcwd's; without its NUL), or its address.
-    pub(super) fn out_path(&mut self, addr: u64) {
-        self.sep();
-        match self.exit.next() {
-            Some(Blob::Bytes { data, .. }) => quote(self.out, data.strip_suffix(&[0]).unwrap_or(data), false),
-            _ => ptr(self.out, addr),
-        }
-    }
-
-    /// An output sockaddr and its length (`{...}, [16]`, `[128 => 16]`), or both addresses.
-    pub(super) fn out_sockaddr(&mut self, addr: u64, lenp: u64) {
-        match (self.exit.next(), self.exit.next(), self.exit.next()) {
-            (Some(Blob::Bytes { data, .. }), Some(Blob::Count(i)), Some(Blob::Count(o))) => {
-                self.sep();
-                sockaddr(self.out, data, *o as u32);
-                self.sep();
-                socklen_pair(self.out, *i, *o);
-            }
-            _ => {
-                self.ptr(addr);
-                self.ptr(lenp);
-            }
-        }
-    }
-
-    /// A path: `"..."`, printed whole.
-    pub(super) fn path(&mut self) {
-        self.sep();
-        match self.blobs.next() {
-            Some(Blob::Bytes { data, complete }) => quote(self.out, data, !complete),
-            _ => self.out.push_str("NULL"),
-        }
-    }
-
     pub(super) fn open_flags(&mut self, flags: u64, mode: u64) {
         self.sep();
         let flags = flags as u32 as u64;
@@ -439,142 +403,6 @@ impl<'b> Args<'_, 'b> {
         }
     }
 
-    pub(super) fn iovec(&mut self, addr: u64) {
-        self.sep();
-        let Some(Blob::Words { data, complete }) = self.blobs.next().cloned() else {
-            ptr(self.out, addr);
-            return;
-        };
-        self.out.push('[');
-        for (i, pair) in data.chunks_exact(2).enumerate() {
-            if i > 0 {
-                self.out.push_str(", ");
-            }
-            self.out.push_str("{iov_base=");
-            match self.blobs.next() {
-                Some(Blob::Bytes { data, complete }) => quote(self.out, data, !complete),
-                _ => ptr(self.out, pair[0]),
-            }
-            let _ = write!(self.out, ", iov_len={}}}", pair[1]);
-        }
-        if !complete {
-            self.out.push_str(if data.is_empty() { "..." } else { ", ..." });
-        }
-        self.out.push(']');
-    }
-
-    pub(super) fn sockaddr(&mut self, addr: u64, len: u64) {
-        self.sep();
-        if addr == 0 {
-            self.out.push_str("NULL");
-            return;
-        }
-        match self.blobs.next() {
-            Some(Blob::Bytes { data, .. }) => sockaddr(self.out, data, len as u32),
-            _ => ptr(self.out, addr),
-        }
-    }
-
-    /// A `socklen_t *` that the call updated: `[16]`, or `[128 => 16]` when it changed.
-    pub(super) fn socklen(&mut self, addr: u64) {
-        self.sep();
-        if addr == 0 {
-            self.out.push_str("NULL");
-            return;
-        }
-        match (self.blobs.next(), self.blobs.next()) {
-            (Some(Blob::Count(i)), Some(Blob::Count(o))) if i == o => {
-                let _ = write!(self.out, "[{o}]");
-            }
-            (Some(Blob::Count(i)), Some(Blob::Count(o))) => {
-                let _ = write!(self.out, "[{i} => {o}]");
-            }
-            _ => ptr(self.out, addr),
-        }
-    }
-
-    pub(super) fn msghdr(&mut self, addr: u64) {
-        self.sep();
-        let Some(Blob::Words { data: h, .. }) = self.blobs.next().cloned() else {
-            ptr(self.out, addr);
-            return;
-        };
-        let (name, namelen, iov, iovlen, control, controllen, flags) =
-            (h[0], h[1] as u32, h[2], h[3], h[4], h[5], h[6] as u32);
-        self.out.push_str("{msg_name=");
-        match self.blobs.next() {
-            Some(Blob::Bytes { data, .. }) => sockaddr(self.out, data, namelen),
-            _ => ptr(self.out, name),
-        }
-        let _ = write!(self.out, ", msg_namelen={namelen}, msg_iov=");
-        let mut inner = Args {
-            out: &mut *self.out,
-            first: true,
-            blobs: self.blobs.clone(),
-            exit: [].iter(),
-            opts: self.opts,
-            fd_desc: None,
-            starts: Vec::new(),
-        };
-        inner.iovec(iov);
-        self.blobs = inner.blobs;
-        let _ = write!(self.out, ", msg_iovlen={iovlen}");
-        if controllen != 0 {
-            self.out.push_str(", msg_control=");
-            ptr(self.out, control);
-        }
-        let _ = write!(self.out, ", msg_controllen={controllen}, msg_flags=");
-        xlat::flags(self.out, xlat::MSG_FLAGS, u64::from(flags), "0");
-        self.out.push('}');
-    }
-
-    pub(super) fn argv(&mut self, addr: u64) {
-        self.sep();
-        let Some(Blob::Words { data: ptrs, complete }) = self.blobs.next().cloned() else {
-            ptr(self.out, addr);
-            return;
-        };
-        self.out.push('[');
-        for (i, &p) in ptrs.iter().enumerate() {
-            if i > 0 {
-                self.out.push_str(", ");
-            }
-            match self.blobs.next() {
-                Some(Blob::Bytes { data, complete }) => quote(self.out, data, !complete),
-                _ => ptr(self.out, p),
-            }
-        }
-        if !complete {
-            self.out.push_str(if ptrs.is_empty() { "..." } else { ", ..." });
-        }
-        self.out.push(']');
-    }
-
-    pub(super) fn envp(&mut self, addr: u64) {
-        self.sep();
-        ptr(self.out, addr);
-        if let Some(Blob::Count(n)) = self.blobs.next() {
-            let n = *n;
-            let _ = write!(self.out, " /* {n} var{} */", if n == 1 { "" } else { "s" });
-        }
-    }
-
-    pub(super) fn timespec(&mut self, addr: u64) {
-        self.sep();
-        if addr == 0 {
-            self.out.push_str("NULL");
-            return;
-        }
-        match self.blobs.next() {
-            Some(Blob::Bytes { data, .. }) if data.len() == 16 => {
-                let sec = i64::from_ne_bytes(data[..8].try_into().expect("8 bytes"));
-                let nsec = i64::from_ne_bytes(data[8..].try_into().expect("8 bytes"));
-                let _ = write!(self.out, "{{tv_sec={sec}, tv_nsec={nsec}}}");
-            }
-            _ => ptr(self.out, addr),
-        }
-    }
-
     /// strace's futex layout: which arguments are shown depends on the command.
     pub(super) fn futex(&mut self, args: &[u64; 6]) {
         let (uaddr, op, val, timeout, uaddr2, val3) = (args[0], args[1], args[2], args[3], args[4], args[5]);
@@ -586,12 +414,12 @@ impl<'b> Args<'_, 'b> {
         match op & xlat::FUTEX_CMD_MASK {
             xlat::FUTEX_WAIT => {
                 self.udec(u64::from(val));
-                self.timespec(timeout);
+                self.input(3, timespec);
             }
-            xlat::FUTEX_LOCK_PI | xlat::FUTEX_LOCK_PI2 => self.timespec(timeout),
+            xlat::FUTEX_LOCK_PI | xlat::FUTEX_LOCK_PI2 => self.input(3, timespec),
             xlat::FUTEX_WAIT_BITSET => {
                 self.udec(u64::from(val));
-                self.timespec(timeout);
+                self.input(3, timespec);
                 self.bitset(val3);
             }
             xlat::FUTEX_WAKE_BITSET => {
@@ -618,7 +446,7 @@ impl<'b> Args<'_, 'b> {
             }
             xlat::FUTEX_WAIT_REQUEUE_PI => {
                 self.udec(u64::from(val));
-                self.timespec(timeout);
+                self.input(3, timespec);
                 self.ptr(uaddr2);
             }
             xlat::FUTEX_UNLOCK_PI | xlat::FUTEX_TRYLOCK_PI => {}
@@ -639,31 +467,65 @@ impl<'b> Args<'_, 'b> {
     }
 }
 
-/// The rows' extra captures ([`super::Cap`]), in the order the row lists them.
+/// Input arguments, by index: printed from what was captured at entry (the shape's captures and
+/// the row's [`super::Cap`]s), or as their address when nothing could be read.
 impl<'b> Args<'_, 'b> {
-    /// The next entry capture's bytes and whether they are whole; `None` when it was NULL or
+    /// Argument `i`'s register: the address of what it points to.
+    pub(super) fn addr(&self, i: u8) -> u64 {
+        self.args[usize::from(i)]
+    }
+
+    /// The value captured under `key`.
+    pub(super) fn entry(&mut self, key: Key) -> Option<&'b Value> {
+        #[cfg(test)]
+        self.asked.push(key);
+        self.entry.get(key)
+    }
+
+    /// The bytes captured under `key` and whether they are whole; `None` when it was NULL or
     /// could not be read.
-    pub(super) fn captured(&mut self) -> Option<(&'b [u8], bool)> {
-        match self.blobs.next() {
-            Some(Blob::Bytes { data, complete }) => Some((data, *complete)),
+    pub(super) fn captured_at(&mut self, key: Key) -> Option<(&'b [u8], bool)> {
+        match self.entry(key) {
+            Some(Value::Bytes { data, complete }) => Some((data, *complete)),
             _ => None,
         }
     }
 
+    /// The bytes argument `i` points to, as [`Self::captured_at`].
+    pub(super) fn captured(&mut self, i: u8) -> Option<(&'b [u8], bool)> {
+        self.captured_at(Key::Arg(i))
+    }
+
+    /// A path: `"..."`, printed whole; `NULL` when it could not be read.
+    pub(super) fn path(&mut self, i: u8) {
+        let captured = self.captured(i);
+        let out = self.arg();
+        match captured {
+            Some((data, complete)) => quote(out, data, !complete),
+            None => out.push_str("NULL"),
+        }
+    }
+
+    /// A buffer captured with `-s` limits (write's), or its address when it could not be read.
+    pub(super) fn buffer(&mut self, i: u8) {
+        self.string(i);
+    }
+
     /// A NUL-terminated string (an xattr name cut at `-s`, a second path whole): `"..."`,
     /// `NULL`, or the address when it could not be read.
-    pub(super) fn string(&mut self, addr: u64) {
-        self.sep();
-        match self.captured() {
-            Some((data, complete)) => quote(self.out, data, !complete),
-            None => ptr(self.out, addr),
+    pub(super) fn string(&mut self, i: u8) {
+        let (captured, addr) = (self.captured(i), self.addr(i));
+        let out = self.arg();
+        match captured {
+            Some((data, complete)) => quote(out, data, !complete),
+            None => ptr(out, addr),
         }
     }
 
     /// An input struct captured at entry ([`super::Cap::Fixed`] and the like), printed by `f`
     /// from its bytes; `NULL`, or the address when it could not be read.
-    pub(super) fn input(&mut self, addr: u64, f: impl FnOnce(&mut String, &[u8])) {
-        let captured = self.captured();
+    pub(super) fn input(&mut self, i: u8, f: impl FnOnce(&mut String, &[u8])) {
+        let (captured, addr) = (self.captured(i), self.addr(i));
         let out = self.arg();
         match captured {
             Some((data, _)) if addr != 0 => f(out, data),
@@ -673,8 +535,8 @@ impl<'b> Args<'_, 'b> {
 
     /// An input array captured at entry ([`super::Cap::Array`]): `[e1, e2, ...]`, each element of
     /// `elem` bytes printed by `f`, and `...` when it was cut at `-s`.
-    pub(super) fn input_array(&mut self, addr: u64, elem: usize, f: impl Fn(&mut String, &[u8])) {
-        let captured = self.captured();
+    pub(super) fn input_array(&mut self, i: u8, elem: usize, f: impl Fn(&mut String, &[u8])) {
+        let (captured, addr) = (self.captured(i), self.addr(i));
         let out = self.arg();
         match captured {
             Some((data, complete)) if addr != 0 => {
@@ -695,13 +557,209 @@ impl<'b> Args<'_, 'b> {
     }
 
     /// A buffer of `len` bytes ([`sized_quote`]), or its address.
-    pub(super) fn sized_string(&mut self, addr: u64, len: u64, omit_nul: bool) {
-        self.sep();
-        match self.captured() {
-            Some((data, _)) if addr != 0 => sized_quote(self.out, data, len, self.opts.strsize, omit_nul),
-            _ => ptr(self.out, addr),
+    pub(super) fn sized_string(&mut self, i: u8, len: u64, omit_nul: bool) {
+        let (captured, addr, strsize) = (self.captured(i), self.addr(i), self.opts.strsize);
+        let out = self.arg();
+        match captured {
+            Some((data, _)) if addr != 0 => sized_quote(out, data, len, strsize, omit_nul),
+            _ => ptr(out, addr),
         }
     }
+
+    /// A socket address of `len` bytes the program passes (connect's, sendto's).
+    pub(super) fn sockaddr(&mut self, i: u8, len: u64) {
+        let (captured, addr) = (self.captured(i), self.addr(i));
+        let out = self.arg();
+        match captured {
+            _ if addr == 0 => out.push_str("NULL"),
+            Some((data, _)) => sockaddr(out, data, len as u32),
+            None => ptr(out, addr),
+        }
+    }
+
+    /// An iovec array the program passes (writev's), its buffers' first `-s` bytes.
+    pub(super) fn iovec(&mut self, i: u8) {
+        let (value, addr) = (self.entry(Key::Arg(i)), self.addr(i));
+        iovec(self.arg(), value, addr);
+    }
+
+    /// A `struct msghdr` the program passes (sendmsg's).
+    pub(super) fn msghdr(&mut self, i: u8) {
+        let (value, addr) = (self.entry(Key::Arg(i)), self.addr(i));
+        msghdr(self.arg(), value, addr);
+    }
+
+    /// execve's argv: `["ls", "-l"]`, its first `-s` strings.
+    pub(super) fn argv(&mut self, i: u8) {
+        let (value, addr) = (self.entry(Key::Arg(i)), self.addr(i));
+        let out = self.arg();
+        let Some(Value::Strings { elems, complete }) = value else {
+            ptr(out, addr);
+            return;
+        };
+        out.push('[');
+        for (i, (p, s)) in elems.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            match s {
+                Value::Bytes { data, complete } => quote(out, data, !complete),
+                _ => ptr(out, *p),
+            }
+        }
+        if !complete {
+            out.push_str(if elems.is_empty() { "..." } else { ", ..." });
+        }
+        out.push(']');
+    }
+
+    /// execve's envp: its address and how many entries it has, `0x7ffc... /* 12 vars */`.
+    pub(super) fn envp(&mut self, i: u8) {
+        let (value, addr) = (self.entry(Key::Arg(i)), self.addr(i));
+        let out = self.arg();
+        ptr(out, addr);
+        if let Some(Value::Count(n)) = value {
+            let _ = write!(out, " /* {n} var{} */", if *n == 1 { "" } else { "s" });
+        }
+    }
+}
+
+/// Output arguments, by index: printed from what a call executed in the supervisor filled in,
+/// or as their address.
+impl<'b> Args<'_, 'b> {
+    /// What the call filled in for argument `i`, when it completed in the supervisor.
+    pub(super) fn output(&self, i: u8) -> Option<&'b Value> {
+        self.exit.arg(i)
+    }
+
+    /// A buffer the call filled (read's, recvfrom's), its first `-s` bytes, or its address.
+    pub(super) fn out_buffer(&mut self, i: u8) {
+        let (value, addr) = (self.output(i), self.addr(i));
+        let out = self.arg();
+        match value {
+            Some(Value::Bytes { data, complete }) => quote(out, data, !complete),
+            _ => ptr(out, addr),
+        }
+    }
+
+    /// An output buffer as a string cut at `-s` (readlink's target), or its address.
+    pub(super) fn out_string(&mut self, i: u8) {
+        let (value, addr, strsize) = (self.output(i), self.addr(i), self.opts.strsize);
+        let out = self.arg();
+        match value {
+            Some(Value::Bytes { data, .. }) => {
+                let n = data.len().min(strsize);
+                quote(out, &data[..n], n < data.len());
+            }
+            _ => ptr(out, addr),
+        }
+    }
+
+    /// An output path, printed whole (getcwd's; without its NUL), or its address.
+    pub(super) fn out_path(&mut self, i: u8) {
+        let (value, addr) = (self.output(i), self.addr(i));
+        let out = self.arg();
+        match value {
+            Some(Value::Bytes { data, .. }) => quote(out, data.strip_suffix(&[0]).unwrap_or(data), false),
+            _ => ptr(out, addr),
+        }
+    }
+
+    /// An output struct printed by `f` from its bytes (a stat buffer), or its address.
+    pub(super) fn out_struct(&mut self, i: u8, f: impl FnOnce(&mut String, &[u8])) {
+        let (value, addr) = (self.output(i), self.addr(i));
+        let out = self.arg();
+        match value {
+            Some(Value::Bytes { data, .. }) => f(out, data),
+            _ => ptr(out, addr),
+        }
+    }
+
+    /// A socket address the call filled (accept's peer, getsockname's), or its address.
+    pub(super) fn out_sockaddr(&mut self, i: u8) {
+        let (value, addr) = (self.output(i), self.addr(i));
+        let out = self.arg();
+        match value {
+            Some(Value::Filled { data, len_out, .. }) => sockaddr(out, data, *len_out),
+            _ => ptr(out, addr),
+        }
+    }
+
+    /// The `socklen_t *` (argument `i`) of the buffer argument `of`, as the call updated it:
+    /// `[16]`, or `[128 => 16]` when it changed; its address when the call did not complete
+    /// here.
+    pub(super) fn out_socklen(&mut self, i: u8, of: u8) {
+        let (value, addr) = (self.output(of), self.addr(i));
+        let out = self.arg();
+        match value {
+            Some(Value::Filled { len_in, len_out, .. }) => socklen_pair(out, u64::from(*len_in), u64::from(*len_out)),
+            _ => ptr(out, addr),
+        }
+    }
+
+    /// An iovec array the call filled (readv's).
+    pub(super) fn out_iovec(&mut self, i: u8) {
+        let (value, addr) = (self.output(i), self.addr(i));
+        iovec(self.arg(), value, addr);
+    }
+
+    /// A `struct msghdr` the call filled (recvmsg's).
+    pub(super) fn out_msghdr(&mut self, i: u8) {
+        let (value, addr) = (self.output(i), self.addr(i));
+        msghdr(self.arg(), value, addr);
+    }
+}
+
+/// An iovec array: `[{iov_base="hello", iov_len=5}, ...]`, each buffer as captured (or its
+/// address), `...` when there were more elements than shown; the address when it could not be
+/// read.
+fn iovec(out: &mut String, value: Option<&Value>, addr: u64) {
+    let Some(Value::Iov { elems, complete }) = value else {
+        ptr(out, addr);
+        return;
+    };
+    out.push('[');
+    for (i, (base, len, data)) in elems.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str("{iov_base=");
+        match data {
+            Value::Bytes { data, complete } => quote(out, data, !complete),
+            _ => ptr(out, *base),
+        }
+        let _ = write!(out, ", iov_len={len}}}");
+    }
+    if !complete {
+        out.push_str(if elems.is_empty() { "..." } else { ", ..." });
+    }
+    out.push(']');
+}
+
+/// A `struct msghdr`: `{msg_name={...}, msg_namelen=16, msg_iov=[...], msg_iovlen=1,
+/// msg_controllen=0, msg_flags=0}`; the address when it could not be read.
+fn msghdr(out: &mut String, value: Option<&Value>, addr: u64) {
+    let Some(Value::Msghdr(m)) = value else {
+        ptr(out, addr);
+        return;
+    };
+    let [name, namelen, iov, iovlen, control, controllen, flags] = m.fields;
+    let (namelen, flags) = (namelen as u32, flags as u32);
+    out.push_str("{msg_name=");
+    match &m.name {
+        Value::Bytes { data, .. } => sockaddr(out, data, namelen),
+        _ => ptr(out, name),
+    }
+    let _ = write!(out, ", msg_namelen={namelen}, msg_iov=");
+    iovec(out, Some(&m.iov), iov);
+    let _ = write!(out, ", msg_iovlen={iovlen}");
+    if controllen != 0 {
+        out.push_str(", msg_control=");
+        ptr(out, control);
+    }
+    let _ = write!(out, ", msg_controllen={controllen}, msg_flags=");
+    xlat::flags(out, xlat::MSG_FLAGS, u64::from(flags), "0");
+    out.push('}');
 }
 
 /// A buffer of `len` bytes as strace's `printstrn`: its first `strsize` bytes, then `...` when
@@ -861,6 +919,18 @@ pub fn sockaddr(out: &mut String, data: &[u8], len: u32) {
         }
     }
     out.push('}');
+}
+
+/// The entry keys `sc`'s printer asks for when it prints `args` with `entry` captured.
+#[cfg(test)]
+pub(super) fn keys_asked(sc: &Syscall, args: &[u64; 6], entry: &Captures) -> Vec<Key> {
+    let mut out = String::new();
+    let mut a = Args::new(&mut out, args, entry, &NOTHING, Options { strsize: 32 }, None);
+    match sc.row.dec.print {
+        Some(print) => print(&mut a, args),
+        None => shape(&mut a, sc, args),
+    }
+    a.asked
 }
 
 #[cfg(test)]

@@ -3,16 +3,24 @@
 //! Decoding happens in two halves, as in strace's entering/exiting split:
 //! - [`capture`] runs in the supervisor while the thread is parked, and copies out of the target
 //!   whatever the log will need (a path, a sockaddr, the first `-s` bytes of a write buffer);
-//! - [`format`] runs on the output thread and turns numbers plus captured bytes into text.
+//!   when the supervisor executes the call, it adds what the call filled in (a read's data, an
+//!   accept's peer, a stat struct);
+//! - [`format`] runs on the output thread and turns numbers plus captured values into text.
+//!
+//! Both halves speak of values by argument: what is copied at entry and what the executor fills
+//! in at exit are [`capture::Captures`], typed values ([`capture::Value`]: bytes, an iovec with
+//! its buffers, a sockaddr with its lengths before and after...) keyed by the argument they
+//! belong to ([`capture::Key`]); a printer asks for "argument 1's value" or "argument 1's
+//! output", never for the next one in a sequence.
 //!
 //! Each row of the syscall [`table`] names its decoder ([`Dec`]): the function of its family
 //! module that prints it ([`mem`], [`desc`], [`file`], [`net`], [`signal`], [`process`], as strace
 //! splits `mem.c`, `desc.c`, `file.c`, `net.c`, `signal.c`...), and the shape ([`Decoder`]) that
-//! says what the supervisor captures at entry and whether it can execute the call. Shapes without
-//! a printing function (the transfers, execve, futex) are printed by [`format`] itself. Inputs
-//! the shape does not cover (rename's second path, an xattr name, a signal set, a socket
-//! option's value) are the row's extra captures ([`Cap`]), copied after the shape's and consumed
-//! by the printing function in the same order.
+//! says what the supervisor captures at entry (the path of `Path` and `AtPath`, write's buffer,
+//! connect's address, each under its argument's index) and whether it can execute the call.
+//! Shapes without a printing function (the transfers, execve, futex) are printed by [`format`]
+//! itself. Inputs the shape does not cover (rename's second path, an xattr name, a signal set, a
+//! socket option's value) are the row's extra captures ([`Cap`]), each naming its argument.
 
 pub mod capture;
 pub mod class;
@@ -86,6 +94,20 @@ pub enum Decoder {
     AtPath,
 }
 
+impl Decoder {
+    /// How many values the shape captures at entry, at most.
+    pub const fn captures(self) -> usize {
+        use Decoder::*;
+        match self {
+            Generic | Fd | Read | Pread | Readv | Preadv | Recvfrom | Recvmsg | Accept | Accept4 | Socket => 0,
+            Write | Pwrite | Writev | Pwritev | Sendmsg | SockaddrIn | Futex => 1,
+            Open | Openat | Path | PathMode | Access | PathRest | AtPath => 1,
+            Sendto => 2,
+            Execve | Execveat => 3,
+        }
+    }
+}
+
 /// Prints a call's arguments, one [`format::Args`] method per argument.
 pub type Print = fn(&mut format::Args<'_, '_>, &[u64; 6]);
 
@@ -95,8 +117,8 @@ pub struct Dec {
     pub shape: Decoder,
     /// `None`: [`format`] prints the shape.
     pub print: Option<Print>,
-    /// Inputs captured at entry after the shape's (a second path, an xattr name, a signal
-    /// set...), one blob each, in this order; the print function consumes them in turn.
+    /// Inputs captured at entry besides the shape's (a second path, an xattr name, a signal
+    /// set...), one value each, under the key [`Cap::key`] gives.
     pub extra: &'static [Cap],
     /// How a successful result prints.
     pub ret: Ret,
@@ -114,8 +136,9 @@ impl Dec {
     }
 }
 
-/// An input argument copied at entry besides the shape's: always exactly one blob (a
-/// [`capture::Blob::Fault`] when it is NULL or unreadable). `arg` is the argument's index.
+/// An input argument copied at entry besides the shape's: always exactly one value, under the
+/// key [`Cap::key`] says (a [`capture::Value::Fault`] when it is NULL or unreadable). `arg` is
+/// the argument's index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cap {
     /// A NUL-terminated string cut at `-s` bytes, as strace's `printstr` (an xattr name).
@@ -138,6 +161,23 @@ pub enum Cap {
     /// The signal mask rt_sigreturn restores: the `uc_sigmask` of the frame at the stack
     /// pointer (read from `/proc/TID/syscall`, as seccomp does not report it).
     SigframeMask,
+}
+
+impl Cap {
+    /// Where the printer finds this capture's value.
+    pub const fn key(self) -> capture::Key {
+        use capture::Key;
+        match self {
+            Cap::Str(i)
+            | Cap::Path(i)
+            | Cap::Fixed { arg: i, .. }
+            | Cap::Sized { arg: i, .. }
+            | Cap::Array { arg: i, .. }
+            | Cap::FdSet(i) => Key::Arg(i),
+            Cap::Indirect { arg, .. } => Key::Pointee(arg),
+            Cap::SigframeMask => Key::Sigframe,
+        }
+    }
 }
 
 /// How a successful result is printed (failures are `-1 ERRNO (text)` for all).

@@ -2,7 +2,7 @@
 //! `net.c`, `sockaddr.c`). connect, bind, accept, socket and the transfers keep their shapes in
 //! `format`, where the executor's results are shown.
 
-use super::capture::Blob;
+use super::capture;
 use super::format::{self, Args};
 use super::xlat::{self, Table, x};
 
@@ -346,9 +346,9 @@ pub fn setsockopt(a: &mut Args, v: &[u64; 6]) {
     level_and_name(a, v[1], v[2]);
     let len = v[4] as i32;
     match value_kind(v[1] as i32, v[2] as i32, len) {
-        Value::Bytes if len >= 0 => a.sized_string(v[3], len as u64, false),
+        Value::Bytes if len >= 0 => a.sized_string(3, len as u64, false),
         kind => {
-            let data = a.captured().map(|(d, _)| d);
+            let data = a.captured(3).map(|(d, _)| d);
             setsockopt_value(a.arg(), kind, v[3], data);
         }
     }
@@ -359,17 +359,11 @@ pub fn setsockopt(a: &mut Args, v: &[u64; 6]) {
 pub fn getsockopt(a: &mut Args, v: &[u64; 6]) {
     a.fd(v[0]);
     level_and_name(a, v[1], v[2]);
-    match (a.output(), a.output(), a.output()) {
-        (Some(Blob::Bytes { data, .. }), Some(Blob::Count(i)), Some(Blob::Count(o))) => {
-            let (data, i, o) = (data.clone(), *i, *o);
-            sockopt_value(a.arg(), v[1] as i32, v[2] as i32, &data, v[3]);
-            format::socklen_pair(a.arg(), i, o);
-        }
-        _ => {
-            a.ptr(v[3]);
-            a.ptr(v[4]);
-        }
+    match a.output(3) {
+        Some(capture::Value::Filled { data, .. }) => sockopt_value(a.arg(), v[1] as i32, v[2] as i32, data, v[3]),
+        _ => a.ptr(v[3]),
     }
+    a.out_socklen(4, 3);
 }
 
 /// A getsockopt value as strace prints it: an int in brackets (`[1]`; SO_ERROR as the errno
@@ -430,7 +424,8 @@ pub fn shutdown(a: &mut Args, v: &[u64; 6]) {
 /// getsockname(fd, addr, addrlen), getpeername: both are outputs.
 pub fn getsockname(a: &mut Args, v: &[u64; 6]) {
     a.fd(v[0]);
-    a.out_sockaddr(v[1], v[2]);
+    a.out_sockaddr(1);
+    a.out_socklen(2, 1);
 }
 
 /// sendmmsg(fd, msgvec, vlen, flags), recvmmsg(fd, msgvec, vlen, flags, timeout).

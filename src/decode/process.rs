@@ -113,7 +113,7 @@ pub const CLONE_ARGS_CAP: Cap = Cap::Fixed { arg: 0, len: 64 };
 /// output.
 pub fn clone3(a: &mut Args, v: &[u64; 6]) {
     let size = v[1];
-    a.input(v[0], |out, c| {
+    a.input(0, |out, c| {
         if size < 64 {
             format::ptr(out, v[0]);
             return;
@@ -296,8 +296,8 @@ pub fn prctl(a: &mut Args, v: &[u64; 6]) {
         | libc::PR_GET_NO_NEW_PRIVS
         | libc::PR_GET_THP_DISABLE => {}
         libc::PR_SET_PDEATHSIG => super::signal::sig_arg(a, v[1]),
-        // The name, captured at entry whatever the option (one blob for the row's Cap::Str).
-        libc::PR_SET_NAME => a.string(v[1]),
+        // The name, captured at entry whatever the option (the row's Cap::Str(1)).
+        libc::PR_SET_NAME => a.string(1),
         libc::PR_GET_PDEATHSIG | libc::PR_GET_NAME | libc::PR_GET_TID_ADDRESS => a.ptr(v[1]),
         libc::PR_SET_DUMPABLE
         | libc::PR_SET_KEEPCAPS
@@ -360,7 +360,7 @@ pub fn rlimit(out: &mut String, data: &[u8]) {
 pub fn prlimit64(a: &mut Args, v: &[u64; 6]) {
     a.int(v[0]);
     a.constant(RLIMITS, v[1] as u32 as u64, "RLIMIT_");
-    a.input(v[2], rlimit);
+    a.input(2, rlimit);
     a.ptr(v[3]);
 }
 
@@ -373,7 +373,7 @@ pub fn getrlimit(a: &mut Args, v: &[u64; 6]) {
 /// setrlimit(resource, rlim).
 pub fn setrlimit(a: &mut Args, v: &[u64; 6]) {
     a.constant(RLIMITS, v[0] as u32 as u64, "RLIMIT_");
-    a.input(v[1], rlimit);
+    a.input(1, rlimit);
 }
 
 pub static RUSAGE_WHO: Table = x![RUSAGE_SELF, RUSAGE_CHILDREN, RUSAGE_THREAD];
@@ -405,7 +405,7 @@ pub fn sched_affinity(a: &mut Args, v: &[u64; 6]) {
 pub fn sched_setaffinity(a: &mut Args, v: &[u64; 6]) {
     a.int(v[0]);
     a.udec(v[1]);
-    a.input(v[2], |out, data| format::bit_list(out, data, data.len() * 8));
+    a.input(2, |out, data| format::bit_list(out, data, data.len() * 8));
 }
 
 pub static CLOCKS: Table = x![
@@ -442,13 +442,13 @@ pub fn clock_gettime(a: &mut Args, v: &[u64; 6]) {
 pub fn clock_nanosleep(a: &mut Args, v: &[u64; 6]) {
     clock(a, v[0]);
     a.flags(x![TIMER_ABSTIME], v[1] as u32 as u64, "0");
-    a.input(v[2], format::timespec);
+    a.input(2, format::timespec);
     a.ptr(v[3]);
 }
 
 /// nanosleep(req, rem): the remainder is an output.
 pub fn nanosleep(a: &mut Args, v: &[u64; 6]) {
-    a.input(v[0], format::timespec);
+    a.input(0, format::timespec);
     a.ptr(v[1]);
 }
 
@@ -620,14 +620,14 @@ fn cap_header(out: &mut String, h: &[u8]) {
 
 /// capget(hdrp, datap): the data is an output.
 pub fn capget(a: &mut Args, v: &[u64; 6]) {
-    a.input(v[0], cap_header);
+    a.input(0, cap_header);
     a.ptr(v[1]);
 }
 
 /// capset(hdrp, datap): `{effective=1<<CAP_CHOWN|..., permitted=..., inheritable=0}`, the
 /// two 32-bit halves of versions 2 and 3 joined (version 1 has one).
 pub fn capset(a: &mut Args, v: &[u64; 6]) {
-    let header = a.captured().filter(|_| v[0] != 0);
+    let header = a.captured(0).filter(|_| v[0] != 0);
     let out = a.arg();
     match header {
         Some((h, _)) => cap_header(out, h),
@@ -638,7 +638,7 @@ pub fn capset(a: &mut Args, v: &[u64; 6]) {
         Some(0x2007_1026 | 0x2008_0522) => 2,
         _ => 0,
     };
-    a.input(v[1], |out, d| {
+    a.input(1, |out, d| {
         if words == 0 {
             format::ptr(out, v[1]);
             return;

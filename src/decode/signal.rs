@@ -7,6 +7,7 @@
 use std::fmt::Write;
 
 use super::Cap;
+use super::capture::Key;
 use super::format::{Args, ptr};
 use super::xlat::{self, Table, x};
 
@@ -127,9 +128,9 @@ pub fn stack(out: &mut String, data: &[u8]) {
     let _ = write!(out, ", ss_size={}}}", word(data, 16));
 }
 
-/// A signal set argument of `size` bytes, captured at entry.
-fn sigset_arg(a: &mut Args, addr: u64, size: u64) {
-    let captured = a.captured();
+/// A signal set argument (`i`) of `size` bytes, captured at entry.
+fn sigset_arg(a: &mut Args, i: u8, size: u64) {
+    let (captured, addr) = (a.captured(i), a.addr(i));
     let out = a.arg();
     match captured {
         Some((data, _)) if size == SIGSET_SIZE => sigset(out, data),
@@ -140,7 +141,7 @@ fn sigset_arg(a: &mut Args, addr: u64, size: u64) {
 /// rt_sigaction(signum, act, oldact, sigsetsize): the old action is an output.
 pub fn rt_sigaction(a: &mut Args, v: &[u64; 6]) {
     sig_arg(a, v[0]);
-    let captured = a.captured();
+    let captured = a.captured(1);
     let out = a.arg();
     match captured {
         Some((data, _)) => sigaction(out, data),
@@ -153,7 +154,7 @@ pub fn rt_sigaction(a: &mut Args, v: &[u64; 6]) {
 /// rt_sigprocmask(how, set, oldset, sigsetsize): the old set is an output.
 pub fn rt_sigprocmask(a: &mut Args, v: &[u64; 6]) {
     a.constant(HOW, v[0] as u32 as u64, "SIG_");
-    sigset_arg(a, v[1], v[3]);
+    sigset_arg(a, 1, v[3]);
     a.ptr(v[2]);
     a.udec(v[3]);
 }
@@ -166,15 +167,15 @@ pub fn set_size(a: &mut Args, v: &[u64; 6]) {
 
 /// rt_sigsuspend(mask, sigsetsize).
 pub fn rt_sigsuspend(a: &mut Args, v: &[u64; 6]) {
-    sigset_arg(a, v[0], v[1]);
+    sigset_arg(a, 0, v[1]);
     a.udec(v[1]);
 }
 
 /// rt_sigtimedwait(set, info, timeout, sigsetsize): the info is an output.
 pub fn rt_sigtimedwait(a: &mut Args, v: &[u64; 6]) {
-    sigset_arg(a, v[0], v[3]);
+    sigset_arg(a, 0, v[3]);
     a.ptr(v[1]);
-    a.input(v[2], super::format::timespec);
+    a.input(2, super::format::timespec);
     a.udec(v[3]);
 }
 
@@ -182,7 +183,7 @@ pub const RT_SIGTIMEDWAIT_CAPS: &[Cap] = &[sigset_cap(0), Cap::Fixed { arg: 2, l
 
 /// rt_sigreturn(): strace shows the mask the frame restores, `{mask=[]}`.
 pub fn rt_sigreturn(a: &mut Args, _: &[u64; 6]) {
-    if let Some((data, _)) = a.captured() {
+    if let Some((data, _)) = a.captured_at(Key::Sigframe) {
         let out = a.arg();
         out.push_str("{mask=");
         sigset(out, data);
@@ -226,7 +227,7 @@ pub fn pidfd_send_signal(a: &mut Args, v: &[u64; 6]) {
 
 /// sigaltstack(ss, old_ss): the old stack is an output.
 pub fn sigaltstack(a: &mut Args, v: &[u64; 6]) {
-    let captured = a.captured();
+    let captured = a.captured(0);
     let out = a.arg();
     match captured {
         Some((data, _)) => stack(out, data),
@@ -238,7 +239,7 @@ pub fn sigaltstack(a: &mut Args, v: &[u64; 6]) {
 /// signalfd4(fd, mask, sizemask, flags).
 pub fn signalfd4(a: &mut Args, v: &[u64; 6]) {
     a.int(v[0]);
-    sigset_arg(a, v[1], v[2]);
+    sigset_arg(a, 1, v[2]);
     a.udec(v[2]);
     a.flags(x![SFD_CLOEXEC, SFD_NONBLOCK], v[3] as u32 as u64, "0");
 }

@@ -31,10 +31,10 @@ pub fn call_text(ev: &Event, out: &mut String, opts: format::Options) -> Vec<std
         Call::Native(nr) => match decode::registry().get(i64::from(nr)) {
             Some(sc) => {
                 let exit = match ev.outcome {
-                    Outcome::Completed { ret, .. } if ret >= 0 => Some(ev.exit_blobs.as_slice()),
+                    Outcome::Completed { ret, .. } if ret >= 0 => Some(&ev.outputs),
                     _ => None,
                 };
-                format::call(out, sc, &ev.args, &ev.blobs, exit, ev.fd_desc.as_deref(), opts)
+                format::call(out, sc, &ev.args, &ev.captured, exit, ev.fd_desc.as_deref(), opts)
             }
             None => format::raw_call(out, &decode::syscall_name(nr), &ev.args, 6, 64),
         },

@@ -49,7 +49,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::Instant;
 
 use crate::decode::Decoder;
-use crate::decode::capture::Blob;
+use crate::decode::capture::{Captures, Msghdr, Value};
 use crate::sys::io::{self, SysResult};
 use crate::sys::mem;
 use crate::sys::pidfd::{self, RemoteFd};
@@ -84,8 +84,8 @@ pub(super) const PSEUDO_FS: &[i64] = &[
 pub struct Done {
     pub result: SysResult,
     pub dur_ns: u64,
-    /// Output arguments, for the log (empty when not logging).
-    pub blobs: Vec<Blob>,
+    /// Output arguments, for the log, by argument (empty when not logging).
+    pub outputs: Captures,
     /// The answer was already sent (accept: `ADDFD` with `SEND`). `live` says whether it landed.
     pub answered: Option<bool>,
     /// `-yy`: what the returned descriptor is (accept).
@@ -146,8 +146,8 @@ pub(super) enum Borrow {
 }
 
 /// An executed call answered the usual way (not already answered by ADDFD).
-fn done(result: SysResult, dur_ns: u64, blobs: Vec<Blob>) -> Option<Done> {
-    Some(Done { result, dur_ns, blobs, answered: None, ret_desc: None })
+fn done(result: SysResult, dur_ns: u64, outputs: Captures) -> Option<Done> {
+    Some(Done { result, dur_ns, outputs, answered: None, ret_desc: None })
 }
 
 fn ns_since(t: Instant) -> u64 {
@@ -357,7 +357,7 @@ impl Executor {
     }
 
     pub(super) fn bad_fd() -> Option<Done> {
-        done(Err(libc::EBADF), 0, Vec::new())
+        done(Err(libc::EBADF), 0, Captures::new())
     }
 
     /// The target's iovec array: (base, len) pairs and their total, or None to decline.
@@ -418,9 +418,10 @@ impl Executor {
         true
     }
 
-    fn shown(&self, data: &[u8]) -> Blob {
+    /// The first `-s` bytes of what a call filled in, for the log.
+    fn shown(&self, data: &[u8]) -> Value {
         let n = data.len().min(self.strsize);
-        Blob::Bytes { data: data[..n].to_vec(), complete: n == data.len() }
+        Value::Bytes { data: data[..n].to_vec(), complete: n == data.len() }
     }
 
     /// read / pread64 / readv.
@@ -469,7 +470,7 @@ impl Executor {
             }
             _ => {}
         }
-        let mut blobs = Vec::new();
+        let mut outputs = Captures::new();
         if let Ok(got) = result {
             let data = &self.scratch[..got];
             let written = match &dest {
@@ -485,28 +486,31 @@ impl Executor {
                 );
                 result = Err(libc::EFAULT);
             } else if self.log {
-                match &dest {
-                    Target::Plain(_) => blobs.push(self.shown(data)),
-                    Target::Iov(iov) => self.iov_blobs(iov, data, &mut blobs),
-                }
+                // The buffer, or the iovec, is argument 1 of read, pread64, readv and preadv.
+                let value = match &dest {
+                    Target::Plain(_) => self.shown(data),
+                    Target::Iov(iov) => self.iov(iov, data),
+                };
+                outputs.put_arg(1, value);
             }
         }
-        done(result, dur_ns, blobs)
+        done(result, dur_ns, outputs)
     }
 
-    /// Log blobs for data spread over iovecs: Words(pairs) then what landed in each.
-    fn iov_blobs(&self, iov: &[(u64, u64)], data: &[u8], blobs: &mut Vec<Blob>) {
+    /// Data spread over iovecs, for the log: the first `-s` elements, with what landed in each.
+    fn iov(&self, iov: &[(u64, u64)], data: &[u8]) -> Value {
         let shown = iov.len().min(self.strsize);
-        blobs.push(Blob::Words {
-            data: iov[..shown].iter().flat_map(|&(b, l)| [b, l]).collect(),
-            complete: shown == iov.len(),
-        });
         let mut at = 0;
-        for &(_, len) in &iov[..shown] {
-            let end = (at + len as usize).min(data.len());
-            blobs.push(self.shown(&data[at..end]));
-            at = end;
-        }
+        let elems = iov[..shown]
+            .iter()
+            .map(|&(base, len)| {
+                let end = (at + len as usize).min(data.len());
+                let value = self.shown(&data[at..end]);
+                at = end;
+                (base, len, value)
+            })
+            .collect();
+        Value::Iov { elems, complete: shown == iov.len() }
     }
 
     /// write / pwrite64 / writev / sendto.
@@ -588,7 +592,7 @@ impl Executor {
             // itself, so the program gets it here, as it would natively.
             self.signal(tid, libc::SIGXFSZ);
         }
-        done(result, dur_ns, Vec::new())
+        done(result, dur_ns, Captures::new())
     }
 
     /// The program would have received SIGPIPE from its own write: deliver it to that thread.
@@ -648,7 +652,7 @@ impl Executor {
         if r == Err(libc::EAGAIN) && nonblocking.or_else(|| Self::nonblocking(l)) != Some(true) {
             return None;
         }
-        let mut blobs = Vec::new();
+        let mut outputs = Captures::new();
         let result = match r {
             Ok((got, alen)) => {
                 let copied = got.min(len as usize);
@@ -660,22 +664,22 @@ impl Executor {
                     ok &= mem::write(tid, addrlen, &alen.to_ne_bytes()).is_ok_and(|w| w == 4);
                 }
                 if !ok {
-                    return done(Err(libc::EFAULT), dur_ns, blobs);
+                    return done(Err(libc::EFAULT), dur_ns, outputs);
                 }
                 if self.log {
-                    blobs.push(self.shown(data));
+                    // recvfrom(fd, buf, len, flags, src_addr, addrlen).
+                    outputs.put_arg(1, self.shown(data));
                     if let Some(in_len) = in_len {
                         let shown = (alen.min(in_len)) as usize;
-                        blobs.push(Blob::Bytes { data: peer[..shown].to_vec(), complete: true });
-                        blobs.push(Blob::Count(u64::from(in_len)));
-                        blobs.push(Blob::Count(u64::from(alen)));
+                        let addr = Value::Filled { data: peer[..shown].to_vec(), len_in: in_len, len_out: alen };
+                        outputs.put_arg(4, addr);
                     }
                 }
                 Ok(got)
             }
             Err(e) => Err(e),
         };
-        done(result, dur_ns, blobs)
+        done(result, dur_ns, outputs)
     }
 
     /// What recvfrom and recvmsg share before receiving: the socket, borrowed; whether it is
@@ -761,7 +765,7 @@ impl Executor {
         if result == Err(libc::EPIPE) && flags & libc::MSG_NOSIGNAL == 0 {
             self.sigpipe(tid);
         }
-        done(result, dur_ns, Vec::new())
+        done(result, dur_ns, Captures::new())
     }
 
     fn recvmsg(&mut self, listener: &Listener, n: &Notification) -> Option<Done> {
@@ -788,7 +792,7 @@ impl Executor {
         if r == Err(libc::EAGAIN) && nonblocking.or_else(|| Self::nonblocking(l)) != Some(true) {
             return None;
         }
-        let mut blobs = Vec::new();
+        let mut outputs = Captures::new();
         let result = match r {
             Ok((got, namelen, mflags)) => {
                 let copied = got.min(total as usize);
@@ -803,24 +807,24 @@ impl Executor {
                 ok &= mem::write(tid, a[1].wrapping_add(8), &out_namelen.to_ne_bytes()).is_ok_and(|w| w == 4);
                 ok &= mem::write(tid, a[1].wrapping_add(48), &mflags.to_ne_bytes()).is_ok_and(|w| w == 4);
                 if !ok {
-                    return done(Err(libc::EFAULT), dur_ns, blobs);
+                    return done(Err(libc::EFAULT), dur_ns, outputs);
                 }
                 if self.log {
                     h[1] = u64::from(out_namelen);
                     h[6] = mflags as u32 as u64;
-                    blobs.push(Blob::Words { data: h.to_vec(), complete: true });
-                    blobs.push(if want_name {
-                        Blob::Bytes { data: name[..shown_name].to_vec(), complete: true }
+                    let name = if want_name {
+                        Value::Bytes { data: name[..shown_name].to_vec(), complete: true }
                     } else {
-                        Blob::Fault
-                    });
-                    self.iov_blobs(&iov, data, &mut blobs);
+                        Value::Fault
+                    };
+                    // recvmsg(fd, msg, flags).
+                    outputs.put_arg(1, Value::Msghdr(Box::new(Msghdr { fields: h, name, iov: self.iov(&iov, data) })));
                 }
                 Ok(got)
             }
             Err(e) => Err(e),
         };
-        done(result, dur_ns, blobs)
+        done(result, dur_ns, outputs)
     }
 
     fn connect(&mut self, listener: &Listener, n: &Notification) -> Option<Done> {
@@ -840,7 +844,7 @@ impl Executor {
         }
         let t = Instant::now();
         let result = io::connect(l, &addr);
-        done(result, ns_since(t), Vec::new())
+        done(result, ns_since(t), Captures::new())
     }
 
     fn accept(&mut self, listener: &Listener, n: &Notification, flags: i32) -> Option<Done> {
@@ -860,21 +864,20 @@ impl Executor {
         let dur_ns = ns_since(t);
         let (conn, alen) = match r {
             Ok(x) => x,
-            Err(e) => return done(Err(e), dur_ns, Vec::new()),
+            Err(e) => return done(Err(e), dur_ns, Captures::new()),
         };
-        let mut blobs = Vec::new();
+        let mut outputs = Captures::new();
         if let Some(in_len) = in_len {
             let shown = alen.min(in_len) as usize;
             let ok = mem::write(tid, a[1], &peer[..shown]).is_ok_and(|w| w == shown)
                 && mem::write(tid, a[2], &alen.to_ne_bytes()).is_ok_and(|w| w == 4);
             if !ok {
                 // As in the kernel: the connection is dropped when the address cannot be stored.
-                return done(Err(libc::EFAULT), dur_ns, blobs);
+                return done(Err(libc::EFAULT), dur_ns, outputs);
             }
             if self.log {
-                blobs.push(Blob::Bytes { data: peer[..shown].to_vec(), complete: true });
-                blobs.push(Blob::Count(u64::from(in_len)));
-                blobs.push(Blob::Count(u64::from(alen)));
+                // accept(fd, addr, addrlen): the peer and its length.
+                outputs.put_arg(1, Value::Filled { data: peer[..shown].to_vec(), len_in: in_len, len_out: alen });
             }
         }
         let ret_desc = match self.describe {
@@ -889,7 +892,7 @@ impl Executor {
             Err(libc::ENOENT) => (Err(libc::ENOENT), Some(false)),
             Err(e) => (Err(e), None),
         };
-        Some(Done { result, dur_ns, blobs, answered, ret_desc })
+        Some(Done { result, dur_ns, outputs, answered, ret_desc })
     }
 
     /// `-y`/`-yy`: what thread `tid`'s descriptor `fd` is: its path, or for a socket with `-yy`

@@ -21,6 +21,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use super::{Completer, Pending};
+use crate::decode::capture::Captures;
 use crate::event::{Call, Outcome};
 use crate::sys::perf::{Exit, ExitEvents};
 
@@ -232,7 +233,7 @@ impl Exits {
         }
         drop(guard);
         for (p, outcome) in matched {
-            c.record(p, outcome, Vec::new(), None);
+            c.record(p, outcome, Captures::new(), None);
         }
     }
 
@@ -259,7 +260,7 @@ impl Exits {
             }
         }
         for p in self.take_all() {
-            c.record(p, Outcome::Continued, Vec::new(), None);
+            c.record(p, Outcome::Continued, Captures::new(), None);
         }
         let reader = self.0.reader.lock().unwrap_or_else(|e| e.into_inner()).take();
         reader.map_or(0, |r| {

@@ -25,6 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use super::exec::{Borrow, Done, Executor};
+use crate::decode::capture::Captures;
 use crate::decode::{ARCH_I386, ARCH_X86_64, X32_SYSCALL_BIT};
 use crate::policy::deny::{self, DenyRule, NetworkOptions, Use};
 use crate::sys::cred::{self, Creds};
@@ -611,11 +612,11 @@ pub fn execute(p: Prepared, id: u64, listener: &Listener, inflight: &InFlight) -
                 Err(e) => (Err(e), None),
             },
         };
-        return (Done { result, dur_ns, blobs: Vec::new(), answered, ret_desc: None }, false);
+        return (Done { result, dur_ns, outputs: Captures::new(), answered, ret_desc: None }, false);
     }
     let Some(fd) = fd else {
         return (
-            Done { result: Err(libc::EBADF), dur_ns: 0, blobs: Vec::new(), answered: None, ret_desc: None },
+            Done { result: Err(libc::EBADF), dur_ns: 0, outputs: Captures::new(), answered: None, ret_desc: None },
             false,
         );
     };
@@ -695,7 +696,7 @@ pub fn execute(p: Prepared, id: u64, listener: &Listener, inflight: &InFlight) -
         _ => None,
     };
     let sigpipe = result == Err(libc::EPIPE) && flags.is_some_and(|f| f & libc::MSG_NOSIGNAL == 0);
-    (Done { result, dur_ns, blobs: Vec::new(), answered: None, ret_desc: None }, sigpipe)
+    (Done { result, dur_ns, outputs: Captures::new(), answered: None, ret_desc: None }, sigpipe)
 }
 
 /// A unix path address, rewritten so that the kernel uses exactly the file judged by name: the

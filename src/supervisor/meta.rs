@@ -26,7 +26,7 @@ use std::time::Instant;
 
 use super::context::{Contexts, Program, SERVED_FS};
 use super::exec::{Borrow, Done, Executor};
-use crate::decode::capture::{Blob, PATH_MAX};
+use crate::decode::capture::{Captures, PATH_MAX, Value};
 use crate::sys::cred;
 use crate::sys::io::{self, SysResult};
 use crate::sys::mem;
@@ -44,8 +44,8 @@ fn lookup_error(e: i32) -> bool {
     matches!(e, libc::ENOENT | libc::ENOTDIR | libc::EACCES | libc::ENAMETOOLONG)
 }
 
-fn finish(result: SysResult, t: Instant, blobs: Vec<Blob>) -> Option<Done> {
-    Some(Done { result, dur_ns: t.elapsed().as_nanos() as u64, blobs, answered: None, ret_desc: None })
+fn finish(result: SysResult, t: Instant, outputs: Captures) -> Option<Done> {
+    Some(Done { result, dur_ns: t.elapsed().as_nanos() as u64, outputs, answered: None, ret_desc: None })
 }
 
 /// What getpid, gettid, getppid and getpgrp are answered from, kept per thread between its
@@ -92,23 +92,24 @@ impl Executor {
         let a = n.args();
         let cwd = u64::from(libc::AT_FDCWD as u32);
         match i64::from(n.nr()) {
-            libc::SYS_stat => self.stat(listener, n, cwd, a[0], a[1], 0),
-            libc::SYS_lstat => self.stat(listener, n, cwd, a[0], a[1], libc::AT_SYMLINK_NOFOLLOW),
-            libc::SYS_newfstatat => self.stat(listener, n, a[0], a[1], a[2], a[3] as i32),
-            libc::SYS_fstat => self.fd_stat(listener, n, a[0], a[1]),
+            // The output buffer by index: what it receives is also that argument's in the log.
+            libc::SYS_stat => self.stat(listener, n, cwd, a[0], 1, 0),
+            libc::SYS_lstat => self.stat(listener, n, cwd, a[0], 1, libc::AT_SYMLINK_NOFOLLOW),
+            libc::SYS_newfstatat => self.stat(listener, n, a[0], a[1], 2, a[3] as i32),
+            libc::SYS_fstat => self.fd_stat(listener, n, a[0], 1),
             libc::SYS_statx => self.statx(listener, n),
-            libc::SYS_statfs => self.statfs(listener, n, a[0], a[1]),
-            libc::SYS_fstatfs => self.fd_statfs(listener, n, a[0], a[1]),
-            libc::SYS_readlink => self.readlink(listener, n, cwd, a[0], a[1], a[2]),
-            libc::SYS_readlinkat => self.readlink(listener, n, a[0], a[1], a[2], a[3]),
+            libc::SYS_statfs => self.statfs(listener, n, a[0], 1),
+            libc::SYS_fstatfs => self.fd_statfs(listener, n, a[0], 1),
+            libc::SYS_readlink => self.readlink(listener, n, cwd, a[0], 1, a[2]),
+            libc::SYS_readlinkat => self.readlink(listener, n, a[0], a[1], 2, a[3]),
             libc::SYS_access => self.access(listener, n, cwd, a[0], a[1], 0),
             libc::SYS_faccessat => self.access(listener, n, a[0], a[1], a[2], 0),
             libc::SYS_faccessat2 => self.access(listener, n, a[0], a[1], a[2], a[3]),
-            libc::SYS_getcwd => self.getcwd(listener, n, a[0], a[1]),
+            libc::SYS_getcwd => self.getcwd(listener, n, 0, a[1]),
             libc::SYS_getdents64 => self.getdents64(listener, n, a[0], a[1], a[2]),
             libc::SYS_lseek => self.lseek(listener, n, a[0], a[1], a[2]),
-            libc::SYS_getsockname => self.sockname(listener, n, a[0], a[1], a[2], false),
-            libc::SYS_getpeername => self.sockname(listener, n, a[0], a[1], a[2], true),
+            libc::SYS_getsockname => self.sockname(listener, n, false),
+            libc::SYS_getpeername => self.sockname(listener, n, true),
             libc::SYS_getsockopt => self.getsockopt(listener, n),
             libc::SYS_open => self.open(listener, n, cwd, a[0], a[1]),
             libc::SYS_openat => self.open(listener, n, a[0], a[1], a[2]),
@@ -302,15 +303,16 @@ impl Executor {
         Self::put(tid, addr, &v.to_ne_bytes())
     }
 
-    /// Answers with `result`, first writing `out` to `addr` when it succeeded (EFAULT when that
-    /// fails), after checking that the thread still waits for the answer.
+    /// Answers with `result`, first writing its bytes to the buffer argument `buf` points to
+    /// when it succeeded (EFAULT when that fails), after checking that the thread still waits
+    /// for the answer. The bytes are that argument's output in the log.
     fn answer_with(
         &self,
         listener: &Listener,
         n: &Notification,
         t: Instant,
         result: Result<Vec<u8>, i32>,
-        addr: u64,
+        buf: u8,
         value: impl FnOnce(&[u8]) -> usize,
     ) -> Option<Done> {
         if !listener.id_valid(n.id()) {
@@ -318,14 +320,17 @@ impl Executor {
         }
         match result {
             Ok(bytes) => {
-                if !Self::put(n.tid(), addr, &bytes) {
-                    return finish(Err(libc::EFAULT), t, Vec::new());
+                if !Self::put(n.tid(), n.args()[usize::from(buf)], &bytes) {
+                    return finish(Err(libc::EFAULT), t, Captures::new());
                 }
                 let v = value(&bytes);
-                let blobs = if self.log { vec![Blob::Bytes { data: bytes, complete: true }] } else { Vec::new() };
-                finish(Ok(v), t, blobs)
+                let mut outputs = Captures::new();
+                if self.log {
+                    outputs.put_arg(buf, Value::Bytes { data: bytes, complete: true });
+                }
+                finish(Ok(v), t, outputs)
             }
-            Err(e) => finish(Err(e), t, Vec::new()),
+            Err(e) => finish(Err(e), t, Captures::new()),
         }
     }
 
@@ -336,7 +341,7 @@ impl Executor {
         n: &Notification,
         dirfd: u64,
         path: u64,
-        buf: u64,
+        buf: u8,
         flags: i32,
     ) -> Option<Done> {
         let known = libc::AT_SYMLINK_NOFOLLOW | libc::AT_NO_AUTOMOUNT | libc::AT_EMPTY_PATH;
@@ -380,11 +385,11 @@ impl Executor {
         Some(op(local.as_fd()))
     }
 
-    fn fd_stat(&mut self, listener: &Listener, n: &Notification, fd: u64, buf: u64) -> Option<Done> {
+    fn fd_stat(&mut self, listener: &Listener, n: &Notification, fd: u64, buf: u8) -> Option<Done> {
         let t = Instant::now();
         if fd as i32 == libc::AT_FDCWD {
             // fstat(AT_FDCWD) is EBADF, not the cwd.
-            return finish(Err(libc::EBADF), t, Vec::new());
+            return finish(Err(libc::EBADF), t, Captures::new());
         }
         let result = self.on_fd(n.tid(), fd as i32, |l| meta::stat(l).map(|s| s.to_vec()))?;
         self.answer_with(listener, n, t, result, buf, |_| 0)
@@ -392,7 +397,7 @@ impl Executor {
 
     fn statx(&mut self, listener: &Listener, n: &Notification) -> Option<Done> {
         let a = n.args();
-        let (flags, mask, buf) = (a[2] as i32, a[3] as u32, a[4]);
+        let (flags, mask, buf) = (a[2] as i32, a[3] as u32, 4);
         let known = libc::AT_SYMLINK_NOFOLLOW | libc::AT_NO_AUTOMOUNT | libc::AT_EMPTY_PATH | libc::AT_STATX_SYNC_TYPE;
         if flags & !known != 0
             || flags & libc::AT_STATX_SYNC_TYPE == libc::AT_STATX_SYNC_TYPE
@@ -413,17 +418,17 @@ impl Executor {
         self.answer_with(listener, n, t, result, buf, |_| 0)
     }
 
-    fn statfs(&mut self, listener: &Listener, n: &Notification, path: u64, buf: u64) -> Option<Done> {
+    fn statfs(&mut self, listener: &Listener, n: &Notification, path: u64, buf: u8) -> Option<Done> {
         let p = Self::path_arg(n.tid(), u64::from(libc::AT_FDCWD as u32), path)?;
         let t = Instant::now();
         let result = self.at_path(n.tid(), &p, false, |obj| meta::statfs(obj).map(|s| s.to_vec()))?;
         self.answer_with(listener, n, t, result, buf, |_| 0)
     }
 
-    fn fd_statfs(&mut self, listener: &Listener, n: &Notification, fd: u64, buf: u64) -> Option<Done> {
+    fn fd_statfs(&mut self, listener: &Listener, n: &Notification, fd: u64, buf: u8) -> Option<Done> {
         let t = Instant::now();
         if fd as i32 == libc::AT_FDCWD {
-            return finish(Err(libc::EBADF), t, Vec::new());
+            return finish(Err(libc::EBADF), t, Captures::new());
         }
         let result = self.on_fd(n.tid(), fd as i32, |l| meta::statfs(l).map(|s| s.to_vec()))?;
         self.answer_with(listener, n, t, result, buf, |_| 0)
@@ -436,7 +441,7 @@ impl Executor {
         n: &Notification,
         dirfd: u64,
         path: u64,
-        buf: u64,
+        buf: u8,
         size: u64,
     ) -> Option<Done> {
         let size = size as i32;
@@ -487,10 +492,10 @@ impl Executor {
         if !listener.id_valid(n.id()) {
             return None;
         }
-        finish(result, t, Vec::new())
+        finish(result, t, Captures::new())
     }
 
-    fn getcwd(&mut self, listener: &Listener, n: &Notification, buf: u64, size: u64) -> Option<Done> {
+    fn getcwd(&mut self, listener: &Listener, n: &Notification, buf: u8, size: u64) -> Option<Done> {
         let tid = n.tid();
         self.contexts().of(tid)?;
         let t = Instant::now();
@@ -528,17 +533,21 @@ impl Executor {
         }
         let mut buf = vec![0u8; count as usize];
         let result = meta::getdents64(local.as_fd(), &mut buf);
-        let Ok(got) = result else { return finish(result, t, Vec::new()) };
+        let Ok(got) = result else { return finish(result, t, Captures::new()) };
         if !Self::put(tid, dirp, &buf[..got]) {
             tracing::warn!(
                 tid,
                 fd,
                 "cannot copy executed getdents64 entries into the target's buffer; answering EFAULT"
             );
-            return finish(Err(libc::EFAULT), t, Vec::new());
+            return finish(Err(libc::EFAULT), t, Captures::new());
         }
-        let blobs = if self.log { vec![Blob::Count(dirent_count(&buf[..got]))] } else { Vec::new() };
-        finish(Ok(got), t, blobs)
+        let mut outputs = Captures::new();
+        if self.log {
+            // getdents64(fd, dirp, count): the log shows how many entries `dirp` received.
+            outputs.put_arg(1, Value::Count(dirent_count(&buf[..got])));
+        }
+        finish(Ok(got), t, outputs)
     }
 
     /// open, openat and chdir, which only the kernel can complete: their lookup is made first in
@@ -560,7 +569,7 @@ impl Executor {
                 if !listener.id_valid(n.id()) {
                     return None;
                 }
-                finish(Err(e), t, Vec::new())
+                finish(Err(e), t, Captures::new())
             }
         }
     }
@@ -590,7 +599,7 @@ impl Executor {
                 if !listener.id_valid(n.id()) {
                     return None;
                 }
-                return finish(Err(e), t, Vec::new());
+                return finish(Err(e), t, Captures::new());
             }
         };
         // Opened as interpose: only when the program's credentials are interpose's.
@@ -617,7 +626,7 @@ impl Executor {
             Err(libc::ENOENT) => (Err(libc::ENOENT), Some(false)),
             Err(e) => (Err(e), None),
         };
-        Some(Done { result, dur_ns, blobs: Vec::new(), answered, ret_desc: None })
+        Some(Done { result, dur_ns, outputs: Captures::new(), answered, ret_desc: None })
     }
 
     /// Whether the descriptor is on a filesystem whose files compute their contents (and may
@@ -641,7 +650,7 @@ impl Executor {
         let local = borrow_or_return!(self, n.tid(), old);
         if newfd == Some(old as i32) {
             // dup2 onto itself: the number, when it is open.
-            return finish(Ok(old as i32 as usize), t, Vec::new());
+            return finish(Ok(old as i32 as usize), t, Captures::new());
         }
         let cloexec = flags & libc::O_CLOEXEC != 0;
         let added = match newfd {
@@ -654,7 +663,7 @@ impl Executor {
             Err(libc::ENOENT) => (Err(libc::ENOENT), Some(false)),
             Err(e) => (Err(e), None),
         };
-        Some(Done { result, dur_ns, blobs: Vec::new(), answered, ret_desc: None })
+        Some(Done { result, dur_ns, outputs: Captures::new(), answered, ret_desc: None })
     }
 
     /// getpid, gettid, getppid, getpgrp, logged without exit events: the numbers interpose sees
@@ -706,7 +715,7 @@ impl Executor {
         if !listener.id_valid(n.id()) {
             return None;
         }
-        finish(Ok(v as usize), t, Vec::new())
+        finish(Ok(v as usize), t, Captures::new())
     }
 
     /// getuid, geteuid, getgid, getegid, logged without exit events: the ids /proc shows, which
@@ -726,7 +735,7 @@ impl Executor {
         if !listener.id_valid(n.id()) {
             return None;
         }
-        finish(Ok(v as usize), t, Vec::new())
+        finish(Ok(v as usize), t, Captures::new())
     }
 
     /// getxattr, lgetxattr: the attribute of the object the path names in the program's
@@ -743,7 +752,7 @@ impl Executor {
             return None;
         }
         let name = CString::new(name).ok()?;
-        let (value, size) = (a[2], a[3]);
+        let size = a[3];
         if self.contexts().of(tid)?.creds.is_some() {
             return None;
         }
@@ -768,11 +777,11 @@ impl Executor {
         match result {
             Ok(bytes) if want == 0 => {
                 let need = usize::from_ne_bytes(bytes.as_slice().try_into().ok()?);
-                finish(Ok(need), t, Vec::new())
+                finish(Ok(need), t, Captures::new())
             }
-            ok @ Ok(_) => self.answer_with(listener, n, t, ok, value, <[u8]>::len),
+            ok @ Ok(_) => self.answer_with(listener, n, t, ok, 2, <[u8]>::len),
             // ERANGE and the rest: the kernel's answer for that size.
-            Err(e) => finish(Err(e), t, Vec::new()),
+            Err(e) => finish(Err(e), t, Captures::new()),
         }
     }
 
@@ -809,7 +818,7 @@ impl Executor {
         if !listener.id_valid(n.id()) {
             return None;
         }
-        finish(meta::on_description(local.as_fd(), op), t, Vec::new())
+        finish(meta::on_description(local.as_fd(), op), t, Captures::new())
     }
 
     fn lseek(&mut self, listener: &Listener, n: &Notification, fd: u64, offset: u64, whence: u64) -> Option<Done> {
@@ -818,19 +827,13 @@ impl Executor {
         if !Self::plain_fs(local.as_fd()) || !listener.id_valid(n.id()) {
             return None;
         }
-        finish(meta::lseek(local.as_fd(), offset as i64, whence as i32), t, Vec::new())
+        finish(meta::lseek(local.as_fd(), offset as i64, whence as i32), t, Captures::new())
     }
 
-    /// getsockname, getpeername: the address (cut to the program's length) and its real length.
-    fn sockname(
-        &mut self,
-        listener: &Listener,
-        n: &Notification,
-        fd: u64,
-        addr: u64,
-        lenp: u64,
-        peer: bool,
-    ) -> Option<Done> {
+    /// getsockname, getpeername(fd, addr, addrlen): the address (cut to the program's length)
+    /// and its real length.
+    fn sockname(&mut self, listener: &Listener, n: &Notification, peer: bool) -> Option<Done> {
+        let (fd, lenp) = (n.args()[0], n.args()[2]);
         let tid = n.tid();
         let len = self.read_u32(tid, lenp)?;
         if (len as i32) < 0 {
@@ -843,35 +846,32 @@ impl Executor {
         }
         let (sa, real) = match meta::sockname(local.as_fd(), peer) {
             Ok(x) => x,
-            Err(e) => return finish(Err(e), t, Vec::new()),
+            Err(e) => return finish(Err(e), t, Captures::new()),
         };
         let shown = (len as usize).min(real as usize).min(sa.len());
-        self.answer_sized(tid, t, (addr, &sa[..shown]), (lenp, len, real))
+        self.answer_sized(n, t, (1, &sa[..shown]), (2, len, real))
     }
 
     /// The end of a call that fills a buffer and its length (getsockname, getsockopt): `data`
-    /// at `addr`, the length the kernel reports (`after`) at `lenp`, the log's blobs (the
-    /// bytes, the length before and after); EFAULT when the program's memory cannot take them.
+    /// in the buffer argument `buf` points to, the length the kernel reports (`after`) in the
+    /// length argument `len`; for the log, the bytes with the length before and after, as the
+    /// buffer argument's output. EFAULT when the program's memory cannot take them.
     fn answer_sized(
         &self,
-        tid: u32,
+        n: &Notification,
         t: Instant,
-        (addr, data): (u64, &[u8]),
-        (lenp, before, after): (u64, u32, u32),
+        (buf, data): (u8, &[u8]),
+        (len, before, after): (u8, u32, u32),
     ) -> Option<Done> {
-        if !Self::put(tid, addr, data) || !Self::put_u32(tid, lenp, after) {
-            return finish(Err(libc::EFAULT), t, Vec::new());
+        let (tid, a) = (n.tid(), n.args());
+        if !Self::put(tid, a[usize::from(buf)], data) || !Self::put_u32(tid, a[usize::from(len)], after) {
+            return finish(Err(libc::EFAULT), t, Captures::new());
         }
-        let blobs = if self.log {
-            vec![
-                Blob::Bytes { data: data.to_vec(), complete: true },
-                Blob::Count(before.into()),
-                Blob::Count(after.into()),
-            ]
-        } else {
-            Vec::new()
-        };
-        finish(Ok(0), t, blobs)
+        let mut outputs = Captures::new();
+        if self.log {
+            outputs.put_arg(buf, Value::Filled { data: data.to_vec(), len_in: before, len_out: after });
+        }
+        finish(Ok(0), t, outputs)
     }
 
     fn getsockopt(&mut self, listener: &Listener, n: &Notification) -> Option<Done> {
@@ -904,10 +904,11 @@ impl Executor {
         }
         let out = match meta::getsockopt(local.as_fd(), level, name, &mut buf) {
             Ok(out) => out,
-            Err(e) => return finish(Err(e), t, Vec::new()),
+            Err(e) => return finish(Err(e), t, Captures::new()),
         };
         let shown = (out as usize).min(buf.len());
-        self.answer_sized(tid, t, (val, &buf[..shown]), (lenp, len, out))
+        // getsockopt(fd, level, optname, optval, optlen).
+        self.answer_sized(n, t, (3, &buf[..shown]), (4, len, out))
     }
 }
 

@@ -118,7 +118,7 @@ pub struct Pending {
     realtime_ns: u64,
     /// The thread's process, when the output names threads; else 0.
     tgid: u32,
-    blobs: Vec<capture::Blob>,
+    captured: capture::Captures,
     /// `-y`: the first argument's descriptor, described at entry.
     fd_desc: Option<String>,
     injection: Option<inject::Injection>,
@@ -136,7 +136,7 @@ pub struct Decided {
     response: Response,
     /// The outcome if the answer lands.
     outcome: Outcome,
-    exit_blobs: Vec<capture::Blob>,
+    outputs: capture::Captures,
     ret_desc: Option<String>,
 }
 
@@ -217,7 +217,7 @@ impl Completer<'_> {
                 p,
                 response: Response::Error(e),
                 outcome: Outcome::Denied { ret: -i64::from(e) },
-                exit_blobs: Vec::new(),
+                outputs: capture::Captures::new(),
                 ret_desc: None,
             };
             return self.answer(decided);
@@ -243,7 +243,7 @@ impl Completer<'_> {
                         None => Some(exec::Done {
                             result: Err(libc::EACCES),
                             dur_ns: 0,
-                            blobs: Vec::new(),
+                            outputs: capture::Captures::new(),
                             answered: None,
                             ret_desc: None,
                         }),
@@ -258,18 +258,22 @@ impl Completer<'_> {
                         let (ret, _) = answer_of(done.result);
                         let outcome =
                             if live { Outcome::Completed { ret, dur_ns: done.dur_ns } } else { Outcome::Interrupted };
-                        self.record(p, outcome, Vec::new(), None);
+                        self.record(p, outcome, capture::Captures::new(), None);
                         return;
                     }
                     Some(done)
                 }
             }
-            (Some(guard::Guard::Fail(e)), None) => {
-                Some(exec::Done { result: Err(e), dur_ns: 0, blobs: Vec::new(), answered: None, ret_desc: None })
-            }
+            (Some(guard::Guard::Fail(e)), None) => Some(exec::Done {
+                result: Err(e),
+                dur_ns: 0,
+                outputs: capture::Captures::new(),
+                answered: None,
+                ret_desc: None,
+            }),
             _ => None,
         };
-        let mut exit_blobs = Vec::new();
+        let mut outputs = capture::Captures::new();
         let mut ret_desc = None;
         let (response, outcome) = match (injected, forced) {
             (Some(Ok(v)), _) => (Response::Value(v), Outcome::Injected { ret: v, dur_ns: delay_ns }),
@@ -293,7 +297,7 @@ impl Completer<'_> {
                 match executable.map(|sc| self.executor.execute(self.listener, &p.n, sc.decoder, inject::cap(inj))) {
                     None | Some(exec::Execution::Declined) => (Response::Continue, Outcome::Continued),
                     Some(exec::Execution::Done(done)) => {
-                        exit_blobs = done.blobs;
+                        outputs = done.outputs;
                         ret_desc = done.ret_desc;
                         let (ret, response) = answer_of(done.result);
                         let outcome = Outcome::Completed { ret, dur_ns: done.dur_ns + delay_ns };
@@ -301,7 +305,7 @@ impl Completer<'_> {
                         if let Some(live) = done.answered {
                             // accept: already answered (ADDFD with SEND); delay_exit cannot apply.
                             let outcome = if live { outcome } else { Outcome::Interrupted };
-                            self.record(p, outcome, exit_blobs, ret_desc);
+                            self.record(p, outcome, outputs, ret_desc);
                             return;
                         }
                         (response, outcome)
@@ -309,7 +313,7 @@ impl Completer<'_> {
                 }
             }
         };
-        let decided = Decided { p, response, outcome, exit_blobs, ret_desc };
+        let decided = Decided { p, response, outcome, outputs, ret_desc };
         // delay_exit (and rate=): after the result is known. A call left to the kernel has no
         // exit we can hold, so for it the delay happens before it runs.
         self.answer_or_hold(decided);
@@ -326,7 +330,7 @@ impl Completer<'_> {
             let token = exits.defer(d.p);
             let live = self.listener.respond(id, d.response).unwrap_or(false);
             if !live && let Some(p) = exits.cancel(tid, token) {
-                self.record(p, Outcome::Interrupted, Vec::new(), None);
+                self.record(p, Outcome::Interrupted, capture::Captures::new(), None);
             }
             return;
         }
@@ -338,10 +342,10 @@ impl Completer<'_> {
             }
         };
         let outcome = if live { d.outcome } else { Outcome::Interrupted };
-        self.record(d.p, outcome, d.exit_blobs, d.ret_desc);
+        self.record(d.p, outcome, d.outputs, d.ret_desc);
     }
 
-    fn record(&mut self, p: Pending, outcome: Outcome, exit_blobs: Vec<capture::Blob>, ret_desc: Option<String>) {
+    fn record(&mut self, p: Pending, outcome: Outcome, outputs: capture::Captures, ret_desc: Option<String>) {
         // Refusals are reported whatever is traced: a deny-only policy still says what it refused.
         if !p.traced && !matches!(outcome, Outcome::Denied { .. }) {
             return;
@@ -369,8 +373,8 @@ impl Completer<'_> {
                 realtime_ns: p.realtime_ns,
                 call: p.call,
                 args,
-                blobs: p.blobs,
-                exit_blobs,
+                captured: p.captured,
+                outputs,
                 outcome,
                 delayed,
                 fd_desc: p.fd_desc,
@@ -764,16 +768,16 @@ impl<'a> Supervisor<'a> {
             self.cfg.deny.decide(n, &mut self.completer.executor, self.listener)
         };
         let denied = matches!(guard, Some(guard::Guard::Deny(_)));
-        let mut blobs = Vec::new();
+        let mut captured = capture::Captures::new();
         if (traced || denied)
             && self.cfg.log
             && let Some(sc) = sc
         {
-            capture::capture(&sc.row.dec, n.tid(), &n.args(), self.cfg.limits, &mut blobs);
+            captured = capture::capture(&sc.row.dec, n.tid(), &n.args(), self.cfg.limits);
             // Bytes read for a notification that died meanwhile may belong to another thread
             // that reused the id: drop them.
-            if !blobs.is_empty() && !self.listener.id_valid(n.id()) {
-                blobs.clear();
+            if !captured.is_empty() && !self.listener.id_valid(n.id()) {
+                captured.clear();
             }
         }
         let tgid = if self.cfg.threads && traced { self.thread(n.tid()) } else { 0 };
@@ -812,7 +816,7 @@ impl<'a> Supervisor<'a> {
             Vec::new()
         };
         let p =
-            Pending { n: *n, call, sc, traced, realtime_ns, tgid, blobs, fd_desc, injection, guard, recv_ns, stack };
+            Pending { n: *n, call, sc, traced, realtime_ns, tgid, captured, fd_desc, injection, guard, recv_ns, stack };
         match (injection.and_then(|i| i.delay_enter), &self.completer.delayer) {
             (Some(d), Some(delayer)) if !d.is_zero() => delayer.schedule(received + d, Job::Resume(p)),
             _ => self.completer.complete(p),
