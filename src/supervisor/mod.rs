@@ -366,6 +366,16 @@ impl Completer<'_> {
         if self.log
             && let Some(sink) = &self.sink
         {
+            // What was read of the thread at entry (its arguments' memory, its stack) is the
+            // program's only if the notification was alive after the reads, which its answer
+            // landing proves (one ioctl fewer than asking with ID_VALID after them). A thread
+            // that died before the answer may have left its id to another thread, whose memory
+            // the reads could have seen: not shown.
+            let (captured, stack) = if outcome == Outcome::Interrupted {
+                (capture::Captures::new(), Vec::new())
+            } else {
+                (p.captured, p.stack)
+            };
             let delayed = p.injection.is_some_and(|i| !i.total_delay().is_zero());
             let ev = Event {
                 tid: p.n.tid(),
@@ -373,13 +383,13 @@ impl Completer<'_> {
                 realtime_ns: p.realtime_ns,
                 call: p.call,
                 args,
-                captured: p.captured,
+                captured,
                 outputs,
                 outcome,
                 delayed,
                 fd_desc: p.fd_desc,
                 ret_desc,
-                stack: p.stack,
+                stack,
             };
             sink.send(Record::Call(ev));
         }
@@ -773,12 +783,9 @@ impl<'a> Supervisor<'a> {
             && self.cfg.log
             && let Some(sc) = sc
         {
+            // Read from a notification that may die meanwhile, when its thread's id may go to
+            // another: the answer says whether it was alive throughout (see `record`).
             captured = capture::capture(&sc.row.dec, n.tid(), &n.args(), self.cfg.limits);
-            // Bytes read for a notification that died meanwhile may belong to another thread
-            // that reused the id: drop them.
-            if !captured.is_empty() && !self.listener.id_valid(n.id()) {
-                captured.clear();
-            }
         }
         let tgid = if self.cfg.threads && traced { self.thread(n.tid()) } else { 0 };
         let fd_desc = match sc {
@@ -810,8 +817,8 @@ impl<'a> Supervisor<'a> {
             if native && is_exec(nr) {
                 self.forget_stack_maps(n.tid());
             }
-            // Read for a notification that died meanwhile: may be another thread's.
-            if frames.len() > 1 && !self.listener.id_valid(n.id()) { Vec::new() } else { frames }
+            // Like the captures, dropped in `record` if the notification did not live to its answer.
+            frames
         } else {
             Vec::new()
         };
