@@ -86,11 +86,6 @@ impl Captures {
         Self(Vec::new())
     }
 
-    /// Room for `n` values.
-    pub fn with_capacity(n: usize) -> Self {
-        Self(Vec::with_capacity(n))
-    }
-
     /// Sets `key`'s value (a key is filled once).
     pub fn put(&mut self, key: Key, value: Value) {
         debug_assert!(self.get(key).is_none(), "{key:?} captured twice");
@@ -115,14 +110,6 @@ impl Captures {
         self.0.is_empty()
     }
 
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn clear(&mut self) {
-        self.0.clear();
-    }
-
     /// The keys captured, in capture order.
     pub fn keys(&self) -> impl Iterator<Item = Key> + '_ {
         self.0.iter().map(|(k, _)| *k)
@@ -140,7 +127,7 @@ pub struct Limits {
 /// row's extra ones, each under the key of the argument it belongs to.
 pub fn capture(dec: &Dec, tid: u32, args: &[u64; 6], limits: Limits) -> Captures {
     let cap = Capturer { tid, limits };
-    let mut out = Captures::with_capacity(dec.shape.captures() + dec.extra.len());
+    let mut out = Captures::new();
     cap.shape(dec.shape, args, &mut out);
     cap.extras(dec.extra, args, &mut out);
     out

@@ -72,12 +72,6 @@ fn mknod_mode(a: &mut Args, mode: u64, dev: u64) {
     }
 }
 
-/// stat(path, buf), lstat, statfs(path, buf): the struct is an output.
-pub fn path_ptr(a: &mut Args, v: &[u64; 6]) {
-    a.path(0);
-    a.ptr(v[1]);
-}
-
 /// newfstatat(dirfd, path, statbuf, flags).
 pub fn newfstatat(a: &mut Args, v: &[u64; 6]) {
     a.dirfd(v[0]);

@@ -94,20 +94,6 @@ pub enum Decoder {
     AtPath,
 }
 
-impl Decoder {
-    /// How many values the shape captures at entry, at most.
-    pub const fn captures(self) -> usize {
-        use Decoder::*;
-        match self {
-            Generic | Fd | Read | Pread | Readv | Preadv | Recvfrom | Recvmsg | Accept | Accept4 | Socket => 0,
-            Write | Pwrite | Writev | Pwritev | Sendmsg | SockaddrIn | Futex => 1,
-            Open | Openat | Path | PathMode | Access | PathRest | AtPath => 1,
-            Sendto => 2,
-            Execve | Execveat => 3,
-        }
-    }
-}
-
 /// Prints a call's arguments, one [`format::Args`] method per argument.
 pub type Print = fn(&mut format::Args<'_, '_>, &[u64; 6]);
 

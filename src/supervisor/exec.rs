@@ -486,7 +486,7 @@ impl Executor {
                 );
                 result = Err(libc::EFAULT);
             } else if self.log {
-                // The buffer, or the iovec, is argument 1 of read, pread64, readv and preadv.
+                // The buffer, or the iovec, is argument 1 of read, pread64 and readv.
                 let value = match &dest {
                     Target::Plain(_) => self.shown(data),
                     Target::Iov(iov) => self.iov(iov, data),

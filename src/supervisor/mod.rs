@@ -5,8 +5,8 @@
 //! output thread, and delayed calls (fault injection's `delay_enter=`/`delay_exit=`) are completed
 //! by a second supervisor thread (see [`delay`]). Per notification the receiver: classifies the
 //! call; asks the injector whether a rule fires; for a logged call with pointer arguments, copies
-//! them out and re-validates the id (ID_VALID) so that bytes read from a dead or reused thread are
-//! never shown; then completes it: injects, or executes it (see [`exec`]), or lets the kernel
+//! them out (shown only if the answer then lands, which proves the thread was still waiting
+//! during the reads: bytes read from a dead or reused thread are never shown); then completes it: injects, or executes it (see [`exec`]), or lets the kernel
 //! run it; answers; counts; hands the event to the writer.
 //!
 //! Signals (design.md, "Signals"): a notification withdrawn before RECV is never seen (a restarted
@@ -128,6 +128,24 @@ pub struct Pending {
     recv_ns: u64,
     /// `-k`: the raw stack at entry (see [`crate::stack`]).
     stack: Vec<crate::stack::RawFrame>,
+}
+
+impl Pending {
+    /// Whether anything was read of the thread at entry: its arguments' memory, its stack past
+    /// the instruction pointer, its descriptor's description (`-y`).
+    fn has_reads(&self) -> bool {
+        !self.captured.is_empty() || self.stack.len() > 1 || self.fd_desc.is_some()
+    }
+
+    /// Forgets what was read of the thread at entry: it is the program's only if the
+    /// notification was alive after the reads, which its answer landing proves. A thread that
+    /// died before may have left its id to another, whose memory the reads could have seen.
+    /// (The instruction pointer came with the notification: it stays.)
+    fn forget_reads(&mut self) {
+        self.captured = capture::Captures::new();
+        self.stack.truncate(1);
+        self.fd_desc = None;
+    }
 }
 
 /// A call whose answer is decided and only waits for its `delay_exit`.
@@ -325,12 +343,17 @@ impl Completer<'_> {
             && let Some(exits) = &self.exits
             && exits::Exits::will_return(&d.p)
         {
-            // Parked before the answer: its exit cannot be read before it is waited for.
-            let (id, tid) = (d.p.n.id(), d.p.n.tid());
+            // Parked before the answer: its exit cannot be read before it is waited for. What
+            // was read at entry is shown once the answer has landed (see `Exits::confirm`).
+            let (id, tid, reads) = (d.p.n.id(), d.p.n.tid(), d.p.has_reads());
             let token = exits.defer(d.p);
             let live = self.listener.respond(id, d.response).unwrap_or(false);
-            if !live && let Some(p) = exits.cancel(tid, token) {
-                self.record(p, Outcome::Interrupted, capture::Captures::new(), None);
+            if !live {
+                if let Some(p) = exits.cancel(tid, token) {
+                    self.record(p, Outcome::Interrupted, capture::Captures::new(), None);
+                }
+            } else if reads {
+                exits.confirm(tid, token);
             }
             return;
         }
@@ -345,7 +368,7 @@ impl Completer<'_> {
         self.record(d.p, outcome, d.outputs, d.ret_desc);
     }
 
-    fn record(&mut self, p: Pending, outcome: Outcome, outputs: capture::Captures, ret_desc: Option<String>) {
+    fn record(&mut self, mut p: Pending, outcome: Outcome, outputs: capture::Captures, ret_desc: Option<String>) {
         // Refusals are reported whatever is traced: a deny-only policy still says what it refused.
         if !p.traced && !matches!(outcome, Outcome::Denied { .. }) {
             return;
@@ -366,16 +389,10 @@ impl Completer<'_> {
         if self.log
             && let Some(sink) = &self.sink
         {
-            // What was read of the thread at entry (its arguments' memory, its stack) is the
-            // program's only if the notification was alive after the reads, which its answer
-            // landing proves (one ioctl fewer than asking with ID_VALID after them). A thread
-            // that died before the answer may have left its id to another thread, whose memory
-            // the reads could have seen: not shown.
-            let (captured, stack) = if outcome == Outcome::Interrupted {
-                (capture::Captures::new(), Vec::new())
-            } else {
-                (p.captured, p.stack)
-            };
+            // The answer's landing checks the reads (one ioctl fewer than ID_VALID after them).
+            if outcome == Outcome::Interrupted {
+                p.forget_reads();
+            }
             let delayed = p.injection.is_some_and(|i| !i.total_delay().is_zero());
             let ev = Event {
                 tid: p.n.tid(),
@@ -383,13 +400,13 @@ impl Completer<'_> {
                 realtime_ns: p.realtime_ns,
                 call: p.call,
                 args,
-                captured,
+                captured: p.captured,
                 outputs,
                 outcome,
                 delayed,
                 fd_desc: p.fd_desc,
                 ret_desc,
-                stack,
+                stack: p.stack,
             };
             sink.send(Record::Call(ev));
         }
