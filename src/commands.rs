@@ -75,51 +75,40 @@ pub fn check(path: &Path, bpf: bool) -> Result<String, PolicyError> {
             .any(|sc| trapped.contains(sc.nr()) && !selected.contains(sc.nr()))
     };
     let (changers, guards) = (added(crate::filter::CONTEXT_CHANGERS), added(crate::filter::EXECUTION_GUARDS));
-    match crate::filter::context(&trapped).and_then(|(_, unknown)| Ok((unknown, crate::filter::pseudo_code(&trapped)?)))
-    {
-        Ok((unknown, pfc)) => {
-            let abis = abis(&pfc);
-            let counts: Vec<String> = abis
-                .iter()
-                .map(|(abi, names)| {
-                    let socketcall = if names.contains(&"socketcall") { " + socketcall" } else { "" };
-                    format!("{abi} {}{socketcall}", names.iter().filter(|n| **n != "socketcall").count())
-                })
-                .collect();
-            let mut with = String::from("execve, execveat");
-            if guards {
-                with.push_str(", ");
-                with.push_str(&crate::filter::EXECUTION_GUARDS.join(", "));
-            }
-            if changers {
-                with.push_str(" and the calls that change credentials, root or namespaces");
-            }
-            let _ = writeln!(out, "  traps (with {with}), per ABI: {}", counts.join(", "));
-            let native: Vec<&str> = abis.first().map(|(_, n)| n.clone()).unwrap_or_default();
-            for (abi, names) in abis.iter().skip(1) {
-                let lacking: Vec<&str> = native.iter().filter(|n| !names.contains(n)).copied().collect();
-                if !lacking.is_empty() {
-                    out.push_str(&wrap(&format!("  not on {abi}, which has no such call: "), &lacking.join(", ")));
-                }
-            }
-            if !unknown.is_empty() {
-                out.push_str(&wrap(
-                    "  not trapped (newer than this libseccomp, so they run untraced): ",
-                    &unknown.join(", "),
-                ));
-            }
-            if bpf {
-                let _ = writeln!(out, "  filter (libseccomp's pseudo-code):");
-                for line in pfc.lines() {
-                    let _ = writeln!(out, "    {line}");
-                }
-            } else {
-                let _ = writeln!(out, "  (`interpose check --bpf` prints the filter)");
-            }
+    let plan = crate::filter::plan(&trapped);
+    let mut with = String::from("execve, execveat");
+    if guards {
+        with.push_str(", ");
+        with.push_str(&crate::filter::EXECUTION_GUARDS.join(", "));
+    }
+    if changers {
+        with.push_str(" and the calls that change credentials, root or namespaces");
+    }
+    let t = &plan.abis;
+    let via: String = t
+        .multiplexed
+        .iter()
+        .map(|&(nr, _)| if nr == crate::filter::bpf::I386_SOCKETCALL { " + socketcall" } else { " + ipc" })
+        .collect();
+    let _ = writeln!(
+        out,
+        "  traps (with {with}), per ABI: x86_64 {}, i386 {}{via}, x32 {}",
+        t.x86_64.len(),
+        plan.i386_calls,
+        t.x32.len()
+    );
+    for (abi, names) in &plan.missing {
+        out.push_str(&wrap(&format!("  not on {abi}, which has no such call: "), &names.join(", ")));
+    }
+    if bpf {
+        let _ = writeln!(out, "  filter (the BPF program, as loaded):");
+        for line in
+            crate::filter::bpf::disassemble(&crate::filter::bpf::program(t, libc::SECCOMP_RET_USER_NOTIF)).lines()
+        {
+            let _ = writeln!(out, "    {line}");
         }
-        Err(e) => {
-            let _ = writeln!(out, "  filter: {e}");
-        }
+    } else {
+        let _ = writeln!(out, "  (`interpose check --bpf` prints the filter)");
     }
     Ok(out)
 }
@@ -160,28 +149,6 @@ fn wrap(prefix: &str, text: &str) -> String {
     }
     out.push('\n');
     out
-}
-
-/// The syscalls of each ABI in libseccomp's pseudo-code, native first: its `# filter for arch
-/// NAME` and `# filter for syscall "NAME"` comments.
-fn abis(pfc: &str) -> Vec<(&str, Vec<&str>)> {
-    let mut abis: Vec<(&str, Vec<&str>)> = Vec::new();
-    for line in pfc.lines().map(str::trim) {
-        if let Some(rest) = line.strip_prefix("# filter for arch ") {
-            abis.push((rest.split(' ').next().unwrap_or(rest), Vec::new()));
-        } else if let Some(rest) = line.strip_prefix("# filter for syscall \"")
-            && let (Some((name, _)), Some((_, names))) = (rest.split_once('"'), abis.last_mut())
-            && !names.contains(&name)
-        {
-            names.push(name);
-        }
-    }
-    for (abi, _) in &mut abis {
-        if *abi == "x86" {
-            *abi = "i386";
-        }
-    }
-    abis
 }
 
 /// `interpose syscalls [--class CLASS]`.

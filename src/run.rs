@@ -118,7 +118,7 @@ fn internal(what: &str) -> impl Fn(nix::Error) -> RunError + '_ {
 pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
     let kernel = kernel::check().map_err(RunError::Kernel)?;
     let trapped = filter::trapped_set(&opts.policy.trace.union(&opts.policy.intercepted()), opts.execute);
-    let bpf = filter::compile(&trapped, &opts.policy.named)?;
+    let bpf = filter::compile(&trapped)?;
     let program = Program::resolve(&opts.program, &opts.args)?;
 
     let create = |p: &PathBuf| {

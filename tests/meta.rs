@@ -171,6 +171,28 @@ fn credentials_interpose_must_take_are_the_programs() {
     assert!(has("secret\", {st_mode=S_IFREG|0600, st_size=1, ...}, 0)", "= 0"), "{log}");
 }
 
+/// The same drop made through the i386 ABI (`int $0x80` setresuid32 & co, which a filter of
+/// native numbers would miss), after a path call made as root: interpose must see the change.
+#[test]
+fn credentials_changed_through_int80_are_seen() {
+    if !is_root() {
+        eprintln!("SKIPPED: needs root (the program drops to uid 65534)");
+        return;
+    }
+    let dir = scratch("meta_drop32");
+    std::fs::write(dir.join("secret"), "s").unwrap();
+    std::fs::set_permissions(dir.join("secret"), std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let d = dir.to_str().unwrap();
+    let want = native(&["drop32", d]);
+    if want.contains("no int $0x80") {
+        eprintln!("SKIPPED: no i386 syscalls here");
+        return;
+    }
+    assert!(want.contains("access secret R_OK = -1 EACCES"), "{want}");
+    let (got, log) = traced(&dir, &["drop32", d]);
+    assert_eq!(got, want, "log:\n{log}");
+}
+
 #[test]
 fn a_program_in_a_chroot_is_left_to_the_kernel() {
     if !is_root() {

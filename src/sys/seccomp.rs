@@ -34,25 +34,14 @@ pub struct BpfProgram {
 }
 
 impl BpfProgram {
-    /// Parses the byte stream written by `seccomp_export_bpf` (host-endian `struct sock_filter`s).
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
-        const INSN: usize = size_of::<libc::sock_filter>();
-        if bytes.is_empty() || bytes.len() % INSN != 0 {
-            return Err(format!("exported filter has {} bytes, not a whole number of instructions", bytes.len()));
+    /// A program built in memory; refused when longer than the kernel accepts.
+    pub fn from_insns(insns: Vec<libc::sock_filter>) -> Result<Self, String> {
+        if insns.is_empty() || insns.len() > BPF_MAX_INSNS {
+            return Err(format!(
+                "the filter needs {} BPF instructions; the kernel accepts 1 to {BPF_MAX_INSNS}",
+                insns.len()
+            ));
         }
-        let n = bytes.len() / INSN;
-        if n > BPF_MAX_INSNS {
-            return Err(format!("the filter needs {n} BPF instructions; the kernel accepts at most {BPF_MAX_INSNS}"));
-        }
-        let insns = bytes
-            .chunks_exact(INSN)
-            .map(|c| libc::sock_filter {
-                code: u16::from_ne_bytes([c[0], c[1]]),
-                jt: c[2],
-                jf: c[3],
-                k: u32::from_ne_bytes([c[4], c[5], c[6], c[7]]),
-            })
-            .collect();
         Ok(Self { insns })
     }
 
@@ -68,7 +57,7 @@ impl BpfProgram {
     /// `seccomp` call, so the pointer only has to live that long.
     pub(crate) fn fprog(&self) -> libc::sock_fprog {
         libc::sock_fprog {
-            // from_bytes bounds the length by BPF_MAX_INSNS, which fits in u16.
+            // from_insns bounds the length by BPF_MAX_INSNS, which fits in u16.
             len: self.insns.len() as u16,
             filter: self.insns.as_ptr() as *mut libc::sock_filter,
         }

@@ -311,6 +311,31 @@ static int drop(const char *dir)
     return 0;
 }
 
+/* A 32-bit syscall from this 64-bit process: int $0x80, i386 numbers. */
+static long int80(long nr, long a, long b, long c)
+{
+    long r;
+    __asm__ volatile("int $0x80" : "=a"(r) : "a"(nr), "b"(a), "c"(b), "d"(c) : "memory");
+    return r;
+}
+
+/* drop, through i386's setgroups32 (206), setresgid32 (210) and setresuid32 (208), after a path
+ * call made as root. */
+static int drop32(const char *dir)
+{
+    char secret[4096];
+    snprintf(secret, sizeof secret, "%s/secret", dir);
+    show("access secret R_OK as root", access(secret, R_OK));
+    if (int80(206, 0, 0, 0) || int80(210, 65534, 65534, 65534) || int80(208, 65534, 65534, 65534)) {
+        printf("no int $0x80\n");
+        return 0;
+    }
+    struct stat st;
+    show("access secret R_OK", access(secret, R_OK));
+    show_stat("stat secret", stat(secret, &st), &st);
+    return 0;
+}
+
 static int do_chroot(const char *dir)
 {
     if (chroot(dir) || chdir("/")) {
@@ -462,6 +487,8 @@ int main(int argc, char **argv)
         return race(argv[2], atoi(argv[3]));
     if (argc >= 3 && strcmp(argv[1], "drop") == 0)
         return drop(argv[2]);
+    if (argc >= 3 && strcmp(argv[1], "drop32") == 0)
+        return drop32(argv[2]);
     if (argc >= 3 && strcmp(argv[1], "chroot") == 0)
         return do_chroot(argv[2]);
     if (argc >= 3 && strcmp(argv[1], "landlock") == 0)

@@ -1,0 +1,376 @@
+//! Policy -> BPF.
+//!
+//! Selected syscalls are sent to the supervisor (`SECCOMP_RET_USER_NOTIF`); everything else is
+//! allowed (never "notify" as the default action). `execve` and `execveat` are always sent to
+//! the supervisor, selected or not: that is what makes the launch handshake safe (see
+//! `sys::child`), and it lets the supervisor see every program image change. The i386 and x32
+//! twins of the selected syscalls are trapped too (`int $0x80`, x32 numbers), with i386's
+//! `socketcall` for the socket calls it multiplexes.
+//!
+//! [`bpf`] writes the program; libseccomp names the twins (its tables of the other ABIs' numbers)
+//! and, for `interpose check --bpf` and the tests, compiles the same policy its own way: a unit
+//! test runs both programs over every number of every ABI.
+
+pub mod bpf;
+
+use libseccomp::{ScmpArch, ScmpSyscall};
+
+use crate::policy::SyscallSet;
+use crate::sys::seccomp::BpfProgram;
+
+/// Syscalls always trapped, whatever the policy says.
+pub const ALWAYS_TRAPPED: &[&str] = &["execve", "execveat"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum FilterError {
+    #[error("libseccomp refused {what}: {source}")]
+    Libseccomp { what: String, source: libseccomp::error::SeccompError },
+    #[error("cannot export the filter: {0}")]
+    Export(String),
+}
+
+/// Syscalls that change what a path lookup of the calling thread sees: its credentials, root
+/// or namespaces (a Landlock domain too: see [`EXECUTION_GUARDS`]). Trapped (and answered CONTINUE, unlogged unless selected) whenever interpose
+/// may execute path calls, so that what it knows of each thread's context is dropped when the
+/// thread changes it (see `supervisor::context`).
+/// (The first nine have i386 twins with 32-bit ids, `setuid32`..., trapped as well.)
+pub const CONTEXT_CHANGERS: &[&str] = &[
+    "setuid",
+    "setgid",
+    "setreuid",
+    "setregid",
+    "setresuid",
+    "setresgid",
+    "setfsuid",
+    "setfsgid",
+    "setgroups",
+    "capset",
+    "chroot",
+    "pivot_root",
+    "setns",
+    "unshare",
+];
+
+/// Syscalls after which calls interpose executes would no longer be the program's own: a
+/// Landlock domain restricts the thread's own opens and connects (interpose's would not obey
+/// it), and a fanotify group of the content classes makes opens and reads of files wait for
+/// its listener (which may be the program, waiting for interpose). Trapped whenever calls may
+/// be executed (and answered CONTINUE, unlogged unless selected); see `supervisor::exec`.
+pub const EXECUTION_GUARDS: &[&str] = &["landlock_restrict_self", "fanotify_init"];
+
+/// The native numbers of [`CONTEXT_CHANGERS`], [`EXECUTION_GUARDS`] and [`ALWAYS_TRAPPED`]:
+/// the calls whose notification tells the executor something about the program's context.
+pub fn context_calls() -> &'static SyscallSet {
+    static SET: std::sync::OnceLock<SyscallSet> = std::sync::OnceLock::new();
+    SET.get_or_init(|| {
+        let mut set = SyscallSet::empty();
+        for name in CONTEXT_CHANGERS.iter().chain(EXECUTION_GUARDS).chain(ALWAYS_TRAPPED) {
+            if let Some(sc) = crate::decode::registry().by_name(name) {
+                set.insert(sc.nr());
+            }
+        }
+        set
+    })
+}
+
+/// The path calls interpose may execute in the program's context.
+pub const PATH_CALLS: &[&str] = &[
+    "stat",
+    "lstat",
+    "newfstatat",
+    "statx",
+    "statfs",
+    "readlink",
+    "readlinkat",
+    "access",
+    "faccessat",
+    "faccessat2",
+    "open",
+    "openat",
+    "chdir",
+    "getcwd",
+];
+
+/// The syscalls the filter sends to the supervisor: the policy's plus the always-trapped ones,
+/// and the context changers when `execute` lets path calls run.
+pub fn trapped_set(selected: &SyscallSet, execute: bool) -> SyscallSet {
+    let mut set = *selected;
+    let reg = crate::decode::registry();
+    let path_calls = execute && PATH_CALLS.iter().filter_map(|n| reg.by_name(n)).any(|sc| selected.contains(sc.nr()));
+    let extra: &[&str] = if path_calls { CONTEXT_CHANGERS } else { &[] };
+    let guards: &[&str] = if execute && !selected.is_empty() { EXECUTION_GUARDS } else { &[] };
+    for name in ALWAYS_TRAPPED.iter().chain(extra).chain(guards) {
+        if let Some(sc) = reg.by_name(name) {
+            set.insert(sc.nr());
+        }
+    }
+    set
+}
+
+/// The calls i386 also reaches through a multiplexer (`socketcall`, `ipc`): the multiplexer,
+/// the sub-call number (`SYS_SOCKET`... in `linux/net.h`, `SEMOP`... in `linux/ipc.h`) and the
+/// call's own i386 number (`syscall_32.tbl`; accept, semop and semtimedop have none), which
+/// libseccomp 2.5's tables give as pseudo-numbers.
+const MULTIPLEXED_I386: &[(&str, u32, u32, Option<u32>)] = &[
+    ("socket", bpf::I386_SOCKETCALL, 1, Some(359)),
+    ("bind", bpf::I386_SOCKETCALL, 2, Some(361)),
+    ("connect", bpf::I386_SOCKETCALL, 3, Some(362)),
+    ("listen", bpf::I386_SOCKETCALL, 4, Some(363)),
+    ("accept", bpf::I386_SOCKETCALL, 5, None),
+    ("getsockname", bpf::I386_SOCKETCALL, 6, Some(367)),
+    ("getpeername", bpf::I386_SOCKETCALL, 7, Some(368)),
+    ("socketpair", bpf::I386_SOCKETCALL, 8, Some(360)),
+    ("sendto", bpf::I386_SOCKETCALL, 11, Some(369)),
+    ("recvfrom", bpf::I386_SOCKETCALL, 12, Some(371)),
+    ("shutdown", bpf::I386_SOCKETCALL, 13, Some(373)),
+    ("setsockopt", bpf::I386_SOCKETCALL, 14, Some(366)),
+    ("getsockopt", bpf::I386_SOCKETCALL, 15, Some(365)),
+    ("sendmsg", bpf::I386_SOCKETCALL, 16, Some(370)),
+    ("recvmsg", bpf::I386_SOCKETCALL, 17, Some(372)),
+    ("accept4", bpf::I386_SOCKETCALL, 18, Some(364)),
+    ("recvmmsg", bpf::I386_SOCKETCALL, 19, Some(337)),
+    ("sendmmsg", bpf::I386_SOCKETCALL, 20, Some(345)),
+    ("semop", bpf::I386_IPC, 1, None),
+    ("semget", bpf::I386_IPC, 2, Some(393)),
+    ("semctl", bpf::I386_IPC, 3, Some(394)),
+    ("semtimedop", bpf::I386_IPC, 4, None),
+    ("msgsnd", bpf::I386_IPC, 11, Some(400)),
+    ("msgrcv", bpf::I386_IPC, 12, Some(401)),
+    ("msgget", bpf::I386_IPC, 13, Some(399)),
+    ("msgctl", bpf::I386_IPC, 14, Some(402)),
+    ("shmat", bpf::I386_IPC, 21, Some(397)),
+    ("shmdt", bpf::I386_IPC, 22, Some(398)),
+    ("shmget", bpf::I386_IPC, 23, Some(395)),
+    ("shmctl", bpf::I386_IPC, 24, Some(396)),
+];
+
+/// What the filter traps on each ABI.
+pub struct Plan {
+    pub abis: bpf::Trapped,
+    /// How many calls are trapped on i386, directly or through a multiplexer only (accept).
+    pub i386_calls: usize,
+    /// The trapped native calls another ABI has no number for (it lacks the call, or this
+    /// libseccomp does not know it): `(abi, names)`. They are trapped natively only.
+    pub missing: Vec<(&'static str, Vec<&'static str>)>,
+}
+
+/// The twins of the native calls `trapped` on the i386 and x32 ABIs, by name.
+pub fn plan(trapped: &SyscallSet) -> Plan {
+    let reg = crate::decode::registry();
+    let mut abis = bpf::Trapped { x86_64: trapped.iter().collect(), ..Default::default() };
+    let (mut no_i386, mut no_x32, mut i386_calls) = (Vec::new(), Vec::new(), 0);
+    for nr in trapped.iter() {
+        let Some(name) = reg.get(i64::from(nr)).map(|s| s.name()) else { continue };
+        let twin = |arch| ScmpSyscall::from_name_by_arch(name, arch).ok().map(i32::from).filter(|&n| n >= 0);
+        let multiplexed = MULTIPLEXED_I386.iter().find(|(n, ..)| *n == name);
+        match (twin(ScmpArch::X86).map(|n| n as u32), multiplexed) {
+            (Some(n), _) | (None, Some(&(.., Some(n)))) => abis.i386.push(n),
+            (None, None) => no_i386.push(name),
+            (None, Some(_)) => i386_calls += 1,
+        }
+        if let Some(&(_, via, sub, _)) = multiplexed {
+            match abis.multiplexed.iter_mut().find(|(m, _)| *m == via) {
+                Some((_, subs)) => subs.push(sub),
+                None => abis.multiplexed.push((via, vec![sub])),
+            }
+        }
+        // i386 has 32-bit-id twins of the credential calls, with names of their own.
+        if CONTEXT_CHANGERS[..9].contains(&name)
+            && let Ok(n) = ScmpSyscall::from_name_by_arch(&format!("{name}32"), ScmpArch::X86)
+        {
+            abis.i386.push(i32::from(n) as u32);
+        }
+        match twin(ScmpArch::X32) {
+            Some(n) => abis.x32.push(n as u32),
+            None => no_x32.push(name),
+        }
+    }
+    let missing = [("i386", no_i386), ("x32", no_x32)].into_iter().filter(|(_, n)| !n.is_empty()).collect();
+    i386_calls += abis.i386.len();
+    Plan { abis, i386_calls, missing }
+}
+
+/// Compiles `trapped` to a BPF program ready for the child to load.
+pub fn compile(trapped: &SyscallSet) -> Result<BpfProgram, FilterError> {
+    let plan = plan(trapped);
+    for (abi, names) in &plan.missing {
+        tracing::debug!(abi, calls = %names.join(", "), "no number on this ABI: trapped natively only");
+    }
+    BpfProgram::from_insns(bpf::program(&plan.abis, libc::SECCOMP_RET_USER_NOTIF)).map_err(FilterError::Export)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Seek};
+    use std::os::fd::{AsFd, OwnedFd};
+
+    use libseccomp::{ScmpAction, ScmpFilterContext};
+
+    use super::*;
+    use crate::decode::{ARCH_I386, ARCH_X86_64};
+
+    /// The same filter, compiled by libseccomp (as interpose did before it wrote its own): the
+    /// names of the syscalls this libseccomp cannot filter (newer than it) are returned.
+    fn libseccomp_context(trapped: &SyscallSet) -> Result<(ScmpFilterContext, Vec<&'static str>), FilterError> {
+        let lib = |what: &str| {
+            let what = what.to_string();
+            move |source| FilterError::Libseccomp { what, source }
+        };
+        // One context per ABI, merged: libseccomp adds rules to a filter of three ABIs several
+        // times more slowly than to three filters of one (for `-e trace=all`: about 100 ms against
+        // 25 ms in a C measurement), and the merged program is the same.
+        let new = |arch: Option<ScmpArch>| -> Result<ScmpFilterContext, FilterError> {
+            let mut ctx = ScmpFilterContext::new(ScmpAction::Allow).map_err(lib("to create a filter"))?;
+            // We set no_new_privs ourselves (only when needed); the filter is never loaded by
+            // libseccomp.
+            ctx.set_ctl_nnp(false).map_err(lib("to clear no_new_privs"))?;
+            // A binary search over syscall numbers instead of a linear chain: every untraced call
+            // of the program walks this program, so its length is paid on every syscall.
+            if let Err(e) = ctx.set_ctl_optimize(2) {
+                tracing::debug!(error = %e, "libseccomp cannot build a binary-tree filter; using its linear layout");
+            }
+            if let Some(arch) = arch {
+                ctx.add_arch(arch).map_err(lib("to add an ABI"))?;
+                ctx.remove_arch(ScmpArch::native()).map_err(lib("to remove the native ABI"))?;
+            }
+            Ok(ctx)
+        };
+        let mut ctx = new(None)?;
+        let mut unknown = Vec::new();
+        for nr in trapped.iter() {
+            let sc = ScmpSyscall::from(nr as i32);
+            // One newer than this libseccomp cannot be filtered at all.
+            if ctx.add_rule(ScmpAction::Notify, sc).is_err() && ctx.add_rule_exact(ScmpAction::Notify, sc).is_err() {
+                unknown.push(crate::decode::registry().get(i64::from(nr)).map_or("?", |s| s.name()));
+            }
+        }
+        // The i386 and x32 twins of the same syscalls (libseccomp translates by name; on i386 it
+        // also adds the socketcall sub-calls of the socket calls). A syscall with no twin is
+        // trapped on the native ABI only.
+        for arch in [ScmpArch::X86, ScmpArch::X32] {
+            let abi = new(Some(arch)).and_then(|mut other| {
+                for nr in trapped.iter() {
+                    let _ = other.add_rule(ScmpAction::Notify, ScmpSyscall::from(nr as i32));
+                    // i386 has 32-bit-id twins of the credential calls, with names of their own.
+                    if arch == ScmpArch::X86
+                        && let Some(sc) = crate::decode::registry().get(i64::from(nr))
+                        && CONTEXT_CHANGERS[..9].contains(&sc.name())
+                        && let Ok(twin) = ScmpSyscall::from_name(&format!("{}32", sc.name()))
+                    {
+                        // By its native pseudo-number, which libseccomp translates: a rule takes
+                        // numbers as native ones, so the i386 number interpose gave it before
+                        // it wrote its own program trapped another call (setreuid32's 203 is
+                        // x86_64's sched_setaffinity, trapped as i386's 241 instead).
+                        let _ = other.add_rule(ScmpAction::Notify, twin);
+                    }
+                }
+                ctx.merge(other).map(drop).map_err(lib("to merge an ABI's filter"))
+            });
+            if let Err(e) = abi {
+                tracing::warn!(?arch, error = %e, "cannot add ABI to the filter; its syscalls will not be trapped");
+            }
+        }
+        Ok((ctx, unknown))
+    }
+
+    /// libseccomp's program for `trapped`, as the kernel would load it.
+    fn libseccomp_program(trapped: &SyscallSet) -> (Vec<libc::sock_filter>, Vec<&'static str>) {
+        let (ctx, unknown) = libseccomp_context(trapped).unwrap();
+        let fd: OwnedFd = nix::sys::memfd::memfd_create(c"filter", nix::sys::memfd::MFdFlags::MFD_CLOEXEC).unwrap();
+        let mut file = std::fs::File::from(fd);
+        ctx.export_bpf(file.as_fd()).unwrap();
+        let mut bytes = Vec::new();
+        file.rewind().and_then(|_| file.read_to_end(&mut bytes)).unwrap();
+        let insns = bytes
+            .chunks_exact(8)
+            .map(|c| libc::sock_filter {
+                code: u16::from_ne_bytes([c[0], c[1]]),
+                jt: c[2],
+                jf: c[3],
+                k: u32::from_ne_bytes([c[4], c[5], c[6], c[7]]),
+            })
+            .collect();
+        (insns, unknown)
+    }
+
+    fn set(names: &[&str]) -> SyscallSet {
+        let mut s = SyscallSet::empty();
+        for n in names {
+            s.insert(crate::decode::registry().by_name(n).unwrap().nr());
+        }
+        s
+    }
+
+    /// interpose's program and libseccomp's decide alike for every syscall number of the three
+    /// ABIs (and past them), and for every `socketcall` sub-call, on policies small and large.
+    #[test]
+    fn the_program_decides_as_libseccomps() {
+        let reg = crate::decode::registry();
+        let all = {
+            let mut s = SyscallSet::empty();
+            for sc in reg.all() {
+                s.insert(sc.nr());
+            }
+            s
+        };
+        let every_other = {
+            let mut s = SyscallSet::empty();
+            for sc in reg.all().filter(|sc| sc.nr() % 2 == 0) {
+                s.insert(sc.nr());
+            }
+            s
+        };
+        let file = {
+            let mut s = SyscallSet::empty();
+            for sc in reg.all().filter(|sc| sc.row.classes.contains(crate::decode::class::bits::F)) {
+                s.insert(sc.nr());
+            }
+            s
+        };
+        let cases = [
+            set(&[]),
+            set(&["read"]),
+            set(&["read", "connect", "futex"]),
+            set(&["connect", "sendto", "sendmsg", "sendmmsg", "bind", "listen", "socket", "setsockopt", "accept"]),
+            trapped_set(&set(&["openat", "stat"]), true),
+            file,
+            every_other,
+            all,
+        ];
+        let notify = libc::SECCOMP_RET_USER_NOTIF;
+        for trapped in cases {
+            let (theirs, unknown) = libseccomp_program(&trapped);
+            let ours = bpf::program(&plan(&trapped).abis, notify);
+            assert!(ours.len() <= 4096, "{} instructions", ours.len());
+            let known = |arch: u32, nr: u32| {
+                // A syscall this libseccomp does not know is trapped natively by interpose only.
+                !(arch == ARCH_X86_64
+                    && nr < 0x4000_0000
+                    && unknown.iter().any(|u| reg.by_name(u).is_some_and(|s| s.nr() == nr)))
+            };
+            let numbers = (0..1100u32).chain(0x4000_0000..0x4000_0000 + 1100).chain([u32::MAX, 0x7fff_ffff]);
+            for arch in [ARCH_X86_64, ARCH_I386, 0xc000_00b7] {
+                for nr in numbers.clone() {
+                    let args: &[u64] = if arch == ARCH_I386 && (nr == bpf::I386_SOCKETCALL || nr == bpf::I386_IPC) {
+                        &[0, 1, 2, 3, 4, 5, 9, 11, 12, 13, 14, 16, 20, 21, 22, 23, 24, 25, 3 | 1 << 32]
+                    } else {
+                        &[0]
+                    };
+                    for &a0 in args {
+                        let (o, t) = (bpf::tests::run(&ours, arch, nr, a0), bpf::tests::run(&theirs, arch, nr, a0));
+                        if known(arch, nr) {
+                            assert_eq!(
+                                o,
+                                t,
+                                "arch {arch:#x} nr {nr:#x} a0 {a0:#x}, trapped {:?}",
+                                trapped.names().collect::<Vec<_>>()
+                            );
+                        } else {
+                            assert_eq!(o, notify, "a syscall libseccomp lacks is trapped natively: nr {nr}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
