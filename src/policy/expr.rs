@@ -78,17 +78,6 @@ pub fn parse_set(value: &str) -> Result<SyscallSet, String> {
     Ok(if invert { set.complement() } else { set })
 }
 
-/// The syscalls a set expression names explicitly (see [`super::set::named_by`]).
-pub fn named_in(value: &str) -> SyscallSet {
-    let mut named = SyscallSet::empty();
-    for token in value.trim_start_matches('!').split(',') {
-        if let Some(nr) = set::named_by(token) {
-            named.insert(nr);
-        }
-    }
-    named
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -125,23 +125,12 @@ pub fn parse(name: &str, text: &str) -> Result<Policy, PolicyError> {
     };
 
     let mut inject = Vec::new();
-    let mut named = SyscallSet::empty();
     for (i, r) in raw.inject.iter().enumerate() {
-        let rule = inject_rule(name, text, i, r)?;
-        for item in &r.syscalls {
-            if let Some(nr) = set::named_by(item.get_ref()) {
-                named.insert(nr);
-            }
-        }
-        inject.push(rule);
+        inject.push(inject_rule(name, text, i, r)?);
     }
     let execute = raw.trace.as_ref().and_then(|t| t.execute);
     let trace = match &raw.trace {
-        Some(t) => {
-            let (set, n) = syscall_list_named(&t.syscalls, "trace.syscalls", &at)?;
-            named = named.union(&n);
-            set
-        }
+        Some(t) => syscall_list(&t.syscalls, "trace.syscalls", &at)?,
         None => SyscallSet::empty(),
     };
     let mut deny = Vec::new();
@@ -161,7 +150,7 @@ pub fn parse(name: &str, text: &str) -> Result<Policy, PolicyError> {
         network.allow_io_uring = n.get_ref().allow_io_uring.unwrap_or(false);
         network.allow_bpf = n.get_ref().allow_bpf.unwrap_or(false);
     }
-    Ok(Policy { trace, execute, inject, deny, network, named })
+    Ok(Policy { trace, execute, inject, deny, network })
 }
 
 fn deny_rule(
@@ -196,21 +185,6 @@ fn syscall_list(
     key: &str,
     at: &dyn Fn(std::ops::Range<usize>, String, String) -> PolicyError,
 ) -> Result<SyscallSet, PolicyError> {
-    syscall_list_named(items, key, at).map(|(s, _)| s)
-}
-
-/// As [`syscall_list`], with the syscalls named one by one.
-fn syscall_list_named(
-    items: &[Spanned<String>],
-    key: &str,
-    at: &dyn Fn(std::ops::Range<usize>, String, String) -> PolicyError,
-) -> Result<(SyscallSet, SyscallSet), PolicyError> {
-    let mut named = SyscallSet::empty();
-    for item in items {
-        if let Some(nr) = set::named_by(item.get_ref()) {
-            named.insert(nr);
-        }
-    }
     let mut set = SyscallSet::empty();
     let mut excluded = SyscallSet::empty();
     for (i, item) in items.iter().enumerate() {
@@ -221,7 +195,7 @@ fn syscall_list_named(
         let s = set::parse_token(token).map_err(|e| at(item.span(), format!("{key}[{i}]"), e.to_string()))?;
         *target = target.union(&s);
     }
-    Ok((set.difference(&excluded), named))
+    Ok(set.difference(&excluded))
 }
 
 fn inject_rule(name: &str, text: &str, index: usize, r: &RawInject) -> Result<super::inject::InjectRule, PolicyError> {

@@ -39,9 +39,6 @@ pub struct Policy {
     pub deny: Vec<deny::DenyRule>,
     /// `[network]`: what the network rules also refuse.
     pub network: deny::NetworkOptions,
-    /// Syscalls named one by one (not through a class, regex or `all`): those a user expects to
-    /// see, and is warned about when they cannot be trapped.
-    pub named: SyscallSet,
 }
 
 impl Policy {
@@ -115,10 +112,7 @@ impl fmt::Display for PolicyError {
 pub fn build(file: Option<&Path>, exprs: &[String]) -> Result<Policy, PolicyError> {
     let mut trace_expr: Option<SyscallSet> = None;
     let mut cli_inject = Vec::new();
-    let mut named = SyscallSet::empty();
     for e in exprs {
-        let set_text = e.split_once('=').map_or(e.as_str(), |(_, v)| v).split(':').next().unwrap_or("");
-        named = named.union(&expr::named_in(set_text));
         match expr::parse(e)? {
             expr::Qualified::Trace(set) => trace_expr = Some(set),
             expr::Qualified::Inject(rule) => cli_inject.push(*rule),
@@ -130,9 +124,6 @@ pub fn build(file: Option<&Path>, exprs: &[String]) -> Result<Policy, PolicyErro
         None => None,
     };
     let execute = base.as_ref().and_then(|p| p.execute);
-    if let Some(b) = &base {
-        named = named.union(&b.named);
-    }
     let mut inject = base.as_ref().map(|p| p.inject.clone()).unwrap_or_default();
     let deny = base.as_ref().map(|p| p.deny.clone()).unwrap_or_default();
     let network = base.as_ref().map(|p| p.network).unwrap_or_default();
@@ -143,7 +134,7 @@ pub fn build(file: Option<&Path>, exprs: &[String]) -> Result<Policy, PolicyErro
         (None, Some(t)) => t,
         (None, None) => SyscallSet::empty(),
     };
-    Ok(Policy { trace, execute, inject, deny, network, named })
+    Ok(Policy { trace, execute, inject, deny, network })
 }
 
 /// Parses policy text (for `interpose check` and tests); `name` is used in messages.

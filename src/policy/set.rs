@@ -121,16 +121,6 @@ impl std::fmt::Display for TokenError {
     }
 }
 
-/// The syscall a token names explicitly (by name or number, with or without `!`/`?`), as
-/// opposed to through a class, a regex or `all`.
-pub fn named_by(token: &str) -> Option<u32> {
-    let t = token.trim_start_matches(['!', '?']);
-    if t.starts_with(['%', '/']) || t == "all" || t == "none" {
-        return None;
-    }
-    parse_plain(t).ok().and_then(|s| (s.len() == 1).then(|| s.iter().next()).flatten())
-}
-
 /// The syscalls one token names.
 pub fn parse_token(token: &str) -> Result<SyscallSet, TokenError> {
     let (optional, token) = match token.strip_prefix('?') {
