@@ -23,6 +23,7 @@ const JEQ_K: u16 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
 const JGE_K: u16 = (libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K) as u16;
 const JA: u16 = (libc::BPF_JMP | libc::BPF_JA) as u16;
 const RET_K: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
+const AND_K: u16 = (libc::BPF_ALU | libc::BPF_AND | libc::BPF_K) as u16;
 
 /// Offsets in `struct seccomp_data`.
 const NR: u32 = 0;
@@ -66,6 +67,12 @@ pub fn program(t: &Trapped, action: u32) -> Vec<sock_filter> {
             for &s in subs.iter().rev() {
                 let yes = e.ret(action);
                 next = e.jump(JEQ_K, s, yes, next);
+            }
+            if *nr == I386_IPC {
+                // ipc(2) runs `call & 0xffff` (the high half is a version): compare that, or a
+                // version bit would slip a trapped sub-call past the filter (libseccomp
+                // compares the whole argument).
+                next = e.push(AND_K, 0, 0, 0xffff);
             }
             numbers.push(*nr);
             special.push((*nr, Leaf::At(e.load_then(ARG0_LO, next))));
@@ -229,6 +236,7 @@ pub fn disassemble(prog: &[sock_filter]) -> String {
                 writeln!(out, "{i:4}: {op} {:#x}, {}, {}", ins.k, to(ins.jt.into()), to(ins.jf.into()))
             }
             JA => writeln!(out, "{i:4}: ja {}", to(ins.k)),
+            AND_K => writeln!(out, "{i:4}: and {:#x}", ins.k),
             RET_K => {
                 let action = match ins.k {
                     libc::SECCOMP_RET_ALLOW => "ALLOW",
@@ -337,5 +345,17 @@ pub(crate) mod tests {
         assert_eq!(run(&prog, ARCH_I386, 362, 0), n);
         assert_eq!(run(&prog, ARCH_I386, 361, 0), a);
         assert_eq!(run(&prog, ARCH_X86_64, I386_SOCKETCALL, 3), a);
+    }
+
+    #[test]
+    fn ipc_is_trapped_whatever_its_version_bits() {
+        let t = Trapped { multiplexed: vec![(I386_IPC, vec![21, 23])], ..Default::default() };
+        let prog = program(&t, libc::SECCOMP_RET_USER_NOTIF);
+        let n = libc::SECCOMP_RET_USER_NOTIF;
+        for version in [0u64, 1, 2, 0xffff] {
+            assert_eq!(run(&prog, ARCH_I386, I386_IPC, 21 | version << 16), n, "shmat, version {version}");
+            assert_eq!(run(&prog, ARCH_I386, I386_IPC, 23 | version << 16), n, "shmget, version {version}");
+            assert_eq!(run(&prog, ARCH_I386, I386_IPC, 22 | version << 16), libc::SECCOMP_RET_ALLOW);
+        }
     }
 }

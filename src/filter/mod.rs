@@ -121,7 +121,10 @@ const MULTIPLEXED_I386: &[(&str, u32, u32, Option<u32>)] = &[
     ("getpeername", bpf::I386_SOCKETCALL, 7, Some(368)),
     ("socketpair", bpf::I386_SOCKETCALL, 8, Some(360)),
     ("sendto", bpf::I386_SOCKETCALL, 11, Some(369)),
+    // send(2) and recv(2): sendto and recvfrom without an address, for the kernel too.
+    ("sendto", bpf::I386_SOCKETCALL, 9, None),
     ("recvfrom", bpf::I386_SOCKETCALL, 12, Some(371)),
+    ("recvfrom", bpf::I386_SOCKETCALL, 10, None),
     ("shutdown", bpf::I386_SOCKETCALL, 13, Some(373)),
     ("setsockopt", bpf::I386_SOCKETCALL, 14, Some(366)),
     ("getsockopt", bpf::I386_SOCKETCALL, 15, Some(365)),
@@ -144,10 +147,65 @@ const MULTIPLEXED_I386: &[(&str, u32, u32, Option<u32>)] = &[
     ("shmctl", bpf::I386_IPC, 24, Some(396)),
 ];
 
+/// First native number shared by every ABI (Linux 5.1's unified numbering): a call from there
+/// on has the same number on i386, and with the x32 bit on x32, whether or not this
+/// libseccomp knows it.
+const SHARED_FROM: u32 = 424;
+
+/// i386 names of native calls besides their 32-bit-id (`chown32`), large-file (`stat64`) and
+/// 64-bit-time (`futex_time64`, `clock_gettime64`) variants, which are found by suffix.
+const I386_ALIASES: &[(&str, &str)] =
+    &[("newfstatat", "fstatat64"), ("mmap", "mmap2"), ("lseek", "_llseek"), ("fadvise64", "fadvise64_64")];
+
+/// The i386 names that are variants of native call `name` (not `name` itself): those that are
+/// not native calls of their own (`getdents64` is).
+fn i386_variants(name: &str) -> impl Iterator<Item = String> + '_ {
+    let reg = crate::decode::registry();
+    ["32", "64", "_time64"]
+        .into_iter()
+        .map(move |suffix| format!("{name}{suffix}"))
+        .filter(|v| reg.by_name(v).is_none())
+        .chain(I386_ALIASES.iter().filter(move |(n, _)| *n == name).map(|(_, a)| (*a).to_string()))
+}
+
+/// The native call a call of another ABI stands for, as the policy selects it: i386's
+/// `setresuid32`, `stat64` or `futex_time64` is `setresuid`, `stat` or `futex`; its
+/// `socketcall` and `ipc` are the sub-call their first argument names; an x32 call is its
+/// native namesake. None for a call with no native counterpart.
+pub fn native_of(arch: u32, nr: i32, arg0: u64) -> Option<u32> {
+    let reg = crate::decode::registry();
+    let by_name = |name: &str| reg.by_name(name).map(|sc| sc.nr());
+    let shared = |n: u32| (n >= SHARED_FROM).then(|| reg.get(i64::from(n)).map(|sc| sc.nr())).flatten();
+    match arch {
+        crate::decode::ARCH_I386 => {
+            let nr = nr as u32;
+            if nr == bpf::I386_SOCKETCALL || nr == bpf::I386_IPC {
+                let sub = if nr == bpf::I386_IPC { arg0 & 0xffff } else { arg0 & 0xffff_ffff };
+                let row = MULTIPLEXED_I386.iter().find(|&&(_, via, s, _)| via == nr && u64::from(s) == sub)?;
+                return by_name(row.0);
+            }
+            let Ok(name) = ScmpSyscall::from(nr as i32).get_name_by_arch(ScmpArch::X86) else { return shared(nr) };
+            by_name(&name)
+                .or_else(|| I386_ALIASES.iter().find(|(_, a)| *a == name).and_then(|(n, _)| by_name(n)))
+                .or_else(|| ["_time64", "64", "32"].iter().find_map(|s| name.strip_suffix(s).and_then(by_name)))
+                .or_else(|| MULTIPLEXED_I386.iter().find(|r| r.3 == Some(nr)).and_then(|r| by_name(r.0)))
+        }
+        crate::decode::ARCH_X86_64 => {
+            let bare = (nr as u32) & !(crate::decode::X32_SYSCALL_BIT as u32);
+            match ScmpSyscall::from(nr).get_name_by_arch(ScmpArch::X32) {
+                Ok(name) => by_name(&name),
+                Err(_) => shared(bare),
+            }
+        }
+        _ => None,
+    }
+}
+
 /// What the filter traps on each ABI.
 pub struct Plan {
     pub abis: bpf::Trapped,
-    /// How many calls are trapped on i386, directly or through a multiplexer only (accept).
+    /// How many of the native calls are trapped on i386 too: by their own number, a variant's
+    /// (`stat64`), or through a multiplexer only (accept).
     pub i386_calls: usize,
     /// The trapped native calls another ABI has no number for (it lacks the call, or this
     /// libseccomp does not know it): `(abi, names)`. They are trapped natively only.
@@ -161,32 +219,39 @@ pub fn plan(trapped: &SyscallSet) -> Plan {
     let (mut no_i386, mut no_x32, mut i386_calls) = (Vec::new(), Vec::new(), 0);
     for nr in trapped.iter() {
         let Some(name) = reg.get(i64::from(nr)).map(|s| s.name()) else { continue };
-        let twin = |arch| ScmpSyscall::from_name_by_arch(name, arch).ok().map(i32::from).filter(|&n| n >= 0);
-        let multiplexed = MULTIPLEXED_I386.iter().find(|(n, ..)| *n == name);
-        match (twin(ScmpArch::X86).map(|n| n as u32), multiplexed) {
-            (Some(n), _) | (None, Some(&(.., Some(n)))) => abis.i386.push(n),
-            (None, None) => no_i386.push(name),
-            (None, Some(_)) => i386_calls += 1,
+        let number =
+            |name: &str, arch| ScmpSyscall::from_name_by_arch(name, arch).ok().map(i32::from).filter(|&n| n >= 0);
+        let shared = (nr >= SHARED_FROM).then_some(nr);
+        let multiplexed: Vec<_> = MULTIPLEXED_I386.iter().filter(|(n, ..)| *n == name).collect();
+        let direct = multiplexed.iter().find_map(|r| r.3);
+        let variants: Vec<u32> =
+            i386_variants(name).filter_map(|v| number(&v, ScmpArch::X86)).map(|n| n as u32).collect();
+        let own = number(name, ScmpArch::X86).map(|n| n as u32).or(direct).or(shared);
+        if own.is_none() && multiplexed.is_empty() && variants.is_empty() {
+            no_i386.push(name);
+        } else {
+            i386_calls += 1;
         }
-        if let Some(&(_, via, sub, _)) = multiplexed {
+        abis.i386.extend(own);
+        // 32-bit ids, large files, 64-bit times: the variants a 32-bit program calls instead.
+        abis.i386.extend(variants);
+        for &&(_, via, sub, _) in &multiplexed {
             match abis.multiplexed.iter_mut().find(|(m, _)| *m == via) {
                 Some((_, subs)) => subs.push(sub),
                 None => abis.multiplexed.push((via, vec![sub])),
             }
         }
-        // i386 has 32-bit-id twins of the credential calls, with names of their own.
-        if CONTEXT_CHANGERS[..9].contains(&name)
-            && let Ok(n) = ScmpSyscall::from_name_by_arch(&format!("{name}32"), ScmpArch::X86)
+        match number(name, ScmpArch::X32)
+            .map(|n| n as u32)
+            .or(shared.map(|n| n | crate::decode::X32_SYSCALL_BIT as u32))
         {
-            abis.i386.push(i32::from(n) as u32);
-        }
-        match twin(ScmpArch::X32) {
-            Some(n) => abis.x32.push(n as u32),
+            Some(n) => abis.x32.push(n),
             None => no_x32.push(name),
         }
     }
     let missing = [("i386", no_i386), ("x32", no_x32)].into_iter().filter(|(_, n)| !n.is_empty()).collect();
-    i386_calls += abis.i386.len();
+    abis.i386.sort_unstable();
+    abis.i386.dedup();
     Plan { abis, i386_calls, missing }
 }
 
@@ -251,17 +316,25 @@ mod tests {
             let abi = new(Some(arch)).and_then(|mut other| {
                 for nr in trapped.iter() {
                     let _ = other.add_rule(ScmpAction::Notify, ScmpSyscall::from(nr as i32));
-                    // i386 has 32-bit-id twins of the credential calls, with names of their own.
-                    if arch == ScmpArch::X86
-                        && let Some(sc) = crate::decode::registry().get(i64::from(nr))
-                        && CONTEXT_CHANGERS[..9].contains(&sc.name())
-                        && let Ok(twin) = ScmpSyscall::from_name(&format!("{}32", sc.name()))
-                    {
-                        // By its native pseudo-number, which libseccomp translates: a rule takes
-                        // numbers as native ones, so the i386 number interpose gave it before
-                        // it wrote its own program trapped another call (setreuid32's 203 is
-                        // x86_64's sched_setaffinity, trapped as i386's 241 instead).
-                        let _ = other.add_rule(ScmpAction::Notify, twin);
+                    // The i386 variants interpose traps too (setresuid32, stat64, futex_time64,
+                    // send and recv through socketcall), by their native pseudo-numbers, which
+                    // libseccomp translates: a rule takes numbers as native ones (the i386
+                    // number interpose gave it before it wrote its own program trapped another
+                    // call: setreuid32's 203 is x86_64's sched_setaffinity, i386's 241).
+                    let Some(name) = crate::decode::registry().get(i64::from(nr)).map(|sc| sc.name()) else {
+                        continue;
+                    };
+                    let extra = match name {
+                        "sendto" => vec!["send".to_string()],
+                        "recvfrom" => vec!["recv".to_string()],
+                        _ => Vec::new(),
+                    };
+                    if arch == ScmpArch::X86 {
+                        for v in i386_variants(name).chain(extra) {
+                            if let Ok(twin) = ScmpSyscall::from_name(&v) {
+                                let _ = other.add_rule(ScmpAction::Notify, twin);
+                            }
+                        }
                     }
                 }
                 ctx.merge(other).map(drop).map_err(lib("to merge an ABI's filter"))
@@ -343,21 +416,34 @@ mod tests {
             let ours = bpf::program(&plan(&trapped).abis, notify);
             assert!(ours.len() <= 4096, "{} instructions", ours.len());
             let known = |arch: u32, nr: u32| {
-                // A syscall this libseccomp does not know is trapped natively by interpose only.
-                !(arch == ARCH_X86_64
-                    && nr < 0x4000_0000
-                    && unknown.iter().any(|u| reg.by_name(u).is_some_and(|s| s.nr() == nr)))
+                // A syscall newer than this libseccomp: interpose traps it by the number all
+                // ABIs share, libseccomp natively at most.
+                let bare = if arch == ARCH_X86_64 { nr & !0x4000_0000 } else { nr };
+                let scmp = match (arch, nr & 0x4000_0000 != 0) {
+                    (ARCH_I386, _) => ScmpArch::X86,
+                    (ARCH_X86_64, true) => ScmpArch::X32,
+                    (ARCH_X86_64, false) => ScmpArch::X8664,
+                    _ => return true,
+                };
+                let newer = bare >= SHARED_FROM && ScmpSyscall::from(nr as i32).get_name_by_arch(scmp).is_err();
+                !newer && !unknown.iter().any(|u| reg.by_name(u).is_some_and(|s| s.nr() == bare))
             };
             let numbers = (0..1100u32).chain(0x4000_0000..0x4000_0000 + 1100).chain([u32::MAX, 0x7fff_ffff]);
             for arch in [ARCH_X86_64, ARCH_I386, 0xc000_00b7] {
                 for nr in numbers.clone() {
                     let args: &[u64] = if arch == ARCH_I386 && (nr == bpf::I386_SOCKETCALL || nr == bpf::I386_IPC) {
-                        &[0, 1, 2, 3, 4, 5, 9, 11, 12, 13, 14, 16, 20, 21, 22, 23, 24, 25, 3 | 1 << 32]
+                        &[0, 1, 2, 3, 4, 5, 9, 11, 12, 13, 14, 16, 20, 21, 22, 23, 24, 25, 3 | 1 << 32, 21 | 1 << 16]
                     } else {
                         &[0]
                     };
                     for &a0 in args {
                         let (o, t) = (bpf::tests::run(&ours, arch, nr, a0), bpf::tests::run(&theirs, arch, nr, a0));
+                        // ipc's version bits: interpose masks them as the kernel does.
+                        let t = if nr == bpf::I386_IPC && a0 >> 16 != 0 {
+                            bpf::tests::run(&theirs, arch, nr, a0 & 0xffff)
+                        } else {
+                            t
+                        };
                         if known(arch, nr) {
                             assert_eq!(
                                 o,
@@ -366,7 +452,12 @@ mod tests {
                                 trapped.names().collect::<Vec<_>>()
                             );
                         } else {
-                            assert_eq!(o, notify, "a syscall libseccomp lacks is trapped natively: nr {nr}");
+                            let bare = if arch == ARCH_X86_64 { nr & !0x4000_0000 } else { nr };
+                            let want = if trapped.contains(bare) { notify } else { libc::SECCOMP_RET_ALLOW };
+                            assert_eq!(
+                                o, want,
+                                "a syscall newer than libseccomp, by its shared number: {arch:#x} {nr:#x}"
+                            );
                         }
                     }
                 }

@@ -232,11 +232,12 @@ impl Rules {
         let (op, args) = if arch == ARCH_X86_64 && nr & X32_SYSCALL_BIT == 0 {
             (Op::native(nr)?, Args { a: n.args(), compat: false })
         } else if arch == ARCH_X86_64 {
-            // x32. Its numbers are the native ones for these calls but sendmsg (518) and
-            // sendmmsg (538).
+            // x32. Its numbers are the native ones for these calls but its compat entries for
+            // sendmsg (518), sendmmsg (538) and setsockopt (541).
             let op = Op::native(nr & !X32_SYSCALL_BIT).or(match nr & !X32_SYSCALL_BIT {
                 518 => Some(Op::Sendmsg),
                 538 => Some(Op::Sendmmsg),
+                541 => Some(Op::Setsockopt),
                 _ => None,
             })?;
             if !self.governs(op) {

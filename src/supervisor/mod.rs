@@ -752,7 +752,7 @@ impl<'a> Supervisor<'a> {
         let (call, traced) = if native {
             (Call::Native(nr as u32), self.cfg.traced.contains(nr as u32))
         } else {
-            (Call::Foreign { arch, nr }, self.foreign_traced(arch, nr))
+            (Call::Foreign { arch, nr }, self.foreign_traced(arch, nr, n.args()[0]))
         };
         let sc = match call {
             Call::Native(nr) => decode::registry().get(i64::from(nr)),
@@ -776,9 +776,9 @@ impl<'a> Supervisor<'a> {
                     }
                 }
                 Call::Foreign { arch, nr } => {
-                    let name = decode::foreign_name(arch, nr);
-                    let name = name.split_once(':').map_or(name.as_str(), |(_, n)| n);
-                    self.completer.executor.context_changed(n.tid(), name.trim_end_matches("32"));
+                    let native = crate::filter::native_of(arch, nr, n.args()[0]);
+                    let name = native.and_then(|nr| decode::registry().get(i64::from(nr))).map_or("", |sc| sc.name());
+                    self.completer.executor.context_changed(n.tid(), name);
                 }
             }
         }
@@ -876,11 +876,10 @@ impl<'a> Supervisor<'a> {
         tgid
     }
 
-    /// Whether a foreign-ABI call is one the policy selects (by name).
-    fn foreign_traced(&self, arch: u32, nr: i32) -> bool {
-        let name = decode::foreign_name(arch, nr);
-        let bare = name.split_once(':').map_or(name.as_str(), |(_, n)| n);
-        decode::registry().by_name(bare).is_some_and(|sc| self.cfg.traced.contains(sc.nr()))
+    /// Whether a foreign-ABI call is one the policy selects: as the native call it stands for
+    /// (i386's `setresuid32`, `stat64`, `socketcall(SYS_CONNECT)`...; see `filter::native_of`).
+    fn foreign_traced(&self, arch: u32, nr: i32, arg0: u64) -> bool {
+        crate::filter::native_of(arch, nr, arg0).is_some_and(|nr| self.cfg.traced.contains(nr))
     }
 }
 
