@@ -146,15 +146,22 @@ fn a_symlink_swapped_during_the_calls_is_seen_whole() {
     assert!(log.lines().any(|l| l.contains("readlink(") && l.ends_with("= 1")), "readlinks were executed");
 }
 
-#[test]
-fn credentials_interpose_must_take_are_the_programs() {
+/// A scratch directory with `secret` (mode 0600, root's), for a program that drops to uid
+/// 65534; None (skipped) when not root.
+fn dir_with_secret(test: &str) -> Option<PathBuf> {
     if !is_root() {
         eprintln!("SKIPPED: needs root (the program drops to uid 65534)");
-        return;
+        return None;
     }
-    let dir = scratch("meta_drop");
+    let dir = scratch(test);
     std::fs::write(dir.join("secret"), "s").unwrap();
     std::fs::set_permissions(dir.join("secret"), std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    Some(dir)
+}
+
+#[test]
+fn credentials_interpose_must_take_are_the_programs() {
+    let Some(dir) = dir_with_secret("meta_drop") else { return };
     std::fs::create_dir(dir.join("locked")).unwrap();
     std::fs::write(dir.join("locked/inner"), "").unwrap();
     std::fs::set_permissions(dir.join("locked"), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
@@ -175,13 +182,7 @@ fn credentials_interpose_must_take_are_the_programs() {
 /// native numbers would miss), after a path call made as root: interpose must see the change.
 #[test]
 fn credentials_changed_through_int80_are_seen() {
-    if !is_root() {
-        eprintln!("SKIPPED: needs root (the program drops to uid 65534)");
-        return;
-    }
-    let dir = scratch("meta_drop32");
-    std::fs::write(dir.join("secret"), "s").unwrap();
-    std::fs::set_permissions(dir.join("secret"), std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let Some(dir) = dir_with_secret("meta_drop32") else { return };
     let d = dir.to_str().unwrap();
     let want = native(&["drop32", d]);
     if want.contains("no int $0x80") {
