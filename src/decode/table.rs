@@ -429,6 +429,12 @@ pub static X86_64: &[Row] = &[
     r(462, "mseal", 3, M),
     r(463, "setxattrat", 6, D | F),
     r(464, "getxattrat", 6, D | F),
+    // Linux 6.13 to 6.17 (syscall_64.tbl); newer than libc's and strace 6.1's tables.
+    r(465, "listxattrat", 5, D | F),
+    r(466, "removexattrat", 4, D | F),
+    r(467, "open_tree_attr", 5, D | F),
+    r(468, "file_getattr", 5, D | F),
+    r(469, "file_setattr", 5, D | F),
 ];
 
 #[cfg(test)]
