@@ -154,8 +154,14 @@ const SHARED_FROM: u32 = 424;
 
 /// i386 names of native calls besides their 32-bit-id (`chown32`), large-file (`stat64`) and
 /// 64-bit-time (`futex_time64`, `clock_gettime64`) variants, which are found by suffix.
-const I386_ALIASES: &[(&str, &str)] =
-    &[("newfstatat", "fstatat64"), ("mmap", "mmap2"), ("lseek", "_llseek"), ("fadvise64", "fadvise64_64")];
+const I386_ALIASES: &[(&str, &str)] = &[
+    ("newfstatat", "fstatat64"),
+    ("mmap", "mmap2"),
+    ("lseek", "_llseek"),
+    ("fadvise64", "fadvise64_64"),
+    ("getrlimit", "ugetrlimit"),
+    ("select", "_newselect"),
+];
 
 /// The i386 names that are variants of native call `name` (not `name` itself): those that are
 /// not native calls of their own (`getdents64` is).
