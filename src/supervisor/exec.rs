@@ -53,6 +53,8 @@ use crate::decode::capture::{Captures, Msghdr, Value};
 use crate::sys::io::{self, SysResult};
 use crate::sys::mem;
 use crate::sys::pidfd::{self, RemoteFd};
+
+use super::fdcache::{self, Local};
 use crate::sys::seccomp::{Listener, Notification};
 
 /// Largest single transfer executed; larger ones go to the kernel.
@@ -101,7 +103,7 @@ pub enum Execution {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
     Regular,
     Pipe,
     Socket,
@@ -110,6 +112,8 @@ enum Kind {
 
 pub struct Executor {
     pidfds: HashMap<u32, OwnedFd>,
+    /// The receiving thread's borrowed-descriptor cache (`--fd-cache`; see [`super::fdcache`]).
+    pub(super) cache: Option<super::fdcache::Cache>,
     /// getpid & co logged without exit events: what each thread's answers come from.
     pub(super) ids: HashMap<u32, super::meta::ThreadIds>,
     scratch: Vec<u8>,
@@ -158,6 +162,7 @@ impl Executor {
     pub fn new(strsize: usize, log: bool) -> Self {
         Self {
             pidfds: HashMap::new(),
+            cache: None,
             ids: HashMap::new(),
             scratch: Vec::new(),
             strsize,
@@ -319,6 +324,24 @@ impl Executor {
         Err(Borrow::Decline)
     }
 
+    /// The target thread's descriptor `fd`, from the cache when it has it (see
+    /// [`super::fdcache`]), else borrowed (and kept when the cache may).
+    pub(super) fn borrow_local(&mut self, tid: u32, fd: u64) -> Result<Local, Borrow> {
+        let Some(cache) = self.cache.as_ref().filter(|c| c.is_on()).cloned() else {
+            return self.borrow(tid, fd).map(fdcache::uncached);
+        };
+        if let Some(l) = cache.get(tid, fd as i32) {
+            return Ok(l);
+        }
+        let local = self.borrow(tid, fd)?;
+        Ok(cache.keep(tid, fd as i32, local))
+    }
+
+    /// The kind of a borrowed descriptor (learned once per cached copy).
+    fn kind_of(local: &Local) -> Kind {
+        *local.kind.get_or_init(|| Self::kind(local.as_fd()))
+    }
+
     fn kind(fd: BorrowedFd<'_>) -> Kind {
         match io::file_type(fd) {
             Ok(libc::S_IFREG) => match io::fs_magic(fd) {
@@ -437,7 +460,7 @@ impl Executor {
         let tid = n.tid();
         let local = borrow_or_return!(self, tid, fd);
         let l = local.as_fd();
-        let kind = Self::kind(l);
+        let kind = Self::kind_of(&local);
         let flags = match (kind, offset) {
             (Kind::Regular, _) if Self::direct(l) || self.perm_events => return None,
             (Kind::Regular, _) => 0,
@@ -526,7 +549,7 @@ impl Executor {
         let tid = n.tid();
         let local = borrow_or_return!(self, tid, fd);
         let l = local.as_fd();
-        let kind = Self::kind(l);
+        let kind = Self::kind_of(&local);
         // Under a cap, a blocking pipe or stream socket is written without waiting (see "Faults").
         let mut nowait = false;
         match (kind, &how) {
@@ -694,14 +717,14 @@ impl Executor {
         fd: u64,
         flags: i32,
         len: u64,
-    ) -> Result<(OwnedFd, Option<bool>), Option<Done>> {
-        let local = match self.borrow(n.tid(), fd) {
+    ) -> Result<(Local, Option<bool>), Option<Done>> {
+        let local = match self.borrow_local(n.tid(), fd) {
             Ok(l) => l,
             Err(Borrow::BadFd) => return Err(Self::bad_fd()),
             Err(Borrow::Decline) => return Err(None),
         };
         let l = local.as_fd();
-        if Self::kind(l) != Kind::Socket {
+        if Self::kind_of(&local) != Kind::Socket {
             return Err(None);
         }
         let mut nonblocking = None;
@@ -736,7 +759,7 @@ impl Executor {
         let (iov, _) = if h[3] == 0 { (Vec::new(), 0) } else { self.iovecs(tid, h[2], h[3])? };
         let local = borrow_or_return!(self, tid, a[0]);
         let l = local.as_fd();
-        if Self::kind(l) != Kind::Socket || Self::carries_identity(l) {
+        if Self::kind_of(&local) != Kind::Socket || Self::carries_identity(l) {
             return None;
         }
         // Under a cap, a blocking stream socket is written without waiting (see "Faults").
@@ -835,7 +858,7 @@ impl Executor {
         let addr = self.sockaddr(tid, a[1], a[2])?;
         let local = borrow_or_return!(self, tid, a[0]);
         let l = local.as_fd();
-        if Self::kind(l) != Kind::Socket
+        if Self::kind_of(&local) != Kind::Socket
             || Self::carries_identity(l)
             || Self::nonblocking(l) != Some(true)
             || !listener.id_valid(n.id())
@@ -855,7 +878,7 @@ impl Executor {
         let in_len = if a[1] != 0 { Some(self.read_u32(tid, a[2])?) } else { None };
         let local = borrow_or_return!(self, tid, a[0]);
         let l = local.as_fd();
-        if Self::kind(l) != Kind::Socket || Self::nonblocking(l) != Some(true) || !listener.id_valid(n.id()) {
+        if Self::kind_of(&local) != Kind::Socket || Self::nonblocking(l) != Some(true) || !listener.id_valid(n.id()) {
             return None;
         }
         let mut peer = [0u8; 128];

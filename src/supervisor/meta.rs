@@ -653,6 +653,10 @@ impl Executor {
             return finish(Ok(old as i32 as usize), t, Captures::new());
         }
         let cloexec = flags & libc::O_CLOEXEC != 0;
+        if let (Some(at), Some(cache)) = (newfd, &self.cache) {
+            // What `at` was goes now: interpose's copy of it first.
+            cache.forget(n.tid(), at);
+        }
         let added = match newfd {
             None => listener.add_fd_and_answer(n.id(), local.as_fd(), cloexec),
             Some(at) => listener.add_fd_at_and_answer(n.id(), local.as_fd(), at, cloexec),

@@ -20,7 +20,7 @@
 /// declined (left to the kernel) when the descriptor cannot be borrowed.
 macro_rules! borrow_or_return {
     ($self:ident, $tid:expr, $fd:expr) => {
-        match $self.borrow($tid, $fd) {
+        match $self.borrow_local($tid, $fd) {
             Ok(l) => l,
             Err(Borrow::BadFd) => return Self::bad_fd(),
             Err(Borrow::Decline) => return None,
@@ -32,6 +32,7 @@ pub mod context;
 pub mod delay;
 pub mod exec;
 pub mod exits;
+pub mod fdcache;
 pub mod guard;
 pub mod inject;
 pub mod meta;

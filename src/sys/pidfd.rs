@@ -82,3 +82,60 @@ pub fn send_signal(pidfd: BorrowedFd<'_>, sig: i32) -> io::Result<()> {
     })
     .map(drop)
 }
+
+/// `kcmp(tid, getpid(), KCMP_FILE, fd, ours)`: whether thread `tid`'s descriptor `fd` refers to
+/// the same open file description as our descriptor `ours`. Err when the comparison cannot be
+/// made (no such thread or descriptor: EBADF, ESRCH; no kcmp: ENOSYS).
+pub fn same_file(tid: libc::pid_t, fd: RemoteFd, ours: BorrowedFd<'_>) -> io::Result<bool> {
+    const KCMP_FILE: libc::c_long = 0;
+    // SAFETY: kcmp takes five integers and touches no memory of ours.
+    let r = check(unsafe {
+        libc::syscall(
+            libc::SYS_kcmp,
+            tid as libc::c_long,
+            libc::getpid() as libc::c_long,
+            KCMP_FILE,
+            fd.0 as libc::c_long,
+            ours.as_raw_fd() as libc::c_long,
+        )
+    })?;
+    Ok(r == 0)
+}
+
+/// An eventfd (non-blocking, close-on-exec), to wake a thread waiting in [`wait_readable`].
+pub fn eventfd() -> io::Result<OwnedFd> {
+    // SAFETY: eventfd takes two integers and returns a new descriptor or -1.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel just created this descriptor for us; nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Adds one to an eventfd's counter (wakes its pollers).
+pub fn eventfd_signal(fd: BorrowedFd<'_>) {
+    let one = 1u64.to_ne_bytes();
+    // SAFETY: writes 8 bytes from a live local buffer.
+    let _ = unsafe { libc::write(fd.as_raw_fd(), one.as_ptr().cast(), 8) };
+}
+
+/// Resets an eventfd's counter.
+pub fn eventfd_drain(fd: BorrowedFd<'_>) {
+    let mut buf = [0u8; 8];
+    // SAFETY: reads at most 8 bytes into a live local buffer.
+    let _ = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), 8) };
+}
+
+/// Waits up to `timeout_ms` (-1: forever) until one of `fds` is readable (a pidfd is when its
+/// process has exited); returns which are.
+pub fn wait_readable(fds: &[BorrowedFd<'_>], timeout_ms: i32) -> Vec<bool> {
+    let mut pfds: Vec<libc::pollfd> =
+        fds.iter().map(|f| libc::pollfd { fd: f.as_raw_fd(), events: libc::POLLIN, revents: 0 }).collect();
+    // SAFETY: `pfds` is a live, exclusively borrowed array of `pfds.len()` pollfds.
+    let r = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, timeout_ms) };
+    if r <= 0 {
+        return vec![false; fds.len()];
+    }
+    pfds.iter().map(|p| p.revents != 0).collect()
+}

@@ -1,0 +1,357 @@
+//! The borrowed-descriptor cache (`--fd-cache`, off by default; issue 14): the receiving
+//! thread's copies of the program's descriptors, and what it learned of them (their kind), kept
+//! between calls instead of borrowed (`pidfd_getfd`), examined (fstat, fstatfs) and closed at
+//! every call.
+//!
+//! A copy holds the program's open file description: the peer of a socket or pipe sees a close
+//! only when the last reference goes. So a copy must go no later than the program's own
+//! descriptor. The filter then also traps the calls that end descriptors (see
+//! `filter::FD_WATCH`), answered CONTINUE and unlogged unless selected, and before the answer:
+//! - `close(fd)`: the process's entry for `fd` is dropped; `close_range` drops the range,
+//!   `dup2`/`dup3` the target;
+//! - `execve`/`execveat` (close-on-exec), `exit_group`, and `exit` of the last thread: every entry
+//!   of the process;
+//! - calls after which descriptor tables no longer follow processes (a process sharing another's
+//!   table: `clone`/`clone3` with CLONE_FILES and not CLONE_THREAD, a thread with its own table:
+//!   CLONE_THREAD without CLONE_FILES, `unshare(CLONE_FILES)`, `close_range(CLOSE_RANGE_UNSHARE)`),
+//!   or that close descriptors with no call of their own (io_uring's IORING_OP_CLOSE:
+//!   `io_uring_setup`, `io_uring_enter`, `io_uring_register`; a nested supervisor's ADDFD:
+//!   `seccomp` with a new listener), and any of these calls from another ABI: the cache is
+//!   turned off for the rest of the run (every copy dropped).
+//!
+//! The call that ends a descriptor runs after the answer: until it has, another thread of the
+//! process could have the old description borrowed again. So the ended numbers stay *marked*
+//! (borrowed without the cache) until the thread that ended them makes its next trapped call
+//! (it has then returned), or its process is gone.
+//!
+//! A process killed by a signal closes its descriptors with no call: the watcher thread polls a
+//! pidfd per process with entries and drops them when it becomes readable. Its peers then see
+//! the close a few microseconds late (the watcher's wake-up): the one documented difference.
+//!
+//! Before an entry is used, `kcmp(KCMP_FILE)` checks that the calling thread's descriptor is
+//! still the very description the entry holds (one call instead of three). This makes a use
+//! exact whatever happened to the number (a reused pid or tid, a change the rules above missed);
+//! the rules above are for the close timing only. O_NONBLOCK and O_DIRECT are still read at
+//! every call (they belong to the description, and any process holding it can change them).
+
+use std::collections::HashMap;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use crate::sys::pidfd::{self, RemoteFd};
+
+/// A borrowed descriptor and what was learned of it.
+pub struct Entry {
+    fd: OwnedFd,
+    /// Its kind (file type and filesystem: fixed for a description).
+    pub(super) kind: OnceLock<super::exec::Kind>,
+}
+
+impl AsFd for Entry {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// A borrowed descriptor, cached or not.
+pub type Local = Arc<Entry>;
+
+/// A descriptor borrowed for one call only.
+pub fn uncached(fd: OwnedFd) -> Local {
+    Arc::new(Entry { fd, kind: OnceLock::new() })
+}
+
+struct Proc {
+    pidfd: Arc<OwnedFd>,
+    fds: HashMap<i32, Local>,
+}
+
+/// Numbers whose end a thread asked for and that may not have ended yet.
+#[derive(Clone, Copy, Debug)]
+struct Mark {
+    /// The thread that ended them; None: until the process is gone.
+    tid: Option<u32>,
+    tgid: u32,
+    first: u32,
+    last: u32,
+}
+
+#[derive(Default)]
+struct State {
+    procs: HashMap<u32, Proc>,
+    /// The process of each thread seen (forgotten when it execs or exits, or its process goes).
+    tgids: HashMap<u32, u32>,
+    marks: Vec<Mark>,
+    stopped: bool,
+}
+
+/// Shared by the receiving thread (its executor) and the watcher thread.
+#[derive(Clone)]
+pub struct Cache {
+    state: Arc<Mutex<State>>,
+    on: Arc<AtomicBool>,
+    marks: Arc<AtomicUsize>,
+    wake: Arc<OwnedFd>,
+}
+
+const MAX_PROCS: usize = 1024;
+const MAX_ENTRIES: usize = 4096;
+
+impl Cache {
+    /// A cache, when this kernel can check entries (kcmp).
+    pub fn new() -> Option<Cache> {
+        let wake = pidfd::eventfd().ok()?;
+        // kcmp of our own eventfd with itself: CONFIG_KCMP, and permitted.
+        let me = std::process::id() as i32;
+        let raw = std::os::fd::AsRawFd::as_raw_fd(&wake);
+        if pidfd::same_file(me, RemoteFd(raw), wake.as_fd()).ok() != Some(true) {
+            tracing::debug!("no kcmp: the descriptor cache is off");
+            return None;
+        }
+        Some(Cache {
+            state: Arc::default(),
+            on: Arc::new(AtomicBool::new(true)),
+            marks: Arc::default(),
+            wake: Arc::new(wake),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn is_on(&self) -> bool {
+        self.on.load(Ordering::Relaxed)
+    }
+
+    /// Thread `tid`'s descriptor `fd`, when cached and still the same description.
+    pub fn get(&self, tid: u32, fd: i32) -> Option<Local> {
+        if !self.is_on() {
+            return None;
+        }
+        let mut s = self.lock();
+        let tgid = s.tgid(tid);
+        let entry = s.procs.get(&tgid)?.fds.get(&fd)?.clone();
+        if s.marked(tgid, fd) {
+            return None;
+        }
+        if pidfd::same_file(tid as i32, RemoteFd(fd), entry.as_fd()).ok() == Some(true) {
+            return Some(entry);
+        }
+        if let Some(p) = s.procs.get_mut(&tgid) {
+            p.fds.remove(&fd);
+        }
+        None
+    }
+
+    /// Thread `tid`'s descriptor `fd`, just borrowed: kept when it may be.
+    pub fn keep(&self, tid: u32, fd: i32, local: OwnedFd) -> Local {
+        let local = uncached(local);
+        if !self.is_on() {
+            return local;
+        }
+        let mut s = self.lock();
+        if s.stopped {
+            return local;
+        }
+        let tgid = s.tgid(tid);
+        if s.marked(tgid, fd) {
+            return local;
+        }
+        if !s.procs.contains_key(&tgid) {
+            if s.procs.len() >= MAX_PROCS {
+                return local;
+            }
+            // A pidfd of the process: the watcher's, to drop its entries when it is gone.
+            let Ok(p) = pidfd::open(tgid as i32) else { return local };
+            s.procs.insert(tgid, Proc { pidfd: Arc::new(p), fds: HashMap::new() });
+            pidfd::eventfd_signal(self.wake.as_fd());
+        }
+        let p = s.procs.get_mut(&tgid).expect("inserted above");
+        if p.fds.len() < MAX_ENTRIES {
+            p.fds.insert(fd, local.clone());
+        }
+        local
+    }
+
+    /// Thread `tid` makes a call: the numbers it ended before have ended.
+    pub fn seen(&self, tid: u32) {
+        if self.marks.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let mut s = self.lock();
+        s.marks.retain(|m| m.tid != Some(tid));
+        self.marks.store(s.marks.len(), Ordering::Relaxed);
+    }
+
+    /// Thread `tid` makes native call `nr` (one of `filter::FD_WATCH` or an exec), before it runs.
+    pub fn event(&self, tid: u32, nr: i64, args: [u64; 6]) {
+        if !self.is_on() {
+            return;
+        }
+        let end = |first: u64, last: u64| {
+            let mut s = self.lock();
+            let tgid = s.tgid(tid);
+            let (first, last) = (first as u32, last as u32);
+            if let Some(p) = s.procs.get_mut(&tgid) {
+                if last - first < 64 {
+                    for fd in first..=last {
+                        p.fds.remove(&(fd as i32));
+                    }
+                } else {
+                    p.fds.retain(|&fd, _| !(first..=last).contains(&(fd as u32)));
+                }
+            }
+            s.marks.push(Mark { tid: Some(tid), tgid, first, last });
+            self.marks.store(s.marks.len(), Ordering::Relaxed);
+        };
+        let all = |until_gone: bool| {
+            let mut s = self.lock();
+            let tgid = s.tgid(tid);
+            s.procs.remove(&tgid);
+            s.marks.push(Mark { tid: (!until_gone).then_some(tid), tgid, first: 0, last: u32::MAX });
+            self.marks.store(s.marks.len(), Ordering::Relaxed);
+            // An exec leaves one thread, numbered as the process; an exit none.
+            s.tgids.retain(|_, t| *t != tgid);
+        };
+        let files = libc::CLONE_FILES as u64;
+        let thread = libc::CLONE_THREAD as u64;
+        let splits = |flags: u64| (flags & files != 0) != (flags & thread != 0);
+        match nr {
+            libc::SYS_close if (args[0] as i32) >= 0 => end(args[0] as u32 as u64, args[0] as u32 as u64),
+            libc::SYS_close => {}
+            libc::SYS_close_range => {
+                if args[2] as u32 & libc::CLOSE_RANGE_UNSHARE != 0 {
+                    self.off("close_range(CLOSE_RANGE_UNSHARE)");
+                } else if (args[0] as u32) <= (args[1] as u32) {
+                    end(args[0] as u32 as u64, args[1] as u32 as u64);
+                }
+            }
+            libc::SYS_dup2 | libc::SYS_dup3 if (args[1] as i32) >= 0 => {
+                end(args[1] as u32 as u64, args[1] as u32 as u64)
+            }
+            libc::SYS_dup2 | libc::SYS_dup3 => {}
+            // An exec that fails keeps the descriptors: dropped for nothing, which is harmless.
+            libc::SYS_execve | libc::SYS_execveat => all(false),
+            libc::SYS_exit_group => all(true),
+            libc::SYS_exit => {
+                let tgid = self.lock().tgid(tid);
+                if threads_of(tgid).is_none_or(|n| n <= 1) {
+                    all(true);
+                } else {
+                    // Its number may go to another process's thread.
+                    self.lock().tgids.remove(&tid);
+                }
+            }
+            libc::SYS_clone if splits(args[0]) => self.off("clone sharing a descriptor table across processes"),
+            libc::SYS_clone => {}
+            libc::SYS_clone3 => {
+                let mut b = [0u8; 8];
+                let flags = match crate::sys::mem::read(tid, args[0], &mut b) {
+                    Ok(8) if args[1] >= 8 => Some(u64::from_ne_bytes(b)),
+                    _ => None,
+                };
+                if flags.is_none_or(splits) {
+                    self.off("clone3 sharing a descriptor table across processes (or unreadable)");
+                }
+            }
+            libc::SYS_unshare if args[0] & files != 0 => self.off("unshare(CLONE_FILES)"),
+            libc::SYS_unshare => {}
+            libc::SYS_seccomp if args[0] == 1 && args[1] & 8 != 0 => self.off("a nested seccomp listener"),
+            libc::SYS_seccomp => {}
+            libc::SYS_io_uring_setup | libc::SYS_io_uring_enter | libc::SYS_io_uring_register => self.off("io_uring"),
+            _ => {}
+        }
+    }
+
+    /// Turns the cache off for the rest of the run, dropping every copy.
+    pub fn off(&self, why: &str) {
+        if self.on.swap(false, Ordering::Relaxed) {
+            tracing::debug!(why, "the descriptor cache is off");
+        }
+        let mut s = self.lock();
+        s.procs.clear();
+        s.marks.clear();
+        self.marks.store(0, Ordering::Relaxed);
+        drop(s);
+        pidfd::eventfd_signal(self.wake.as_fd());
+    }
+
+    /// Thread `tid`'s `newfd` is replaced by interpose itself (ADDFD onto a number).
+    pub fn forget(&self, tid: u32, fd: i32) {
+        let mut s = self.lock();
+        let tgid = s.tgid(tid);
+        if let Some(p) = s.procs.get_mut(&tgid) {
+            p.fds.remove(&fd);
+        }
+    }
+
+    /// Ends the watcher.
+    pub fn stop(&self) {
+        let mut s = self.lock();
+        s.stopped = true;
+        s.procs.clear();
+        drop(s);
+        pidfd::eventfd_signal(self.wake.as_fd());
+    }
+
+    /// The watcher: drops the entries of each process as soon as it is gone.
+    pub fn watch(&self) {
+        loop {
+            let (tgids, pidfds): (Vec<u32>, Vec<Arc<OwnedFd>>) = {
+                let s = self.lock();
+                if s.stopped {
+                    return;
+                }
+                s.procs.iter().map(|(&t, p)| (t, p.pidfd.clone())).unzip()
+            };
+            let mut fds: Vec<BorrowedFd<'_>> = vec![self.wake.as_fd()];
+            fds.extend(pidfds.iter().map(|p| p.as_fd()));
+            let ready = pidfd::wait_readable(&fds, -1);
+            if ready[0] {
+                pidfd::eventfd_drain(self.wake.as_fd());
+            }
+            let gone: Vec<(u32, &Arc<OwnedFd>)> =
+                tgids.iter().zip(&pidfds).zip(&ready[1..]).filter(|(_, r)| **r).map(|((t, p), _)| (*t, p)).collect();
+            if gone.is_empty() {
+                continue;
+            }
+            let mut s = self.lock();
+            for (tgid, pidfd) in gone {
+                // Only the entries of the process this pidfd named (not of a later one).
+                if s.procs.get(&tgid).is_some_and(|p| Arc::ptr_eq(pidfd, &p.pidfd)) {
+                    s.procs.remove(&tgid);
+                }
+                s.marks.retain(|m| m.tgid != tgid);
+                s.tgids.retain(|_, t| *t != tgid);
+            }
+            self.marks.store(s.marks.len(), Ordering::Relaxed);
+        }
+    }
+}
+
+impl State {
+    fn tgid(&mut self, tid: u32) -> u32 {
+        if let Some(&t) = self.tgids.get(&tid) {
+            return t;
+        }
+        if self.tgids.len() > 1 << 16 {
+            self.tgids.clear();
+        }
+        let tgid = pidfd::tgid_of(tid as i32).unwrap_or(tid);
+        self.tgids.insert(tid, tgid);
+        tgid
+    }
+
+    fn marked(&self, tgid: u32, fd: i32) -> bool {
+        let fd = fd as u32;
+        self.marks.iter().any(|m| m.tgid == tgid && m.first <= fd && fd <= m.last)
+    }
+}
+
+/// How many threads process `tgid` has (/proc).
+fn threads_of(tgid: u32) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{tgid}/status")).ok()?;
+    status.lines().find_map(|l| l.strip_prefix("Threads:")).and_then(|v| v.trim().parse().ok())
+}
