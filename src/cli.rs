@@ -157,6 +157,11 @@ pub struct RunArgs {
     #[arg(long = "no-exec")]
     pub no_exec: bool,
 
+    /// Keep the copies of the program's descriptors that executed calls borrow, between calls
+    /// (experimental; traps close, dup2, exit and the other calls that end descriptors).
+    #[arg(long = "fd-cache")]
+    pub fd_cache: bool,
+
     /// Wake the program on interpose's CPU when answering (Linux 6.6+): auto (on while one
     /// thread makes the traced calls), on, or off.
     #[arg(long = "sync-wakeup", value_name = "WHEN", default_value = "auto")]

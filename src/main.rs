@@ -155,6 +155,7 @@ fn run_command(args: RunArgs) -> ExitCode {
         trace_out: args.trace_out,
         report: args.report,
         execute,
+        fd_cache: args.fd_cache,
         syscall_times: args.syscall_times,
         stack_trace: args.stack_trace,
         only,

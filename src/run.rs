@@ -71,6 +71,8 @@ pub struct RunOptions {
     pub report: Option<PathBuf>,
     /// Execute calls on the program's behalf to learn their results.
     pub execute: bool,
+    /// `--fd-cache`: keep borrowed descriptors between calls (see `supervisor::fdcache`).
+    pub fd_cache: bool,
     pub syscall_times: bool,
     /// `-k`: the stack of each logged call.
     pub stack_trace: bool,
@@ -117,7 +119,11 @@ fn internal(what: &str) -> impl Fn(nix::Error) -> RunError + '_ {
 /// Runs the program to completion; returns how it ended.
 pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
     let kernel = kernel::check().map_err(RunError::Kernel)?;
-    let trapped = filter::trapped_set(&opts.policy.trace.union(&opts.policy.intercepted()), opts.execute);
+    let mut trapped = filter::trapped_set(&opts.policy.trace.union(&opts.policy.intercepted()), opts.execute);
+    let fd_cache = opts.fd_cache && opts.execute && !opts.policy.trace.is_empty();
+    if fd_cache {
+        trapped = trapped.union(filter::fd_watch_calls());
+    }
     let bpf = filter::compile(&trapped)?;
     let program = Program::resolve(&opts.program, &opts.args)?;
 
@@ -248,6 +254,7 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
         limits: capture::Limits { strsize: opts.strsize },
         log: events,
         execute: opts.execute,
+        fd_cache,
         inject: opts.policy.inject.clone(),
         deny: supervisor::guard::Rules {
             rules: opts.policy.deny.clone(),

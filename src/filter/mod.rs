@@ -73,6 +73,40 @@ pub fn context_calls() -> &'static SyscallSet {
     })
 }
 
+/// Calls that end descriptors, or after which descriptor tables no longer follow processes:
+/// trapped with `--fd-cache` (and answered CONTINUE, unlogged unless selected), so that the
+/// receiving thread's copies of descriptors go before the program's (see
+/// `supervisor::fdcache`). Execs are always trapped.
+pub const FD_WATCH: &[&str] = &[
+    "close",
+    "close_range",
+    "dup2",
+    "dup3",
+    "exit",
+    "exit_group",
+    "clone",
+    "clone3",
+    "unshare",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "seccomp",
+];
+
+/// The native numbers of [`FD_WATCH`] and [`ALWAYS_TRAPPED`].
+pub fn fd_watch_calls() -> &'static SyscallSet {
+    static SET: std::sync::OnceLock<SyscallSet> = std::sync::OnceLock::new();
+    SET.get_or_init(|| {
+        let mut set = SyscallSet::empty();
+        for name in FD_WATCH.iter().chain(ALWAYS_TRAPPED) {
+            if let Some(sc) = crate::decode::registry().by_name(name) {
+                set.insert(sc.nr());
+            }
+        }
+        set
+    })
+}
+
 /// The path calls interpose may execute in the program's context.
 pub const PATH_CALLS: &[&str] = &[
     "stat",

@@ -60,6 +60,9 @@ pub struct Config {
     pub log: bool,
     /// Execute calls on the program's behalf to learn their results (see [`exec`], [`meta`]).
     pub execute: bool,
+    /// `--fd-cache`: the receiving thread keeps borrowed descriptors between calls (see
+    /// [`fdcache`]; the filter traps `filter::FD_WATCH`).
+    pub fd_cache: bool,
     /// Poll before each RECV: needed on kernels older than 6.6, where a blocked RECV is not woken
     /// when the last task holding the filter goes away.
     pub poll_before_recv: bool,
@@ -450,6 +453,8 @@ impl<'a> Supervisor<'a> {
         let needs_delays =
             cfg.inject.iter().any(|r| r.delay_enter.is_some() || r.delay_exit.is_some() || r.rate.is_some());
         let mut completer = Completer::new(listener, &cfg, sink);
+        // Only the receiver's executor caches: the others borrow for each call.
+        completer.executor.cache = if cfg.fd_cache { fdcache::Cache::new() } else { None };
         completer.delayer = needs_delays.then(delay::Delayer::default);
         let exits_on = cfg.exits.is_some();
         completer.exits = exits_on.then(exits::Exits::default);
@@ -565,7 +570,20 @@ impl<'a> Supervisor<'a> {
                 }
                 _ => (None, None),
             };
+            // The descriptor cache's watcher drops the copies of processes that are gone.
+            let cache_watcher = self.completer.executor.cache.clone().map(|cache| {
+                std::thread::Builder::new()
+                    .name("interpose-fdwatch".into())
+                    .spawn_scoped(scope, move || cache.watch())
+                    .expect("spawn the descriptor cache's watcher")
+            });
             let result = self.receive_loop();
+            if let Some(cache) = &self.completer.executor.cache {
+                cache.stop();
+            }
+            if let Some(t) = cache_watcher {
+                let _ = t.join();
+            }
             if let Some(d) = &self.completer.delayer {
                 d.close();
             }
@@ -766,6 +784,25 @@ impl<'a> Supervisor<'a> {
             self.injector.forget_comm(n.tid());
             self.threads.remove(&n.tid());
             self.tgids.remove(&n.tid());
+        }
+        // Descriptors about to end: the cache's copies go first (see `fdcache`).
+        if let Some(cache) = &self.completer.executor.cache
+            && cache.is_on()
+        {
+            cache.seen(n.tid());
+            match call {
+                Call::Native(nr) if crate::filter::fd_watch_calls().contains(nr) => {
+                    cache.event(n.tid(), i64::from(nr), n.args());
+                }
+                Call::Native(_) => {}
+                Call::Foreign { arch, nr } => {
+                    if crate::filter::native_of(arch, nr, n.args()[0])
+                        .is_some_and(|nr| crate::filter::fd_watch_calls().contains(nr))
+                    {
+                        cache.off("a call of another ABI that ends descriptors");
+                    }
+                }
+            }
         }
         // A change of credentials, root or namespaces: what the executor knows of the
         // thread's context for path calls is dropped before the change can happen.
