@@ -159,7 +159,7 @@ pub struct RunArgs {
 
     /// Keep the copies of the program's descriptors that executed calls borrow, between calls
     /// (experimental; traps close, dup2, exit and the other calls that end descriptors).
-    #[arg(long = "fd-cache")]
+    #[arg(long = "fd-cache", env = "INTERPOSE_FD_CACHE")]
     pub fd_cache: bool,
 
     /// Wake the program on interpose's CPU when answering (Linux 6.6+): auto (on while one

@@ -1,0 +1,99 @@
+//! `--fd-cache`: the receiving thread keeps its copies of the program's descriptors between
+//! executed calls. A copy holds the program's open file description, so it must go when the
+//! program's descriptor goes: the peer of a socket sees the end exactly when it would natively
+//! (within a bound here; natively and with these drops it is immediate, while a copy left
+//! behind makes the peer wait forever). Each mode of `fdends` fails without its drop rule.
+
+mod common;
+
+use std::os::unix::process::ExitStatusExt;
+
+use common::*;
+
+/// Runs `fdends MODE` under interpose with the cache, reads executed; returns the peer's report.
+fn ends(mode: &str) -> (Output, String) {
+    let p = prog("fdends");
+    let o = run(&[
+        "--fd-cache",
+        "--exits=off",
+        "-c",
+        "-o",
+        "/dev/stderr",
+        "-e",
+        "trace=read",
+        "--",
+        p.to_str().unwrap(),
+        mode,
+    ]);
+    let report = o.stdout_str();
+    (o, report)
+}
+
+fn assert_prompt_eof(mode: &str) {
+    let (o, report) = ends(mode);
+    assert!(report.starts_with("eof "), "{mode}: the peer saw {report:?}; {}", o.stderr);
+    let rows = parse_rows(&o.stderr);
+    assert!(rows.get("read").is_some_and(|r| r.1.is_some()), "{mode}: reads were executed: {}", o.stderr);
+    if mode != "kill" && mode != "exit_group" {
+        assert!(o.status.success(), "{mode}: {:?} {}", o.status, o.stderr);
+    }
+}
+
+#[test]
+fn close_ends_the_copy_too() {
+    assert_prompt_eof("close");
+}
+
+#[test]
+fn dup2_and_dup3_onto_a_cached_descriptor_end_the_copy() {
+    assert_prompt_eof("dup2");
+    assert_prompt_eof("dup3");
+}
+
+#[test]
+fn close_range_ends_the_copies_in_its_range() {
+    assert_prompt_eof("close_range");
+}
+
+#[test]
+fn exec_ends_the_copies_of_close_on_exec_descriptors() {
+    assert_prompt_eof("exec");
+}
+
+#[test]
+fn exit_group_of_a_threaded_process_ends_its_copies() {
+    assert_prompt_eof("exit_group");
+}
+
+#[test]
+fn a_process_killed_by_sigkill_loses_its_copies_at_once() {
+    let (o, _) = ends("kill");
+    assert_eq!(o.status.signal(), Some(libc::SIGKILL), "{}", o.stderr);
+    assert_prompt_eof("kill");
+}
+
+/// A child inherits the descriptor; the parent closes its own: the child's reads still work
+/// (nothing of the child's was dropped wrongly) and the peer sees no end before the child's.
+#[test]
+fn a_forked_child_keeps_reading_after_its_parent_closed() {
+    assert_prompt_eof("fork");
+}
+
+/// The transfers through cached copies move the same bytes as natively.
+#[test]
+fn socket_transfers_through_the_cache_are_byte_exact() {
+    let dir = scratch("cache-sockcopy");
+    let input = dir.join("in");
+    let data: Vec<u8> = (0..(4u32 << 20)).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    std::fs::write(&input, &data).unwrap();
+    let p = prog("sockcopy");
+    for flag in ["-n", ""] {
+        let out = dir.join(format!("out{flag}"));
+        let script = format!("{} {flag} < {} > {}", p.display(), input.display(), out.display());
+        let o = run(&["--fd-cache", "-c", "--exits=off", "-e", "trace=%net,read,write", "--", "sh", "-c", &script]);
+        assert!(o.status.success(), "{script}: {}", o.stderr);
+        assert!(std::fs::read(&out).unwrap() == data, "{script}: the copy differs");
+        let rows = parse_rows(&o.stderr);
+        assert!(rows["recvfrom"].1.is_some(), "recvfrom was executed: {}", o.stderr);
+    }
+}
