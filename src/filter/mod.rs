@@ -91,6 +91,7 @@ pub const FD_WATCH: &[&str] = &[
     "io_uring_enter",
     "io_uring_register",
     "seccomp",
+    "bpf",
 ];
 
 /// The native numbers of [`FD_WATCH`] and [`ALWAYS_TRAPPED`].

@@ -16,7 +16,8 @@
 //!   CLONE_THREAD without CLONE_FILES, `unshare(CLONE_FILES)`, `close_range(CLOSE_RANGE_UNSHARE)`),
 //!   or that close descriptors with no call of their own (io_uring's IORING_OP_CLOSE:
 //!   `io_uring_setup`, `io_uring_enter`, `io_uring_register`; a nested supervisor's ADDFD:
-//!   `seccomp` with a new listener), and any of these calls from another ABI: the cache is
+//!   `seccomp` with a new listener; a BPF syscall program's `bpf_sys_close`: `bpf(BPF_PROG_TEST_RUN)`),
+//!   and any of these calls from another ABI: the cache is
 //!   turned off for the rest of the run (every copy dropped).
 //!
 //! The call that ends a descriptor runs after the answer: until it has, another thread of the
@@ -62,9 +63,34 @@ pub fn uncached(fd: OwnedFd) -> Local {
     Arc::new(Entry { fd, kind: OnceLock::new() })
 }
 
+/// A hasher for small integer keys (ids, descriptor numbers): one multiply instead of SipHash,
+/// on the path of every executed call. The keys are not chosen by an adversary that could
+/// gain anything from collisions but time, bounded by the maps' limits.
+#[derive(Default, Clone, Copy)]
+struct IntHasher(u64);
+
+impl std::hash::Hasher for IntHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (self.0 ^ u64::from(n)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    fn write_i32(&mut self, n: i32) {
+        self.write_u32(n as u32);
+    }
+}
+
+type IntMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IntHasher>>;
+
 struct Proc {
     pidfd: Arc<OwnedFd>,
-    fds: HashMap<i32, Local>,
+    fds: IntMap<i32, Local>,
 }
 
 /// Numbers whose end a thread asked for and that may not have ended yet.
@@ -79,9 +105,9 @@ struct Mark {
 
 #[derive(Default)]
 struct State {
-    procs: HashMap<u32, Proc>,
+    procs: IntMap<u32, Proc>,
     /// The process of each thread seen (forgotten when it execs or exits, or its process goes).
-    tgids: HashMap<u32, u32>,
+    tgids: IntMap<u32, u32>,
     marks: Vec<Mark>,
     stopped: bool,
 }
@@ -93,6 +119,8 @@ pub struct Cache {
     on: Arc<AtomicBool>,
     marks: Arc<AtomicUsize>,
     wake: Arc<OwnedFd>,
+    /// Our pid, for kcmp (glibc's getpid is a system call).
+    me: i32,
 }
 
 const MAX_PROCS: usize = 1024;
@@ -105,7 +133,7 @@ impl Cache {
         // kcmp of our own eventfd with itself: CONFIG_KCMP, and permitted.
         let me = std::process::id() as i32;
         let raw = std::os::fd::AsRawFd::as_raw_fd(&wake);
-        if pidfd::same_file(me, RemoteFd(raw), wake.as_fd()).ok() != Some(true) {
+        if pidfd::same_file(me, RemoteFd(raw), me, wake.as_fd()).ok() != Some(true) {
             tracing::debug!("no kcmp: the descriptor cache is off");
             return None;
         }
@@ -114,6 +142,7 @@ impl Cache {
             on: Arc::new(AtomicBool::new(true)),
             marks: Arc::default(),
             wake: Arc::new(wake),
+            me,
         })
     }
 
@@ -136,7 +165,7 @@ impl Cache {
         if s.marked(tgid, fd) {
             return None;
         }
-        if pidfd::same_file(tid as i32, RemoteFd(fd), entry.as_fd()).ok() == Some(true) {
+        if pidfd::same_file(tid as i32, RemoteFd(fd), self.me, entry.as_fd()).ok() == Some(true) {
             return Some(entry);
         }
         if let Some(p) = s.procs.get_mut(&tgid) {
@@ -165,7 +194,7 @@ impl Cache {
             }
             // A pidfd of the process: the watcher's, to drop its entries when it is gone.
             let Ok(p) = pidfd::open(tgid as i32) else { return local };
-            s.procs.insert(tgid, Proc { pidfd: Arc::new(p), fds: HashMap::new() });
+            s.procs.insert(tgid, Proc { pidfd: Arc::new(p), fds: IntMap::default() });
             pidfd::eventfd_signal(self.wake.as_fd());
         }
         let p = s.procs.get_mut(&tgid).expect("inserted above");
@@ -260,6 +289,9 @@ impl Cache {
             libc::SYS_unshare => {}
             libc::SYS_seccomp if args[0] == 1 && args[1] & 8 != 0 => self.off("a nested seccomp listener"),
             libc::SYS_seccomp => {}
+            // BPF_PROG_TEST_RUN: a BPF_PROG_TYPE_SYSCALL program may close descriptors (bpf_sys_close).
+            libc::SYS_bpf if args[0] as u32 == 10 => self.off("bpf(BPF_PROG_TEST_RUN)"),
+            libc::SYS_bpf => {}
             libc::SYS_io_uring_setup | libc::SYS_io_uring_enter | libc::SYS_io_uring_register => self.off("io_uring"),
             _ => {}
         }

@@ -83,17 +83,17 @@ pub fn send_signal(pidfd: BorrowedFd<'_>, sig: i32) -> io::Result<()> {
     .map(drop)
 }
 
-/// `kcmp(tid, getpid(), KCMP_FILE, fd, ours)`: whether thread `tid`'s descriptor `fd` refers to
-/// the same open file description as our descriptor `ours`. Err when the comparison cannot be
-/// made (no such thread or descriptor: EBADF, ESRCH; no kcmp: ENOSYS).
-pub fn same_file(tid: libc::pid_t, fd: RemoteFd, ours: BorrowedFd<'_>) -> io::Result<bool> {
+/// `kcmp(tid, me, KCMP_FILE, fd, ours)`: whether thread `tid`'s descriptor `fd` refers to the
+/// same open file description as our descriptor `ours` (`me`: our pid). Err when the comparison
+/// cannot be made (no such thread or descriptor: EBADF, ESRCH; no kcmp: ENOSYS).
+pub fn same_file(tid: libc::pid_t, fd: RemoteFd, me: libc::pid_t, ours: BorrowedFd<'_>) -> io::Result<bool> {
     const KCMP_FILE: libc::c_long = 0;
     // SAFETY: kcmp takes five integers and touches no memory of ours.
     let r = check(unsafe {
         libc::syscall(
             libc::SYS_kcmp,
             tid as libc::c_long,
-            libc::getpid() as libc::c_long,
+            me as libc::c_long,
             KCMP_FILE,
             fd.0 as libc::c_long,
             ours.as_raw_fd() as libc::c_long,
