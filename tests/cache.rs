@@ -34,7 +34,7 @@ fn assert_prompt_eof(mode: &str) {
     assert!(report.starts_with("eof "), "{mode}: the peer saw {report:?}; {}", o.stderr);
     let rows = parse_rows(&o.stderr);
     assert!(rows.get("read").is_some_and(|r| r.1.is_some()), "{mode}: reads were executed: {}", o.stderr);
-    if mode != "kill" && mode != "exit_group" {
+    if !["kill", "exit_group", "lastexit"].contains(&mode) {
         assert!(o.status.success(), "{mode}: {:?} {}", o.status, o.stderr);
     }
 }
@@ -53,6 +53,18 @@ fn dup2_and_dup3_onto_a_cached_descriptor_end_the_copy() {
 #[test]
 fn close_range_ends_the_copies_in_its_range() {
     assert_prompt_eof("close_range");
+}
+
+/// Another process sharing the descriptor table (clone with CLONE_FILES) closes it: the cache is
+/// turned off at the clone, every copy dropped.
+#[test]
+fn a_process_sharing_the_descriptor_table_closes_it() {
+    assert_prompt_eof("clonefiles");
+}
+
+#[test]
+fn the_last_thread_leaving_with_exit_ends_the_copies() {
+    assert_prompt_eof("lastexit");
 }
 
 #[test]

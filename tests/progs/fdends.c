@@ -2,7 +2,9 @@
  * interpose) sees the program's end go exactly when it goes natively. A socketpair: the program
  * keeps A, a child process ("peer", untraced calls only: it only polls) holds B. The program
  * reads from A a few times (the peer writes), then ends A by MODE:
- *   close, dup2, dup3, close_range, exec (A close-on-exec; the new image sleeps), exit_group
+ *   close, dup2, dup3, close_range, clonefiles (a process sharing the descriptor table closes
+ *   A), lastexit (the last thread exits with exit(2)), exec (A close-on-exec; the new image
+ *   waits for the peer), exit_group
  *   (from a second thread, the first blocked in a read of another socket), kill (the program
  *   is killed by SIGKILL from the peer), fork (a child inherits A; the parent closes A; the
  *   child reads on A and must still get data; the peer must not see EOF before the child
@@ -13,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -150,6 +153,18 @@ int main(int argc, char **argv)
         write(ctl[1], "k", 1);
         for (;;)
             pause();
+    } else if (!strcmp(mode, "clonefiles")) {
+        /* A process sharing this one's descriptor table closes A. */
+        long c = syscall(SYS_clone, CLONE_FILES | SIGCHLD, 0, 0, 0, 0);
+        if (c == 0) {
+            close(a);
+            _exit(0);
+        }
+        waitpid(c, 0, 0);
+    } else if (!strcmp(mode, "lastexit")) {
+        /* The last thread leaves with exit(2), not exit_group. */
+        write(ctl[1], "c", 1);
+        syscall(SYS_exit, 0);
     } else if (!strcmp(mode, "fork")) {
         pid_t c = fork();
         if (c == 0) {
