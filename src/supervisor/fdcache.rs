@@ -188,20 +188,41 @@ impl Cache {
         if s.marked(tgid, fd) {
             return local;
         }
-        if !s.procs.contains_key(&tgid) {
-            if s.procs.len() >= MAX_PROCS {
-                return local;
-            }
-            // A pidfd of the process: the watcher's, to drop its entries when it is gone.
-            let Ok(p) = pidfd::open(tgid as i32) else { return local };
-            s.procs.insert(tgid, Proc { pidfd: Arc::new(p), fds: IntMap::default() });
-            pidfd::eventfd_signal(self.wake.as_fd());
-        }
-        let p = s.procs.get_mut(&tgid).expect("inserted above");
+        let Some(p) = self.watched(&mut s, tgid) else { return local };
         if p.fds.len() < MAX_ENTRIES {
             p.fds.insert(fd, local.clone());
         }
         local
+    }
+
+    /// Process `tgid`'s copies, watched (its pidfd polled by the watcher) from now on. None
+    /// when it is gone, or when there are too many processes to watch.
+    fn watched<'s>(&self, s: &'s mut State, tgid: u32) -> Option<&'s mut Proc> {
+        if !s.procs.contains_key(&tgid) {
+            if s.procs.len() >= MAX_PROCS {
+                return None;
+            }
+            // A pidfd of the process: the watcher's, to drop its copies (and marks) when it is gone.
+            let p = pidfd::open(tgid as i32).ok()?;
+            s.procs.insert(tgid, Proc { pidfd: Arc::new(p), fds: IntMap::default() });
+            pidfd::eventfd_signal(self.wake.as_fd());
+        }
+        s.procs.get_mut(&tgid)
+    }
+
+    /// Marks numbers of process `tgid` ended by a call: the watcher must watch the process, to
+    /// remove the mark when it is gone (when it cannot, the cache is turned off).
+    fn mark(&self, s: &mut State, m: Mark) {
+        if self.watched(s, m.tgid).is_none() {
+            if pidfd::open(m.tgid as i32).is_ok() {
+                // Alive and not watchable: too many processes.
+                self.off_locked(s, "too many processes to watch");
+            }
+            // Gone: nothing more can borrow from it.
+            return;
+        }
+        s.marks.push(m);
+        self.marks.store(s.marks.len(), Ordering::Relaxed);
     }
 
     /// Thread `tid` makes a call: the numbers it ended before have ended.
@@ -232,15 +253,15 @@ impl Cache {
                     p.fds.retain(|&fd, _| !(first..=last).contains(&(fd as u32)));
                 }
             }
-            s.marks.push(Mark { tid: Some(tid), tgid, first, last });
-            self.marks.store(s.marks.len(), Ordering::Relaxed);
+            self.mark(&mut s, Mark { tid: Some(tid), tgid, first, last });
         };
         let all = |until_gone: bool| {
             let mut s = self.lock();
             let tgid = s.tgid(tid);
-            s.procs.remove(&tgid);
-            s.marks.push(Mark { tid: (!until_gone).then_some(tid), tgid, first: 0, last: u32::MAX });
-            self.marks.store(s.marks.len(), Ordering::Relaxed);
+            if let Some(p) = s.procs.get_mut(&tgid) {
+                p.fds.clear();
+            }
+            self.mark(&mut s, Mark { tid: (!until_gone).then_some(tid), tgid, first: 0, last: u32::MAX });
             // An exec leaves one thread, numbered as the process; an exit none.
             s.tgids.retain(|_, t| *t != tgid);
         };
@@ -299,14 +320,17 @@ impl Cache {
 
     /// Turns the cache off for the rest of the run, dropping every copy.
     pub fn off(&self, why: &str) {
+        let mut s = self.lock();
+        self.off_locked(&mut s, why);
+    }
+
+    fn off_locked(&self, s: &mut State, why: &str) {
         if self.on.swap(false, Ordering::Relaxed) {
             tracing::debug!(why, "the descriptor cache is off");
         }
-        let mut s = self.lock();
         s.procs.clear();
         s.marks.clear();
         self.marks.store(0, Ordering::Relaxed);
-        drop(s);
         pidfd::eventfd_signal(self.wake.as_fd());
     }
 
