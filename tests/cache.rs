@@ -109,3 +109,14 @@ fn socket_transfers_through_the_cache_are_byte_exact() {
         assert!(rows["recvfrom"].1.is_some(), "recvfrom was executed: {}", o.stderr);
     }
 }
+
+/// One thread closes a socket while another reads from it: the read that lands between the
+/// close's notification and the close itself must not leave a copy behind (the closed numbers
+/// stay marked until the closing thread's next call). Fails at once without the marks.
+#[test]
+fn a_read_racing_a_close_leaves_no_copy_behind() {
+    let p = prog("closerace");
+    let o =
+        run(&["--fd-cache", "--exits=off", "-o", "/dev/null", "-e", "trace=read", "--", p.to_str().unwrap(), "300"]);
+    assert!(o.status.success() && o.stdout_str().starts_with("ok "), "{} {}", o.stdout_str(), o.stderr);
+}
