@@ -337,6 +337,12 @@ impl Executor {
         Ok(cache.keep(tid, fd as i32, local))
     }
 
+    /// Whether sends on a borrowed socket carry the sender's identity (its domain is fixed:
+    /// learned once per cached copy).
+    fn identity_of(local: &Local) -> bool {
+        *local.identity.get_or_init(|| Self::carries_identity(local.as_fd()))
+    }
+
     /// The kind of a borrowed descriptor (learned once per cached copy).
     fn kind_of(local: &Local) -> Kind {
         *local.kind.get_or_init(|| Self::kind(local.as_fd()))
@@ -558,7 +564,7 @@ impl Executor {
             }
             (Kind::Regular, WriteHow::Write) => {}
             (Kind::Pipe | Kind::Socket, _) if offset.is_some() => {}
-            (Kind::Socket, _) if Self::carries_identity(l) => return None,
+            (Kind::Socket, _) if Self::identity_of(&local) => return None,
             (Kind::Pipe, WriteHow::Write) | (Kind::Socket, _) => {
                 if Self::nonblocking(l) != Some(true) {
                     if self.cap.is_none() || !Self::stream(l, kind) {
@@ -759,7 +765,7 @@ impl Executor {
         let (iov, _) = if h[3] == 0 { (Vec::new(), 0) } else { self.iovecs(tid, h[2], h[3])? };
         let local = borrow_or_return!(self, tid, a[0]);
         let l = local.as_fd();
-        if Self::kind_of(&local) != Kind::Socket || Self::carries_identity(l) {
+        if Self::kind_of(&local) != Kind::Socket || Self::identity_of(&local) {
             return None;
         }
         // Under a cap, a blocking stream socket is written without waiting (see "Faults").
@@ -859,7 +865,7 @@ impl Executor {
         let local = borrow_or_return!(self, tid, a[0]);
         let l = local.as_fd();
         if Self::kind_of(&local) != Kind::Socket
-            || Self::carries_identity(l)
+            || Self::identity_of(&local)
             || Self::nonblocking(l) != Some(true)
             || !listener.id_valid(n.id())
         {

@@ -47,6 +47,8 @@ pub struct Entry {
     fd: OwnedFd,
     /// Its kind (file type and filesystem: fixed for a description).
     pub(super) kind: OnceLock<super::exec::Kind>,
+    /// Whether it is a socket whose sends show the sender (its domain: fixed too).
+    pub(super) identity: OnceLock<bool>,
 }
 
 impl AsFd for Entry {
@@ -60,7 +62,7 @@ pub type Local = Arc<Entry>;
 
 /// A descriptor borrowed for one call only.
 pub fn uncached(fd: OwnedFd) -> Local {
-    Arc::new(Entry { fd, kind: OnceLock::new() })
+    Arc::new(Entry { fd, kind: OnceLock::new(), identity: OnceLock::new() })
 }
 
 /// A hasher for small integer keys (ids, descriptor numbers): one multiply instead of SipHash,
