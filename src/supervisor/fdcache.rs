@@ -40,7 +40,19 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
+use nix::poll::{PollFd, PollFlags, PollTimeout};
+use nix::sys::eventfd::{EfdFlags, EventFd};
+
 use crate::sys::pidfd::{self, RemoteFd};
+
+/// Waits until one of `fds` is readable (a pidfd is when its process has exited); which are.
+fn readable(fds: &[BorrowedFd<'_>]) -> Vec<bool> {
+    let mut polled: Vec<PollFd<'_>> = fds.iter().map(|&fd| PollFd::new(fd, PollFlags::POLLIN)).collect();
+    match nix::poll::poll(&mut polled, PollTimeout::NONE) {
+        Ok(n) if n > 0 => polled.iter().map(|p| p.revents().is_some_and(|r| !r.is_empty())).collect(),
+        _ => vec![false; fds.len()],
+    }
+}
 
 /// A borrowed descriptor and what was learned of it.
 pub struct Entry {
@@ -120,7 +132,7 @@ pub struct Cache {
     state: Arc<Mutex<State>>,
     on: Arc<AtomicBool>,
     marks: Arc<AtomicUsize>,
-    wake: Arc<OwnedFd>,
+    wake: Arc<EventFd>,
     /// Our pid, for kcmp (glibc's getpid is a system call).
     me: i32,
 }
@@ -131,7 +143,7 @@ const MAX_ENTRIES: usize = 4096;
 impl Cache {
     /// A cache, when this kernel can check entries (kcmp).
     pub fn new() -> Option<Cache> {
-        let wake = pidfd::eventfd().ok()?;
+        let wake = EventFd::from_value_and_flags(0, EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK).ok()?;
         // kcmp of our own eventfd with itself: CONFIG_KCMP, and permitted.
         let me = std::process::id() as i32;
         let raw = std::os::fd::AsRawFd::as_raw_fd(&wake);
@@ -207,7 +219,7 @@ impl Cache {
             // A pidfd of the process: the watcher's, to drop its copies (and marks) when it is gone.
             let p = pidfd::open(tgid as i32).ok()?;
             s.procs.insert(tgid, Proc { pidfd: Arc::new(p), fds: IntMap::default() });
-            pidfd::eventfd_signal(self.wake.as_fd());
+            let _ = self.wake.write(1);
         }
         s.procs.get_mut(&tgid)
     }
@@ -333,7 +345,7 @@ impl Cache {
         s.procs.clear();
         s.marks.clear();
         self.marks.store(0, Ordering::Relaxed);
-        pidfd::eventfd_signal(self.wake.as_fd());
+        let _ = self.wake.write(1);
     }
 
     /// Thread `tid`'s `newfd` is replaced by interpose itself (ADDFD onto a number).
@@ -351,7 +363,7 @@ impl Cache {
         s.stopped = true;
         s.procs.clear();
         drop(s);
-        pidfd::eventfd_signal(self.wake.as_fd());
+        let _ = self.wake.write(1);
     }
 
     /// The watcher: drops the entries of each process as soon as it is gone.
@@ -366,9 +378,9 @@ impl Cache {
             };
             let mut fds: Vec<BorrowedFd<'_>> = vec![self.wake.as_fd()];
             fds.extend(pidfds.iter().map(|p| p.as_fd()));
-            let ready = pidfd::wait_readable(&fds, -1);
+            let ready = readable(&fds);
             if ready[0] {
-                pidfd::eventfd_drain(self.wake.as_fd());
+                let _ = self.wake.read();
             }
             let gone: Vec<(u32, &Arc<OwnedFd>)> =
                 tgids.iter().zip(&pidfds).zip(&ready[1..]).filter(|(_, r)| **r).map(|((t, p), _)| (*t, p)).collect();
