@@ -120,3 +120,21 @@ fn a_read_racing_a_close_leaves_no_copy_behind() {
         run(&["--fd-cache", "--exits=off", "-o", "/dev/null", "-e", "trace=read", "--", p.to_str().unwrap(), "300"]);
     assert!(o.status.success() && o.stdout_str().starts_with("ok "), "{} {}", o.stdout_str(), o.stderr);
 }
+
+/// The program holds more descriptors than interpose may (it raised its own limit; interpose
+/// runs with a soft limit of 200): when interpose cannot look up a thread's process, the cache
+/// turns off instead of filing a close under the wrong process (found by a hostile review: the
+/// new thread's close left a copy, and its peer never saw the end).
+#[test]
+fn a_supervisor_out_of_descriptors_keeps_no_copy_it_cannot_account_for() {
+    let p = prog("manyfds");
+    let script = format!(
+        "ulimit -Sn 200 && exec {} run -qq --fd-cache --exits=off -o /dev/null -e trace=read,write,close -- {} 300",
+        env!("CARGO_BIN_EXE_interpose"),
+        p.display()
+    );
+    let o =
+        run_bounded(std::process::Command::new("sh").args(["-c", &script]).stdin(std::process::Stdio::null()), LIMIT);
+    assert!(o.status.success(), "{}", o.stderr);
+    assert_eq!(o.stdout_str(), "main-thread close: peer EOF=1\nnew-thread close: peer EOF=1\n", "{}", o.stderr);
+}

@@ -168,13 +168,22 @@ impl Cache {
         self.on.load(Ordering::Relaxed)
     }
 
+    /// Thread `tid`'s process; when it cannot be known for sure, the cache is turned off.
+    fn process_of(&self, s: &mut State, tid: u32) -> Option<u32> {
+        let tgid = s.tgid(tid);
+        if tgid.is_none() {
+            self.off_locked(s, "a thread whose process or descriptor table is not known for sure");
+        }
+        tgid
+    }
+
     /// Thread `tid`'s descriptor `fd`, when cached and still the same description.
     pub fn get(&self, tid: u32, fd: i32) -> Option<Local> {
         if !self.is_on() {
             return None;
         }
         let mut s = self.lock();
-        let tgid = s.tgid(tid);
+        let tgid = self.process_of(&mut s, tid)?;
         let entry = s.procs.get(&tgid)?.fds.get(&fd)?.clone();
         if s.marked(tgid, fd) {
             return None;
@@ -198,7 +207,7 @@ impl Cache {
         if s.stopped {
             return local;
         }
-        let tgid = s.tgid(tid);
+        let Some(tgid) = self.process_of(&mut s, tid) else { return local };
         if s.marked(tgid, fd) {
             return local;
         }
@@ -228,11 +237,13 @@ impl Cache {
     /// remove the mark when it is gone (when it cannot, the cache is turned off).
     fn mark(&self, s: &mut State, m: Mark) {
         if self.watched(s, m.tgid).is_none() {
-            if pidfd::open(m.tgid as i32).is_ok() {
-                // Alive and not watchable: too many processes.
-                self.off_locked(s, "too many processes to watch");
+            match pidfd::open(m.tgid as i32) {
+                // Gone: nothing more can borrow from it.
+                Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {}
+                // Alive and not watchable (too many processes), or not known to be gone (out
+                // of descriptors...).
+                _ => self.off_locked(s, "a process that cannot be watched"),
             }
-            // Gone: nothing more can borrow from it.
             return;
         }
         s.marks.push(m);
@@ -256,7 +267,7 @@ impl Cache {
         }
         let end = |first: u64, last: u64| {
             let mut s = self.lock();
-            let tgid = s.tgid(tid);
+            let Some(tgid) = self.process_of(&mut s, tid) else { return };
             let (first, last) = (first as u32, last as u32);
             if let Some(p) = s.procs.get_mut(&tgid) {
                 if last - first < 64 {
@@ -271,7 +282,7 @@ impl Cache {
         };
         let all = |until_gone: bool| {
             let mut s = self.lock();
-            let tgid = s.tgid(tid);
+            let Some(tgid) = self.process_of(&mut s, tid) else { return };
             if let Some(p) = s.procs.get_mut(&tgid) {
                 p.fds.clear();
             }
@@ -300,8 +311,12 @@ impl Cache {
             libc::SYS_execve | libc::SYS_execveat => all(false),
             libc::SYS_exit_group => all(true),
             libc::SYS_exit => {
-                let tgid = self.lock().tgid(tid);
-                if threads_of(tgid).is_none_or(|n| n <= 1) {
+                let tgid = {
+                    let mut s = self.lock();
+                    let Some(t) = self.process_of(&mut s, tid) else { return };
+                    t
+                };
+                if live_threads(tgid).is_none_or(|n| n <= 1) {
                     all(true);
                 } else {
                     // Its number may go to another process's thread.
@@ -351,7 +366,7 @@ impl Cache {
     /// Thread `tid`'s `newfd` is replaced by interpose itself (ADDFD onto a number).
     pub fn forget(&self, tid: u32, fd: i32) {
         let mut s = self.lock();
-        let tgid = s.tgid(tid);
+        let Some(tgid) = self.process_of(&mut s, tid) else { return };
         if let Some(p) = s.procs.get_mut(&tgid) {
             p.fds.remove(&fd);
         }
@@ -402,16 +417,22 @@ impl Cache {
 }
 
 impl State {
-    fn tgid(&mut self, tid: u32) -> u32 {
+    /// Thread `tid`'s process, or None when that cannot be known for sure: its process cannot
+    /// be looked up (out of descriptors), or the thread has a descriptor table other than its
+    /// process leader's (a clone3 whose flags another thread changed after interpose read them).
+    fn tgid(&mut self, tid: u32) -> Option<u32> {
         if let Some(&t) = self.tgids.get(&tid) {
-            return t;
+            return Some(t);
         }
         if self.tgids.len() > 1 << 16 {
             self.tgids.clear();
         }
-        let tgid = pidfd::tgid_of(tid as i32).unwrap_or(tid);
+        let tgid = pidfd::tgid_of(tid as i32).ok()?;
+        if tgid != tid && pidfd::same_files(tid as i32, tgid as i32).ok() != Some(true) {
+            return None;
+        }
         self.tgids.insert(tid, tgid);
-        tgid
+        Some(tgid)
     }
 
     fn marked(&self, tgid: u32, fd: i32) -> bool {
@@ -424,4 +445,13 @@ impl State {
 fn threads_of(tgid: u32) -> Option<u32> {
     let status = std::fs::read_to_string(format!("/proc/{tgid}/status")).ok()?;
     status.lines().find_map(|l| l.strip_prefix("Threads:")).and_then(|v| v.trim().parse().ok())
+}
+
+/// How many threads of process `tgid` can still make a call: its count, less a main thread that
+/// has exited (a zombie until the last thread leaves, and counted).
+fn live_threads(tgid: u32) -> Option<u32> {
+    let n = threads_of(tgid)?;
+    let stat = std::fs::read_to_string(format!("/proc/{tgid}/stat")).ok()?;
+    let state = stat[stat.rfind(')')? + 1..].split_whitespace().next()?;
+    Some(if state == "Z" { n.saturating_sub(1) } else { n })
 }

@@ -83,6 +83,14 @@ pub fn send_signal(pidfd: BorrowedFd<'_>, sig: i32) -> io::Result<()> {
     .map(drop)
 }
 
+/// `kcmp(a, b, KCMP_FILES)`: whether threads `a` and `b` share one descriptor table.
+pub fn same_files(a: libc::pid_t, b: libc::pid_t) -> io::Result<bool> {
+    const KCMP_FILES: libc::c_long = 2;
+    // SAFETY: kcmp takes five integers and touches no memory of ours.
+    let r = check(unsafe { libc::syscall(libc::SYS_kcmp, a as libc::c_long, b as libc::c_long, KCMP_FILES, 0, 0) })?;
+    Ok(r == 0)
+}
+
 /// `kcmp(tid, me, KCMP_FILE, fd, ours)`: whether thread `tid`'s descriptor `fd` refers to the
 /// same open file description as our descriptor `ours` (`me`: our pid). Err when the comparison
 /// cannot be made (no such thread or descriptor: EBADF, ESRCH; no kcmp: ENOSYS).
