@@ -768,11 +768,14 @@ impl<'a> Supervisor<'a> {
         let launching = phase_before == Phase::AwaitingExec && self.phase == Phase::AwaitingExecResult;
         let (nr, arch) = (n.nr(), n.arch());
         let native = arch == ARCH_X86_64 && nr & X32_SYSCALL_BIT == 0 && (nr as usize) < NR_LIMIT && nr >= 0;
-        let (call, traced) = if native {
-            (Call::Native(nr as u32), self.cfg.traced.contains(nr as u32))
+        // A call of another ABI is selected, and watched, as the native call it stands for
+        // (i386's `setresuid32`, `stat64`, `socketcall(SYS_CONNECT)`...): named once here.
+        let (call, stands_for) = if native {
+            (Call::Native(nr as u32), Some(nr as u32))
         } else {
-            (Call::Foreign { arch, nr }, self.foreign_traced(arch, nr, n.args()[0]))
+            (Call::Foreign { arch, nr }, crate::filter::native_of(arch, nr, n.args()[0]))
         };
+        let traced = stands_for.is_some_and(|nr| self.cfg.traced.contains(nr));
         let sc = match call {
             Call::Native(nr) => decode::registry().get(i64::from(nr)),
             Call::Foreign { .. } => None,
@@ -795,10 +798,8 @@ impl<'a> Supervisor<'a> {
                     cache.event(n.tid(), i64::from(nr), n.args());
                 }
                 Call::Native(_) => {}
-                Call::Foreign { arch, nr } => {
-                    if crate::filter::native_of(arch, nr, n.args()[0])
-                        .is_some_and(|nr| crate::filter::fd_watch_calls().contains(nr))
-                    {
+                Call::Foreign { .. } => {
+                    if stands_for.is_some_and(|nr| crate::filter::fd_watch_calls().contains(nr)) {
                         cache.off("a call of another ABI that ends descriptors");
                     }
                 }
@@ -813,9 +814,9 @@ impl<'a> Supervisor<'a> {
                         self.completer.executor.context_changed(n.tid(), sc.name());
                     }
                 }
-                Call::Foreign { arch, nr } => {
-                    let native = crate::filter::native_of(arch, nr, n.args()[0]);
-                    let name = native.and_then(|nr| decode::registry().get(i64::from(nr))).map_or("", |sc| sc.name());
+                Call::Foreign { .. } => {
+                    let name =
+                        stands_for.and_then(|nr| decode::registry().get(i64::from(nr))).map_or("", |sc| sc.name());
                     self.completer.executor.context_changed(n.tid(), name);
                 }
             }
@@ -912,12 +913,6 @@ impl<'a> Supervisor<'a> {
         }
         self.threads.insert(tid, info);
         tgid
-    }
-
-    /// Whether a foreign-ABI call is one the policy selects: as the native call it stands for
-    /// (i386's `setresuid32`, `stat64`, `socketcall(SYS_CONNECT)`...; see `filter::native_of`).
-    fn foreign_traced(&self, arch: u32, nr: i32, arg0: u64) -> bool {
-        crate::filter::native_of(arch, nr, arg0).is_some_and(|nr| self.cfg.traced.contains(nr))
     }
 }
 
