@@ -44,20 +44,6 @@ struct Parked {
     /// CLOCK_MONOTONIC at the notification's receipt.
     recv_ns: u64,
     nr: i64,
-    /// Its answer landed ([`Exits::confirm`]), or nothing was read of the thread at entry:
-    /// what was read is the program's. An exit can be matched before that (the answer is sent
-    /// after the call is parked), and must then not show what was read.
-    confirmed: bool,
-}
-
-impl Parked {
-    fn into_pending(self) -> Pending {
-        let mut p = self.p;
-        if !self.confirmed {
-            p.forget_reads();
-        }
-        p
-    }
 }
 
 #[derive(Default)]
@@ -112,8 +98,7 @@ impl Exits {
         t.next += 1;
         let token = t.next;
         let recv_ns = p.recv_ns;
-        let confirmed = !p.has_reads();
-        t.by_tid.entry(p.n.tid()).or_default().push_back(Parked { token, p, recv_ns, nr, confirmed });
+        t.by_tid.entry(p.n.tid()).or_default().push_back(Parked { token, p, recv_ns, nr });
         t.parked += 1;
         if t.parked % WAKE_AT == 0 {
             self.0.wake.notify_one();
@@ -126,14 +111,6 @@ impl Exits {
         self.0.stop.store(true, Ordering::Release);
         let _t = self.0.table.lock().unwrap_or_else(|e| e.into_inner());
         self.0.wake.notify_one();
-    }
-
-    /// The answer of a parked call landed: what was read of its thread at entry is shown.
-    pub(super) fn confirm(&self, tid: u32, token: u64) {
-        let mut t = self.0.table.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(x) = t.by_tid.get_mut(&tid).and_then(|q| q.iter_mut().find(|x| x.token == token)) {
-            x.confirmed = true;
-        }
     }
 
     /// Takes back a parked call whose answer did not land (the thread was killed); None if its
@@ -175,10 +152,10 @@ impl Exits {
             t.parked -= 1;
             if x.nr == parked.nr {
                 let dur_ns = x.time_ns - parked.recv_ns;
-                out.push((parked.into_pending(), Outcome::Returned { ret: x.ret, dur_ns }));
+                out.push((parked.p, Outcome::Returned { ret: x.ret, dur_ns }));
                 break;
             }
-            out.push((parked.into_pending(), Outcome::Continued));
+            out.push((parked.p, Outcome::Continued));
         }
         if q.is_empty() {
             t.by_tid.remove(&x.tid);
@@ -191,7 +168,7 @@ impl Exits {
         t.parked = 0;
         let mut all: Vec<Parked> = t.by_tid.drain().flat_map(|(_, q)| q).collect();
         all.sort_by_key(|p| p.token);
-        all.into_iter().map(Parked::into_pending).collect()
+        all.into_iter().map(|p| p.p).collect()
     }
 
     /// Gives the exit events to this table (before the program's first call is answered).
@@ -251,7 +228,7 @@ impl Exits {
             let mut t = self.0.table.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(q) = t.by_tid.remove(&tid) {
                 t.parked -= q.len();
-                matched.extend(q.into_iter().map(|x| (x.into_pending(), Outcome::Continued)));
+                matched.extend(q.into_iter().map(|x| (x.p, Outcome::Continued)));
             }
         }
         drop(guard);
