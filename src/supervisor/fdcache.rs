@@ -168,13 +168,37 @@ impl Cache {
         self.on.load(Ordering::Relaxed)
     }
 
-    /// Thread `tid`'s process; when it cannot be known for sure, the cache is turned off.
-    fn process_of(&self, s: &mut State, tid: u32) -> Option<u32> {
-        let tgid = s.tgid(tid);
-        if tgid.is_none() {
-            self.off_locked(s, "a thread whose process or descriptor table is not known for sure");
+    /// Thread `tid`'s process, watched from now on (so that its threads' ids are forgotten when
+    /// it goes). When it cannot be known for sure, the cache is turned off. With `verify`, a
+    /// thread id seen before is checked to still share its process's descriptor table (a thread
+    /// killed by an exec elsewhere in its process may leave its id to another process's thread):
+    /// for the calls that file copies or ends under a process; a use needs no such check, each
+    /// being checked by kcmp(KCMP_FILE) whatever process it was looked up under.
+    fn process_of(&self, s: &mut State, tid: u32, verify: bool) -> Option<u32> {
+        if let Some(&t) = s.tgids.get(&tid) {
+            if !verify || t == tid || pidfd::same_files(tid as i32, t as i32).ok() == Some(true) {
+                return Some(t);
+            }
+            s.tgids.remove(&tid);
         }
-        tgid
+        if s.tgids.len() > 1 << 16 {
+            s.tgids.clear();
+        }
+        // A thread other than the leader must share the leader's table (a clone3 whose flags
+        // another thread changed after interpose read them may have given it its own).
+        let tgid = pidfd::tgid_of(tid as i32)
+            .ok()
+            .filter(|&t| t == tid || pidfd::same_files(tid as i32, t as i32).ok() == Some(true));
+        let Some(tgid) = tgid else {
+            self.off_locked(s, "a thread whose process or descriptor table is not known for sure");
+            return None;
+        };
+        if self.watched(s, tgid).is_some() {
+            s.tgids.insert(tid, tgid);
+        } else if !self.is_on() {
+            return None;
+        }
+        Some(tgid)
     }
 
     /// Thread `tid`'s descriptor `fd`, when cached and still the same description.
@@ -183,7 +207,7 @@ impl Cache {
             return None;
         }
         let mut s = self.lock();
-        let tgid = self.process_of(&mut s, tid)?;
+        let tgid = self.process_of(&mut s, tid, false)?;
         let entry = s.procs.get(&tgid)?.fds.get(&fd)?.clone();
         if s.marked(tgid, fd) {
             return None;
@@ -207,7 +231,7 @@ impl Cache {
         if s.stopped {
             return local;
         }
-        let Some(tgid) = self.process_of(&mut s, tid) else { return local };
+        let Some(tgid) = self.process_of(&mut s, tid, true) else { return local };
         if s.marked(tgid, fd) {
             return local;
         }
@@ -227,6 +251,18 @@ impl Cache {
             }
             // A pidfd of the process: the watcher's, to drop its copies (and marks) when it is gone.
             let p = pidfd::open(tgid as i32).ok()?;
+            // Each process watched has its own descriptor table: one shared with another
+            // process (a clone3 whose flags another thread changed after interpose read them)
+            // could end the other's descriptors under this one's name. Compared once, at first
+            // sight: a process that shares a table later does so by a call the cache sees.
+            let shared = s.procs.keys().any(|&other| match pidfd::same_files(tgid as i32, other as i32) {
+                Ok(same) => same,
+                Err(e) => e.raw_os_error() != Some(libc::ESRCH),
+            });
+            if shared {
+                self.off_locked(s, "two processes sharing a descriptor table (or not comparable)");
+                return None;
+            }
             s.procs.insert(tgid, Proc { pidfd: Arc::new(p), fds: IntMap::default() });
             let _ = self.wake.write(1);
         }
@@ -267,7 +303,7 @@ impl Cache {
         }
         let end = |first: u64, last: u64| {
             let mut s = self.lock();
-            let Some(tgid) = self.process_of(&mut s, tid) else { return };
+            let Some(tgid) = self.process_of(&mut s, tid, true) else { return };
             let (first, last) = (first as u32, last as u32);
             if let Some(p) = s.procs.get_mut(&tgid) {
                 if last - first < 64 {
@@ -282,7 +318,7 @@ impl Cache {
         };
         let all = |until_gone: bool| {
             let mut s = self.lock();
-            let Some(tgid) = self.process_of(&mut s, tid) else { return };
+            let Some(tgid) = self.process_of(&mut s, tid, true) else { return };
             if let Some(p) = s.procs.get_mut(&tgid) {
                 p.fds.clear();
             }
@@ -313,7 +349,7 @@ impl Cache {
             libc::SYS_exit => {
                 let tgid = {
                     let mut s = self.lock();
-                    let Some(t) = self.process_of(&mut s, tid) else { return };
+                    let Some(t) = self.process_of(&mut s, tid, true) else { return };
                     t
                 };
                 if live_threads(tgid).is_none_or(|n| n <= 1) {
@@ -366,7 +402,7 @@ impl Cache {
     /// Thread `tid`'s `newfd` is replaced by interpose itself (ADDFD onto a number).
     pub fn forget(&self, tid: u32, fd: i32) {
         let mut s = self.lock();
-        let Some(tgid) = self.process_of(&mut s, tid) else { return };
+        let Some(tgid) = self.process_of(&mut s, tid, true) else { return };
         if let Some(p) = s.procs.get_mut(&tgid) {
             p.fds.remove(&fd);
         }
@@ -417,24 +453,6 @@ impl Cache {
 }
 
 impl State {
-    /// Thread `tid`'s process, or None when that cannot be known for sure: its process cannot
-    /// be looked up (out of descriptors), or the thread has a descriptor table other than its
-    /// process leader's (a clone3 whose flags another thread changed after interpose read them).
-    fn tgid(&mut self, tid: u32) -> Option<u32> {
-        if let Some(&t) = self.tgids.get(&tid) {
-            return Some(t);
-        }
-        if self.tgids.len() > 1 << 16 {
-            self.tgids.clear();
-        }
-        let tgid = pidfd::tgid_of(tid as i32).ok()?;
-        if tgid != tid && pidfd::same_files(tid as i32, tgid as i32).ok() != Some(true) {
-            return None;
-        }
-        self.tgids.insert(tid, tgid);
-        Some(tgid)
-    }
-
     fn marked(&self, tgid: u32, fd: i32) -> bool {
         let fd = fd as u32;
         self.marks.iter().any(|m| m.tgid == tgid && m.first <= fd && fd <= m.last)

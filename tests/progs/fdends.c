@@ -3,7 +3,8 @@
  * keeps A, a child process ("peer", untraced calls only: it only polls) holds B. The program
  * reads from A a few times (the peer writes), then ends A by MODE:
  *   close, dup2, dup3, close_range, clonefiles (a process sharing the descriptor table closes
- *   A), lastexit (the last thread exits with exit(2)), exec (A close-on-exec; the new image
+ *   A), clone3race (the same, the process made by a clone3 whose flags gain CLONE_FILES from
+ *   another thread while the call is held: run with a delay_enter injected on clone3), lastexit (the last thread exits with exit(2)), exec (A close-on-exec; the new image
  *   waits for the peer), exit_group
  *   (from a second thread, the first blocked in a read of another socket), kill (the program
  *   is killed by SIGKILL from the peer), fork (a child inherits A; the parent closes A; the
@@ -65,6 +66,20 @@ static void rd(int fd, int times)
             exit(3);
         }
     }
+}
+
+/* clone3's arguments (CLONE_ARGS_SIZE_VER0), and a thread that adds CLONE_FILES to them 100 ms
+ * after the call was made. */
+static struct {
+    unsigned long long flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+} ca;
+
+static void *flip(void *arg)
+{
+    (void)arg;
+    usleep(100000);
+    __atomic_store_n(&ca.flags, (unsigned long long)CLONE_FILES, __ATOMIC_SEQ_CST);
+    return 0;
 }
 
 static void *blocked(void *arg)
@@ -161,6 +176,20 @@ int main(int argc, char **argv)
             _exit(0);
         }
         waitpid(c, 0, 0);
+    } else if (!strcmp(mode, "clone3race")) {
+        ca.exit_signal = SIGCHLD;
+        pthread_t t;
+        pthread_create(&t, 0, flip, 0);
+        long c = syscall(SYS_clone3, &ca, sizeof ca);
+        if (c == 0) {
+            close(a);
+            _exit(0);
+        }
+        waitpid(c, 0, 0);
+        if (fcntl(a, F_GETFD) != -1) {
+            fprintf(stderr, "fdends: the clone3 child did not share the descriptor table (no delay?)\n");
+            return 10;
+        }
     } else if (!strcmp(mode, "lastexit")) {
         /* The last thread leaves with exit(2), not exit_group. */
         write(ctl[1], "c", 1);
