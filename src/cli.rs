@@ -38,9 +38,12 @@ pub enum Command {
         /// Policy files (TOML).
         #[arg(value_name = "POLICY", required = true)]
         policies: Vec<PathBuf>,
-        /// Also print the compiled filter (libseccomp's pseudo-code of the BPF program).
+        /// Also print the filter: its BPF program, disassembled.
         #[arg(long)]
         bpf: bool,
+        /// Show what the filter traps with `run --fd-cache` (the calls that end descriptors too).
+        #[arg(long = "fd-cache")]
+        fd_cache: bool,
     },
     /// List the syscalls interpose knows, with their numbers and classes.
     Syscalls {

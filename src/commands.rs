@@ -8,8 +8,9 @@ use crate::policy::{self, PolicyError};
 
 /// `interpose check POLICY`: a summary that fits on a screen: what the policy traces, injects
 /// and denies (each rule with where it was written), what else its deny rules refuse, and which
-/// syscalls the filter traps on each ABI. With `bpf`, also libseccomp's pseudo-code of the filter.
-pub fn check(path: &Path, bpf: bool) -> Result<String, PolicyError> {
+/// syscalls the filter traps on each ABI (with `fd_cache`, as `run --fd-cache` would). With
+/// `bpf`, also the filter's BPF program, disassembled.
+pub fn check(path: &Path, bpf: bool, fd_cache: bool) -> Result<String, PolicyError> {
     let p = policy::build(Some(path), &[])?;
     let mut out = String::new();
     let _ = writeln!(out, "{}: ok", path.display());
@@ -67,14 +68,17 @@ pub fn check(path: &Path, bpf: bool) -> Result<String, PolicyError> {
         }
     }
     let selected = p.trace.union(&p.intercepted());
-    let trapped = crate::filter::trapped_set(&selected, p.execute.unwrap_or(true));
+    let execute = p.execute.unwrap_or(true);
+    let without_cache = crate::filter::trapped_set(&selected, execute, false);
+    let trapped = crate::filter::trapped_set(&selected, execute, fd_cache && execute && !p.trace.is_empty());
     let added = |names: &[&str]| {
         names
             .iter()
             .filter_map(|n| crate::decode::registry().by_name(n))
-            .any(|sc| trapped.contains(sc.nr()) && !selected.contains(sc.nr()))
+            .any(|sc| without_cache.contains(sc.nr()) && !selected.contains(sc.nr()))
     };
     let (changers, guards) = (added(crate::filter::CONTEXT_CHANGERS), added(crate::filter::EXECUTION_GUARDS));
+    let watched = trapped != without_cache;
     let plan = crate::filter::plan(&trapped);
     let mut with = String::from("execve, execveat");
     if guards {
@@ -83,6 +87,9 @@ pub fn check(path: &Path, bpf: bool) -> Result<String, PolicyError> {
     }
     if changers {
         with.push_str(" and the calls that change credentials, root or namespaces");
+    }
+    if watched {
+        with.push_str(" and, for --fd-cache, the calls that end descriptors");
     }
     let t = &plan.abis;
     let via: String = t

@@ -34,10 +34,10 @@ fn main() -> ExitCode {
         .init();
     match cli.command {
         Command::Run(args) => run_command(*args),
-        Command::Check { policies, bpf } => {
+        Command::Check { policies, bpf, fd_cache } => {
             let mut code = 0;
             for p in policies {
-                match interpose::commands::check(&p, bpf) {
+                match interpose::commands::check(&p, bpf, fd_cache) {
                     Ok(text) => print!("{text}"),
                     Err(e) => {
                         let _ = writeln!(std::io::stderr(), "interpose: {e}");

@@ -62,15 +62,7 @@ pub const EXECUTION_GUARDS: &[&str] = &["landlock_restrict_self", "fanotify_init
 /// the calls whose notification tells the executor something about the program's context.
 pub fn context_calls() -> &'static SyscallSet {
     static SET: std::sync::OnceLock<SyscallSet> = std::sync::OnceLock::new();
-    SET.get_or_init(|| {
-        let mut set = SyscallSet::empty();
-        for name in CONTEXT_CHANGERS.iter().chain(EXECUTION_GUARDS).chain(ALWAYS_TRAPPED) {
-            if let Some(sc) = crate::decode::registry().by_name(name) {
-                set.insert(sc.nr());
-            }
-        }
-        set
-    })
+    SET.get_or_init(|| numbers(CONTEXT_CHANGERS.iter().chain(EXECUTION_GUARDS).chain(ALWAYS_TRAPPED)))
 }
 
 /// Calls that end descriptors, or after which descriptor tables no longer follow processes:
@@ -97,15 +89,17 @@ pub const FD_WATCH: &[&str] = &[
 /// The native numbers of [`FD_WATCH`] and [`ALWAYS_TRAPPED`].
 pub fn fd_watch_calls() -> &'static SyscallSet {
     static SET: std::sync::OnceLock<SyscallSet> = std::sync::OnceLock::new();
-    SET.get_or_init(|| {
-        let mut set = SyscallSet::empty();
-        for name in FD_WATCH.iter().chain(ALWAYS_TRAPPED) {
-            if let Some(sc) = crate::decode::registry().by_name(name) {
-                set.insert(sc.nr());
-            }
-        }
-        set
-    })
+    SET.get_or_init(|| numbers(FD_WATCH.iter().chain(ALWAYS_TRAPPED)))
+}
+
+/// The native numbers of the calls named.
+fn numbers<'a>(names: impl Iterator<Item = &'a &'a str>) -> SyscallSet {
+    let reg = crate::decode::registry();
+    let mut set = SyscallSet::empty();
+    for sc in names.filter_map(|n| reg.by_name(n)) {
+        set.insert(sc.nr());
+    }
+    set
 }
 
 /// The path calls interpose may execute in the program's context.
@@ -127,19 +121,16 @@ pub const PATH_CALLS: &[&str] = &[
 ];
 
 /// The syscalls the filter sends to the supervisor: the policy's plus the always-trapped ones,
-/// and the context changers when `execute` lets path calls run.
-pub fn trapped_set(selected: &SyscallSet, execute: bool) -> SyscallSet {
-    let mut set = *selected;
+/// the context changers when `execute` lets path calls run, and with `fd_cache` (when calls
+/// are executed) the calls the descriptor cache watches.
+pub fn trapped_set(selected: &SyscallSet, execute: bool, fd_cache: bool) -> SyscallSet {
     let reg = crate::decode::registry();
     let path_calls = execute && PATH_CALLS.iter().filter_map(|n| reg.by_name(n)).any(|sc| selected.contains(sc.nr()));
     let extra: &[&str] = if path_calls { CONTEXT_CHANGERS } else { &[] };
-    let guards: &[&str] = if execute && !selected.is_empty() { EXECUTION_GUARDS } else { &[] };
-    for name in ALWAYS_TRAPPED.iter().chain(extra).chain(guards) {
-        if let Some(sc) = reg.by_name(name) {
-            set.insert(sc.nr());
-        }
-    }
-    set
+    let executes = execute && !selected.is_empty();
+    let guards: &[&str] = if executes { EXECUTION_GUARDS } else { &[] };
+    let watched: &[&str] = if executes && fd_cache { FD_WATCH } else { &[] };
+    selected.union(&numbers(ALWAYS_TRAPPED.iter().chain(extra).chain(guards).chain(watched)))
 }
 
 /// The calls i386 also reaches through a multiplexer (`socketcall`, `ipc`): the multiplexer,
@@ -453,7 +444,7 @@ mod tests {
             set(&["read"]),
             set(&["read", "connect", "futex"]),
             set(&["connect", "sendto", "sendmsg", "sendmmsg", "bind", "listen", "socket", "setsockopt", "accept"]),
-            trapped_set(&set(&["openat", "stat"]), true),
+            trapped_set(&set(&["openat", "stat"]), true, false),
             file,
             every_other,
             all,
