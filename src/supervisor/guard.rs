@@ -44,27 +44,11 @@ const CHUNK: u64 = 16 << 20;
 /// socket takes more than 64 KiB, nor an AF_UNIX one more than its send buffer).
 const MAX_DATAGRAMS: u64 = 64 << 20;
 
-/// i386 syscall numbers and `socketcall` sub-calls (`linux/net.h`).
+/// i386's `socketcall` multiplexer.
 mod i386 {
-    pub const SOCKETCALL: i32 = 102;
-    pub const SOCKET: i32 = 359;
-    pub const BIND: i32 = 361;
-    pub const CONNECT: i32 = 362;
-    pub const LISTEN: i32 = 363;
-    pub const SENDTO: i32 = 369;
-    pub const SENDMSG: i32 = 370;
-    pub const SENDMMSG: i32 = 345;
-    pub const IO_URING_SETUP: i32 = 425;
-    pub const SETSOCKOPT: i32 = 366;
-    pub const BPF: i32 = 357;
-    pub const SYS_SOCKET: u64 = 1;
-    pub const SYS_BIND: u64 = 2;
-    pub const SYS_CONNECT: u64 = 3;
-    pub const SYS_LISTEN: u64 = 4;
-    pub const SYS_SENDTO: u64 = 11;
-    pub const SYS_SENDMSG: u64 = 16;
-    pub const SYS_SENDMMSG: u64 = 20;
-    pub const SYS_SETSOCKOPT: u64 = 14;
+    pub const SOCKETCALL: i32 = crate::filter::bpf::I386_SOCKETCALL as i32;
+    /// `send(2)`'s sub-call (`linux/net.h`): a sendto without an address, nothing to judge.
+    pub const SYS_SEND: u64 = 9;
     /// Argument count of each sub-call, 1..=20 (the kernel's `nargs`).
     pub const NARGS: [usize; 21] = [0, 3, 3, 3, 2, 3, 3, 3, 4, 4, 4, 6, 6, 2, 5, 5, 3, 3, 4, 5, 4];
 }
@@ -111,36 +95,6 @@ impl Op {
             libc::SYS_io_uring_setup => Op::IoUringSetup,
             libc::SYS_bpf => Op::Bpf,
             libc::SYS_setsockopt => Op::Setsockopt,
-            _ => return None,
-        })
-    }
-
-    fn i386(nr: i32) -> Option<Op> {
-        Some(match nr {
-            i386::SOCKET => Op::Socket,
-            i386::CONNECT => Op::Connect,
-            i386::BIND => Op::Bind,
-            i386::LISTEN => Op::Listen,
-            i386::SENDTO => Op::Sendto,
-            i386::SENDMSG => Op::Sendmsg,
-            i386::SENDMMSG => Op::Sendmmsg,
-            i386::IO_URING_SETUP => Op::IoUringSetup,
-            i386::BPF => Op::Bpf,
-            i386::SETSOCKOPT => Op::Setsockopt,
-            _ => return None,
-        })
-    }
-
-    fn socketcall(call: u64) -> Option<Op> {
-        Some(match call {
-            i386::SYS_SOCKET => Op::Socket,
-            i386::SYS_CONNECT => Op::Connect,
-            i386::SYS_BIND => Op::Bind,
-            i386::SYS_LISTEN => Op::Listen,
-            i386::SYS_SENDTO => Op::Sendto,
-            i386::SYS_SENDMSG => Op::Sendmsg,
-            i386::SYS_SENDMMSG => Op::Sendmmsg,
-            i386::SYS_SETSOCKOPT => Op::Setsockopt,
             _ => return None,
         })
     }
@@ -226,29 +180,32 @@ impl Rules {
     }
 
     /// The decision for a call: `None` when the rules have nothing to say about it (the
-    /// kernel runs it), else what to do.
-    pub fn decide(&self, n: &Notification, ex: &mut Executor, listener: &Listener) -> Option<Guard> {
+    /// kernel runs it), else what to do. `stands_for`: the native call it is, whatever its ABI
+    /// (`filter::native_of`: i386's `socketcall(SYS_CONNECT)` and `connect` (362), x32's
+    /// compat `sendmsg` (518)...).
+    pub fn decide(
+        &self,
+        n: &Notification,
+        stands_for: Option<u32>,
+        ex: &mut Executor,
+        listener: &Listener,
+    ) -> Option<Guard> {
         let (arch, nr) = (n.arch(), n.nr());
+        let lo = n.args().map(|v| v & 0xffff_ffff);
+        if arch == ARCH_I386 && nr == i386::SOCKETCALL && lo[0] == i386::SYS_SEND {
+            return None;
+        }
+        let op = Op::native(stands_for? as i32)?;
         let (op, args) = if arch == ARCH_X86_64 && nr & X32_SYSCALL_BIT == 0 {
-            (Op::native(nr)?, Args { a: n.args(), compat: false })
+            (op, Args { a: n.args(), compat: false })
         } else if arch == ARCH_X86_64 {
-            // x32. Its numbers are the native ones for these calls but its compat entries for
-            // sendmsg (518), sendmmsg (538) and setsockopt (541).
-            let op = Op::native(nr & !X32_SYSCALL_BIT).or(match nr & !X32_SYSCALL_BIT {
-                518 => Some(Op::Sendmsg),
-                538 => Some(Op::Sendmmsg),
-                541 => Some(Op::Setsockopt),
-                _ => None,
-            })?;
             if !self.governs(op) {
                 return None;
             }
             // Where the kernel has no x32 it fails the call (ENOSYS) without reading anything.
             return self.x32.then_some(Guard::Deny(libc::EPERM));
         } else if arch == ARCH_I386 {
-            let lo = n.args().map(|v| v & 0xffff_ffff);
             if nr == i386::SOCKETCALL {
-                let op = Op::socketcall(lo[0])?;
                 if !self.governs(op) {
                     return None;
                 }
@@ -264,7 +221,7 @@ impl Rules {
                 }
                 (op, Args { a, compat: true })
             } else {
-                (Op::i386(nr)?, Args { a: lo, compat: true })
+                (op, Args { a: lo, compat: true })
             }
         } else {
             return None;
@@ -791,4 +748,64 @@ fn send_many(fd: std::os::fd::BorrowedFd<'_>, msgs: &[Msg], datas: &[Vec<u8>], f
     let list: Vec<(Option<&[u8]>, &[u8])> =
         names.iter().zip(datas).map(|(n, d)| (n.as_deref(), d.as_slice())).collect();
     io::sendmmsg(fd, &list, flags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::native_of;
+
+    /// The calls the rules govern, reached through each ABI, by the numbers of the kernel's
+    /// tables (`syscall_32.tbl`, `syscall_64.tbl`'s x32 entries, `linux/net.h`): each must name
+    /// the native call it stands for.
+    #[test]
+    fn every_abi_reaches_the_same_operations() {
+        let op = |arch, nr: u32, arg0| native_of(arch, nr as i32, arg0).and_then(|n| Op::native(n as i32));
+        let i386 = [
+            (359, Op::Socket),
+            (361, Op::Bind),
+            (362, Op::Connect),
+            (363, Op::Listen),
+            (366, Op::Setsockopt),
+            (369, Op::Sendto),
+            (370, Op::Sendmsg),
+            (345, Op::Sendmmsg),
+            (357, Op::Bpf),
+            (425, Op::IoUringSetup),
+        ];
+        for (nr, want) in i386 {
+            assert_eq!(op(ARCH_I386, nr, 0), Some(want), "i386 {nr}");
+        }
+        let socketcall = [
+            (1, Op::Socket),
+            (2, Op::Bind),
+            (3, Op::Connect),
+            (4, Op::Listen),
+            (11, Op::Sendto),
+            (14, Op::Setsockopt),
+            (16, Op::Sendmsg),
+            (20, Op::Sendmmsg),
+        ];
+        for (call, want) in socketcall {
+            assert_eq!(op(ARCH_I386, i386::SOCKETCALL as u32, call), Some(want), "socketcall {call}");
+        }
+        for call in [5, 6, 7, 8, 10, 12, 13, 15, 17, 18, 19, 0, 21] {
+            assert_eq!(op(ARCH_I386, i386::SOCKETCALL as u32, call), None, "socketcall {call}");
+        }
+        let x32 = [
+            (41, Op::Socket),
+            (42, Op::Connect),
+            (44, Op::Sendto),
+            (49, Op::Bind),
+            (50, Op::Listen),
+            (321, Op::Bpf),
+            (425, Op::IoUringSetup),
+            (518, Op::Sendmsg),
+            (538, Op::Sendmmsg),
+            (541, Op::Setsockopt),
+        ];
+        for (nr, want) in x32 {
+            assert_eq!(op(ARCH_X86_64, nr | X32_SYSCALL_BIT as u32, 0), Some(want), "x32 {nr}");
+        }
+    }
 }

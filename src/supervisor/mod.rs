@@ -823,7 +823,7 @@ impl<'a> Supervisor<'a> {
         let guard = if self.cfg.deny.is_empty() || launching {
             None
         } else {
-            self.cfg.deny.decide(n, &mut self.completer.executor, self.listener)
+            self.cfg.deny.decide(n, stands_for, &mut self.completer.executor, self.listener)
         };
         let denied = matches!(guard, Some(guard::Guard::Deny(_)));
         let mut captured = capture::Captures::new();
