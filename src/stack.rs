@@ -105,6 +105,12 @@ impl Capturer {
         self.procs.remove(&tgid);
     }
 
+    /// Thread and process ids may now be others' (a pid wrap).
+    pub fn forget_all(&mut self) {
+        self.procs.clear();
+        self.syscall_files.clear();
+    }
+
     /// The stack of thread `tid` (of process `tgid`), stopped at syscall entry with program
     /// counter `pc`. Innermost frame first; empty when not even the stack pointer is readable.
     pub fn capture(&mut self, tid: u32, tgid: u32, pc: u64) -> Vec<RawFrame> {

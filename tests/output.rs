@@ -363,3 +363,35 @@ fn man_pages_cover_every_subcommand_and_every_page_they_name_exists() {
         "interpose: no manual page for \"runn\"; the subcommands are: run, check, syscalls, completions, man\n"
     );
 }
+
+/// A thread's id given again after a pid wrap, to a new process: that process's calls are
+/// logged under its own pid, not under the process whose thread had the id (and its process is
+/// told to the guardian). Forks until the id comes back: only where pid_max is small enough for
+/// that to take seconds (32768, as on this project's CI machines).
+#[test]
+fn a_thread_id_given_again_after_a_pid_wrap_is_logged_under_its_new_process() {
+    let pid_max: u64 =
+        std::fs::read_to_string("/proc/sys/kernel/pid_max").ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0);
+    if pid_max == 0 || pid_max > 65536 {
+        eprintln!("skipped: pid_max {pid_max} (a wrap would take too long)");
+        return;
+    }
+    let p = prog("tidreuse");
+    let mut cmd = interpose();
+    cmd.args(["run", "--exits=off", "--format", "json", "-e", "trace=getppid", "--", p.to_str().unwrap()]);
+    let o = run_bounded(&mut cmd, std::time::Duration::from_secs(90));
+    assert!(o.status.success(), "{}", o.stderr);
+    let report = o.stdout_str();
+    if !report.starts_with("reused ") {
+        eprintln!("skipped: the id did not come back in time ({report})");
+        return;
+    }
+    let ids: Vec<u64> = report.split_whitespace().skip(1).map(|w| w.parse().unwrap()).collect();
+    let (tid, parent) = (ids[0], ids[1]);
+    let calls: Vec<(u64, u64)> = json_lines(&o.stderr)
+        .iter()
+        .filter(|v| v["type"] == "call" && v["syscall"] == "getppid")
+        .map(|v| (v["pid"].as_u64().unwrap(), v["tid"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(calls, vec![(parent, tid), (tid, tid)], "the thread's call, then the new process's: {}", o.stderr);
+}

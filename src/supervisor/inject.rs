@@ -157,6 +157,11 @@ impl Injector {
         self.comm.remove(&tid);
     }
 
+    /// Thread ids may now be others' (a pid wrap).
+    pub fn forget_comms(&mut self) {
+        self.comm.clear();
+    }
+
     /// Decides for one notification of native syscall `sc`.
     pub fn decide(&mut self, n: &Notification, sc: &Syscall, executor: &mut Executor) -> Option<Injection> {
         let nr = sc.nr();

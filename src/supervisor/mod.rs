@@ -36,6 +36,7 @@ pub mod fdcache;
 pub mod guard;
 pub mod inject;
 pub mod meta;
+pub mod wrap;
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -421,6 +422,11 @@ pub struct Supervisor<'a> {
     sync_single: Option<Option<u32>>,
     /// Threads named so far (when `Config::threads`).
     threads: std::collections::HashMap<u32, ThreadInfo>,
+    /// Threads named before the last pid wrap (see [`wrap`]).
+    threads_before: Vec<ThreadInfo>,
+    /// Wraps of the pid allocator, and how many the receiver has acted on.
+    wraps: wrap::Wraps,
+    wraps_seen: u64,
     /// Told of every process the supervisor sees (see `sys::guardian`).
     guardian: Option<crate::sys::guardian::Guardian>,
     /// The process of each thread seen (read from /proc once per thread).
@@ -462,6 +468,9 @@ impl<'a> Supervisor<'a> {
             injector,
             sync_single,
             threads: Default::default(),
+            threads_before: Vec::new(),
+            wraps: Default::default(),
+            wraps_seen: 0,
             guardian,
             tgids: Default::default(),
             seen_processes: Default::default(),
@@ -569,7 +578,16 @@ impl<'a> Supervisor<'a> {
                     .spawn_scoped(scope, move || cache.watch())
                     .expect("spawn the descriptor cache's watcher")
             });
+            // Watches for pid wraps (see `wrap`).
+            let (stop_wraps, wraps_stopped) = std::sync::mpsc::channel::<()>();
+            let wraps = self.wraps.clone();
+            let wrap_thread = std::thread::Builder::new()
+                .name("interpose-wraps".into())
+                .spawn_scoped(scope, move || wraps.watch(&wraps_stopped))
+                .expect("spawn the pid wrap watcher");
             let result = self.receive_loop();
+            drop(stop_wraps);
+            let _ = wrap_thread.join();
             if let Some(cache) = &self.completer.executor.cache {
                 cache.stop();
             }
@@ -621,8 +639,11 @@ impl<'a> Supervisor<'a> {
             }
             // The writer must not outlive the senders of this thread's events.
             self.completer.sink = None;
+            // A thread id given twice (after a pid wrap) is named by its last thread.
             let mut threads: Vec<ThreadInfo> = self.threads.drain().map(|(_, t)| t).collect();
+            threads.extend(self.threads_before.drain(..).rev());
             threads.sort_by_key(|t| t.tid);
+            threads.dedup_by_key(|t| t.tid);
             Ok(Outcomes {
                 guardian: self.guardian.take(),
                 stats: std::mem::take(&mut self.completer.stats),
@@ -746,8 +767,24 @@ impl<'a> Supervisor<'a> {
         }
     }
 
+    /// The pid allocator wrapped: thread and process ids seen before may now be others'.
+    fn forget_ids(&mut self) {
+        self.tgids.clear();
+        self.seen_processes.clear();
+        self.threads_before.extend(self.threads.drain().map(|(_, t)| t));
+        self.injector.forget_comms();
+        if let Some(s) = &mut self.stacks {
+            s.forget_all();
+        }
+    }
+
     fn handle(&mut self, n: &Notification) {
         let received = Instant::now();
+        let wraps = self.wraps.count();
+        if wraps != self.wraps_seen {
+            self.wraps_seen = wraps;
+            self.forget_ids();
+        }
         self.adapt_wakeup(n.tid());
         self.watch(n.tid());
         let phase_before = self.phase;
