@@ -1,15 +1,16 @@
 //! seccomp(2) and the user-notification ioctls, without libseccomp.
 //!
 //! libseccomp 2.5.4 (Debian 12) folds every ioctl error into ECANCELED and cannot set
-//! `SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV`, so the filter is compiled by libseccomp, exported as
-//! raw BPF, and everything after that goes through the raw calls below.
+//! `SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV`: interpose writes the BPF program itself
+//! (`filter::bpf`), and loads it and answers notifications through the raw calls below.
 //!
 //! Invariants kept here:
 //! - the negative-errno convention of `seccomp_notif_resp.error` is applied in exactly one place,
 //!   [`Listener::respond`];
 //! - `NOTIF_RECV` is always handed a zeroed buffer (the kernel refuses anything else);
 //! - a [`Notification`]'s id is the only handle the supervisor has on a parked thread; memory read
-//!   for it is trusted only after [`Listener::id_valid`] says the thread is still parked there.
+//!   for it is trusted only once the thread is known to have stayed parked there throughout:
+//!   [`Listener::id_valid`] after the read, or an answer that lands (what the log shows).
 
 use std::io;
 use std::mem::{size_of, zeroed};
