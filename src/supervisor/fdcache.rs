@@ -20,6 +20,12 @@
 //!   and any of these calls from another ABI: the cache is
 //!   turned off for the rest of the run (every copy dropped).
 //!
+//! Those calls are seen at entry, from arguments another thread may still change (clone3's
+//! flags are in memory). So the tables themselves are checked too, with `kcmp(KCMP_FILES)`: a
+//! thread must share its process leader's table, and each process the cache meets (all are
+//! watched) must have a table no other watched process has, at first sight (a process comes to
+//! share a table only when it is made); either failing turns the cache off.
+//!
 //! The call that ends a descriptor runs after the answer: until it has, another thread of the
 //! process could have the old description borrowed again. So the ended numbers stay *marked*
 //! (borrowed without the cache) until the thread that ended them makes its next trapped call
