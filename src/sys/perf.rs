@@ -276,7 +276,6 @@ impl ExitEvents {
             // SAFETY: as above.
             let mut tail = unsafe { std::ptr::read_volatile(&raw const (*meta).data_tail) };
             let size = ring.data_size;
-            let page = page_size();
             while tail < head {
                 let mut header = [0u8; 8];
                 self.copy_out(i, tail, &mut header);
@@ -305,7 +304,6 @@ impl ExitEvents {
                 self.record = rec;
                 tail += len;
             }
-            let _ = page;
             std::sync::atomic::fence(std::sync::atomic::Ordering::Release);
             // SAFETY: see above; data_tail tells the kernel the space is free again.
             unsafe { std::ptr::write_volatile(&raw mut (*meta).data_tail, tail) };
