@@ -246,6 +246,15 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
             return Err(e);
         }
     };
+    // Thread exits, where exit events are open (the same permission, and the program's tasks
+    // already carry perf events): else the pid wrap watcher stands in (see supervisor::wrap).
+    let tasks = exits.as_ref().and_then(|_| match sys::perf::TaskEvents::open(pid as i32) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            tracing::debug!(error = %e, "no thread exit records: pid wraps are watched instead");
+            None
+        }
+    });
     let sup_cfg = supervisor::Config {
         traced: opts.policy.trace,
         limits: capture::Limits { strsize: opts.strsize },
@@ -263,6 +272,7 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
         threads: name_threads,
         poll_before_recv: !kernel.at_least(kernel::RECV_WAKES_ON_HUP),
         exits,
+        tasks,
         groups: if opts.mode == Mode::Log { output::summary::Mode::Total } else { opts.summary.mode },
         stack: opts.stack_trace && events,
     };

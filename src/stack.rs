@@ -105,6 +105,11 @@ impl Capturer {
         self.procs.remove(&tgid);
     }
 
+    /// Thread `tid` has exited.
+    pub fn forget_thread(&mut self, tid: u32) {
+        self.syscall_files.remove(&tid);
+    }
+
     /// Thread and process ids may now be others' (a pid wrap).
     pub fn forget_all(&mut self) {
         self.procs.clear();

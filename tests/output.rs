@@ -154,7 +154,9 @@ fn html_report_is_well_formed_with_an_svg_per_syscall() {
     .expect("well-formed");
     let rows: Vec<_> =
         doc.descendants().filter(|n| n.has_tag_name("tr") && n.attribute("class") == Some("syscall")).collect();
-    assert!(rows.len() >= 3, "{text}");
+    // read and write always; futex only when a join has to wait (not when the readers are done
+    // first, as happened once under load).
+    assert!(rows.len() >= 2, "{text}");
     for row in &rows {
         let name = row.first_element_child().unwrap().text().unwrap();
         let svgs = row.descendants().filter(|n| n.tag_name().name() == "svg").count();
@@ -394,4 +396,35 @@ fn a_thread_id_given_again_after_a_pid_wrap_is_logged_under_its_new_process() {
         .map(|v| (v["pid"].as_u64().unwrap(), v["tid"].as_u64().unwrap()))
         .collect();
     assert_eq!(calls, vec![(parent, tid), (tid, tid)], "the thread's call, then the new process's: {}", o.stderr);
+}
+
+/// The same without a wrap: a child made with `clone3`'s `set_tid` takes a dead thread's id at
+/// once (root only). With exit events (root), interpose reads the kernel's thread exit records,
+/// so the child's call is logged under the child's pid (found by a hostile review: the wrap
+/// watcher alone cannot see this).
+#[test]
+fn a_thread_id_chosen_with_set_tid_is_logged_under_its_new_process() {
+    if !exit_events_available() {
+        eprintln!("skipped: exit events not available (they need root or CAP_PERFMON)");
+        return;
+    }
+    let p = prog("settid");
+    let mut cmd = interpose();
+    cmd.args(["run", "--format", "json", "-e", "trace=write", "--", p.to_str().unwrap()]);
+    let o = run_bounded(&mut cmd, std::time::Duration::from_secs(30));
+    assert!(o.status.success(), "{}", o.stderr);
+    let report = o.stdout_str();
+    if report.starts_with("no-set_tid") {
+        eprintln!("skipped: the kernel refused set_tid");
+        return;
+    }
+    let ids: Vec<u64> = report.split_whitespace().map(|w| w.parse().unwrap()).collect();
+    let (tid, child, leader) = (ids[0], ids[1], ids[2]);
+    assert_eq!(tid, child, "set_tid gave the thread's id");
+    let writes: Vec<(u64, u64)> = json_lines(&o.stderr)
+        .iter()
+        .filter(|v| v["type"] == "call" && v["syscall"] == "write" && v["raw_args"][0] != 1)
+        .map(|v| (v["pid"].as_u64().unwrap(), v["tid"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(writes, vec![(leader, tid), (child, child)], "the thread's write, then the child's: {}", o.stderr);
 }

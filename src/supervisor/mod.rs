@@ -78,6 +78,9 @@ pub struct Config {
     pub threads: bool,
     /// Exit events of the program (see [`exits`]): results of the calls left to the kernel.
     pub exits: Option<crate::sys::perf::ExitEvents>,
+    /// Thread exits of the program, where perf permits (see [`wrap`]): what is kept per thread
+    /// id is forgotten when its thread exits.
+    pub tasks: Option<crate::sys::perf::TaskEvents>,
     /// `--summary-mode`: also count per thread or per process.
     pub groups: crate::output::summary::Mode,
     /// `-k`: capture the stack of each logged call.
@@ -424,9 +427,11 @@ pub struct Supervisor<'a> {
     threads: std::collections::HashMap<u32, ThreadInfo>,
     /// Threads named before the last pid wrap (see [`wrap`]).
     threads_before: Vec<ThreadInfo>,
-    /// Wraps of the pid allocator, and how many the receiver has acted on.
+    /// Wraps of the pid allocator, and how many the receiver has acted on (without `tasks`).
     wraps: wrap::Wraps,
     wraps_seen: u64,
+    /// Threads gone since the last notification (from `Config::tasks`).
+    gone: Vec<u32>,
     /// Told of every process the supervisor sees (see `sys::guardian`).
     guardian: Option<crate::sys::guardian::Guardian>,
     /// The process of each thread seen (read from /proc once per thread).
@@ -471,6 +476,7 @@ impl<'a> Supervisor<'a> {
             threads_before: Vec::new(),
             wraps: Default::default(),
             wraps_seen: 0,
+            gone: Vec::new(),
             guardian,
             tgids: Default::default(),
             seen_processes: Default::default(),
@@ -578,16 +584,20 @@ impl<'a> Supervisor<'a> {
                     .spawn_scoped(scope, move || cache.watch())
                     .expect("spawn the descriptor cache's watcher")
             });
-            // Watches for pid wraps (see `wrap`).
+            // Watches for pid wraps, where thread exits are not read (see `wrap`).
             let (stop_wraps, wraps_stopped) = std::sync::mpsc::channel::<()>();
             let wraps = self.wraps.clone();
-            let wrap_thread = std::thread::Builder::new()
-                .name("interpose-wraps".into())
-                .spawn_scoped(scope, move || wraps.watch(&wraps_stopped))
-                .expect("spawn the pid wrap watcher");
+            let wrap_thread = self.cfg.tasks.is_none().then(|| {
+                std::thread::Builder::new()
+                    .name("interpose-wraps".into())
+                    .spawn_scoped(scope, move || wraps.watch(&wraps_stopped))
+                    .expect("spawn the pid wrap watcher")
+            });
             let result = self.receive_loop();
             drop(stop_wraps);
-            let _ = wrap_thread.join();
+            if let Some(t) = wrap_thread {
+                let _ = t.join();
+            }
             if let Some(cache) = &self.completer.executor.cache {
                 cache.stop();
             }
@@ -778,13 +788,48 @@ impl<'a> Supervisor<'a> {
         }
     }
 
+    /// Thread `tid` has exited: its id may come back as another thread's.
+    fn forget_thread(&mut self, tid: u32) {
+        self.tgids.remove(&tid);
+        // A process's id is its first thread's, reported to the guardian again if it comes back.
+        self.seen_processes.remove(&tid);
+        if let Some(t) = self.threads.remove(&tid) {
+            self.threads_before.push(t);
+        }
+        self.injector.forget_comm(tid);
+        if let Some(s) = &mut self.stacks {
+            s.forget_thread(tid);
+        }
+    }
+
+    /// Forgets what is kept of threads that have gone, before a notification is handled.
+    fn forget_gone(&mut self) {
+        match &mut self.cfg.tasks {
+            Some(tasks) => {
+                let mut gone = std::mem::take(&mut self.gone);
+                let complete = tasks.exited(&mut gone);
+                for &tid in &gone {
+                    self.forget_thread(tid);
+                }
+                gone.clear();
+                self.gone = gone;
+                if !complete {
+                    self.forget_ids();
+                }
+            }
+            None => {
+                let wraps = self.wraps.count();
+                if wraps != self.wraps_seen {
+                    self.wraps_seen = wraps;
+                    self.forget_ids();
+                }
+            }
+        }
+    }
+
     fn handle(&mut self, n: &Notification) {
         let received = Instant::now();
-        let wraps = self.wraps.count();
-        if wraps != self.wraps_seen {
-            self.wraps_seen = wraps;
-            self.forget_ids();
-        }
+        self.forget_gone();
         self.adapt_wakeup(n.tid());
         self.watch(n.tid());
         let phase_before = self.phase;

@@ -1,8 +1,10 @@
 //! Thread ids come back once the kernel's pid allocator wraps around (`pid_max` is 32768 on
-//! small machines: a shell loop gets there in minutes). What the receiver keeps per thread id
-//! (its process, its name, the processes told to the guardian, a process's mappings for `-k`)
-//! is forgotten at each wrap, so that a thread given an id again is looked up again: the log's
-//! pid is then the new thread's process, not the one whose thread had the id.
+//! small machines: a shell loop gets there in minutes). Where exit events are open, the
+//! receiver reads the kernel's thread exit records instead (`sys::perf::TaskEvents`), which is
+//! exact; this is the fallback. What the receiver keeps per thread id (its process, its name,
+//! the processes told to the guardian, a process's mappings for `-k`) is forgotten at each
+//! wrap, so that a thread given an id again is looked up again: the log's pid is then the new
+//! thread's process, not the one whose thread had the id.
 //!
 //! Ids are given in increasing order (`idr_alloc_cyclic`), so a wrap shows as the last id given
 //! going down: a thread reads `/proc/sys/kernel/ns_last_pid` (of interpose's pid namespace,

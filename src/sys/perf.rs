@@ -158,6 +158,111 @@ impl Drop for Ring {
     }
 }
 
+impl Ring {
+    /// Opens the event `attr` on task `pid` and `cpu`, and maps its ring: one metadata page and
+    /// `data_pages` (a power of two) of records.
+    fn open(attr: &mut sys::bindings::perf_event_attr, pid: i32, cpu: u32, data_pages: usize) -> io::Result<Ring> {
+        let fd = open_event(attr, pid, cpu)?;
+        let page = page_size();
+        let len = (data_pages + 1) * page;
+        // SAFETY: maps the event's ring buffer (read-write: we update data_tail), a fresh
+        // shared mapping of the size the kernel expects (1 + 2^n pages).
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                fd.as_raw_fd(),
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Ring { fd, base: base.cast(), len, data_size: (data_pages * page) as u64 })
+    }
+
+    fn meta(&self) -> *mut sys::bindings::perf_event_mmap_page {
+        self.base.cast()
+    }
+
+    /// Whether records wait to be read (two loads: no call).
+    fn has_records(&self) -> bool {
+        // SAFETY: the first page of the mapping is the kernel's perf_event_mmap_page; the kernel
+        // writes data_head, we write data_tail.
+        let (head, tail) = unsafe {
+            (
+                std::ptr::read_volatile(&raw const (*self.meta()).data_head),
+                std::ptr::read_volatile(&raw const (*self.meta()).data_tail),
+            )
+        };
+        head != tail
+    }
+
+    /// Hands every record available now to `f` (its type and its bytes, header included), in
+    /// order, then gives their space back to the kernel. Returns false when the buffer held
+    /// something that is not a record (it is then given back whole).
+    fn read(&self, scratch: &mut Vec<u8>, mut f: impl FnMut(u32, &[u8])) -> bool {
+        let meta = self.meta();
+        // SAFETY: see `has_records`; data_head is read with acquire ordering as the ABI requires
+        // (the kernel writes it after the records), data_tail written with release after we are
+        // done with them.
+        let head = unsafe { std::ptr::read_volatile(&raw const (*meta).data_head) };
+        std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
+        // SAFETY: as above.
+        let mut tail = unsafe { std::ptr::read_volatile(&raw const (*meta).data_tail) };
+        let mut sane = true;
+        while tail < head {
+            let mut header = [0u8; 8];
+            self.copy_out(tail, &mut header);
+            let kind = u32::from_ne_bytes(header[..4].try_into().expect("4"));
+            let len = u64::from(u16::from_ne_bytes(header[6..8].try_into().expect("2")));
+            if len < 8 || len > self.data_size {
+                sane = false;
+                tail = head;
+                break;
+            }
+            scratch.resize(len as usize, 0);
+            self.copy_out(tail, scratch);
+            f(kind, scratch);
+            tail += len;
+        }
+        std::sync::atomic::fence(std::sync::atomic::Ordering::Release);
+        // SAFETY: see above; data_tail tells the kernel the space is free again.
+        unsafe { std::ptr::write_volatile(&raw mut (*meta).data_tail, tail) };
+        sane
+    }
+
+    /// Copies `out.len()` bytes of the data area from position `pos`, wrapping.
+    fn copy_out(&self, pos: u64, out: &mut [u8]) {
+        let size = self.data_size as usize;
+        let start = (pos % self.data_size) as usize;
+        let first = out.len().min(size - start);
+        // SAFETY: the data area starts one page into the mapping and is `size` bytes long;
+        // start + first <= size and the rest (wrapped) starts at 0, so every byte read is
+        // inside the mapping. The kernel does not write the part between tail and head.
+        unsafe {
+            let data = self.base.add(page_size());
+            std::ptr::copy_nonoverlapping(data.add(start), out.as_mut_ptr(), first);
+            std::ptr::copy_nonoverlapping(data, out.as_mut_ptr().add(first), out.len() - first);
+        }
+    }
+}
+
+/// `perf_event_open(attr, pid, cpu)`, close-on-exec.
+fn open_event(attr: &mut sys::bindings::perf_event_attr, pid: i32, cpu: u32) -> io::Result<OwnedFd> {
+    // SAFETY: attr is a valid, initialized perf_event_attr that lives for the call.
+    let fd = unsafe {
+        sys::perf_event_open(attr, pid, cpu as i32, -1, libc::c_ulong::from(sys::bindings::PERF_FLAG_FD_CLOEXEC))
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: perf_event_open just created this descriptor for us.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
 /// The exit events of a process tree.
 pub struct ExitEvents {
     rings: Vec<Ring>,
@@ -203,29 +308,19 @@ impl ExitEvents {
                 // The reader polls on its own schedule; wake it only when a buffer is half full.
                 attr.set_watermark(1);
                 attr.__bindgen_anon_2.wakeup_watermark = (DATA_PAGES * page / 2) as u32;
-                // SAFETY: attr is a valid, initialized perf_event_attr that lives for the call.
-                let fd = unsafe {
-                    sys::perf_event_open(
-                        &mut attr,
-                        pid,
-                        cpu as i32,
-                        -1,
-                        libc::c_ulong::from(sys::bindings::PERF_FLAG_FD_CLOEXEC),
-                    )
-                };
-                if fd < 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                // SAFETY: perf_event_open just created this descriptor for us.
-                let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-                if let Some(f) = filter {
-                    let c = std::ffi::CString::new(f).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-                    // SAFETY: SET_FILTER reads the NUL-terminated string, which lives for the call.
-                    if unsafe { sys::ioctls::SET_FILTER(fd.as_raw_fd(), c.as_ptr() as *mut libc::c_char) } < 0 {
-                        return Err(io::Error::last_os_error());
+                let filtered = |fd: &OwnedFd| -> io::Result<()> {
+                    if let Some(f) = filter {
+                        let c = std::ffi::CString::new(f).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+                        // SAFETY: SET_FILTER reads the NUL-terminated string, which lives for the call.
+                        if unsafe { sys::ioctls::SET_FILTER(fd.as_raw_fd(), c.as_ptr() as *mut libc::c_char) } < 0 {
+                            return Err(io::Error::last_os_error());
+                        }
                     }
-                }
+                    Ok(())
+                };
                 if k > 0 {
+                    let fd = open_event(&mut attr, pid, cpu)?;
+                    filtered(&fd)?;
                     let ring = rings.last().expect("the CPU's first event made its ring");
                     // SAFETY: SET_OUTPUT takes another perf event's descriptor (same CPU) by value.
                     if unsafe { sys::ioctls::SET_OUTPUT(fd.as_raw_fd(), ring.fd.as_raw_fd()) } < 0 {
@@ -234,23 +329,9 @@ impl ExitEvents {
                     others.push(fd);
                     continue;
                 }
-                let len = (DATA_PAGES + 1) * page;
-                // SAFETY: maps the event's ring buffer (read-write: we update data_tail), a fresh
-                // shared mapping of the size the kernel expects (1 + 2^n pages).
-                let base = unsafe {
-                    libc::mmap(
-                        std::ptr::null_mut(),
-                        len,
-                        libc::PROT_READ | libc::PROT_WRITE,
-                        libc::MAP_SHARED,
-                        fd.as_raw_fd(),
-                        0,
-                    )
-                };
-                if base == libc::MAP_FAILED {
-                    return Err(io::Error::last_os_error());
-                }
-                rings.push(Ring { fd, base: base.cast(), len, data_size: (DATA_PAGES * page) as u64 });
+                let ring = Ring::open(&mut attr, pid, cpu, DATA_PAGES)?;
+                filtered(&ring.fd)?;
+                rings.push(ring);
             }
         }
         Ok(ExitEvents { rings, others, tp, lost: 0, record: Vec::new() })
@@ -264,67 +345,75 @@ impl ExitEvents {
 
     /// Reads every record available now, in each buffer's order (not merged across CPUs).
     pub fn drain(&mut self, out: &mut Vec<Exit>) {
-        let tp = self.tp;
-        for i in 0..self.rings.len() {
-            let ring = &self.rings[i];
-            let meta = ring.base.cast::<sys::bindings::perf_event_mmap_page>();
-            // SAFETY: the first page of the mapping is the kernel's perf_event_mmap_page;
-            // data_head is read with acquire ordering as the ABI requires (the kernel writes it
-            // after the records), data_tail written with release after we are done with them.
-            let head = unsafe { std::ptr::read_volatile(&raw const (*meta).data_head) };
-            std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
-            // SAFETY: as above.
-            let mut tail = unsafe { std::ptr::read_volatile(&raw const (*meta).data_tail) };
-            let size = ring.data_size;
-            while tail < head {
-                let mut header = [0u8; 8];
-                self.copy_out(i, tail, &mut header);
-                let kind = u32::from_ne_bytes(header[..4].try_into().expect("4"));
-                let len = u64::from(u16::from_ne_bytes(header[6..8].try_into().expect("2")));
-                if len < 8 || len > size {
-                    // Not a record: give the buffer back whole rather than stall on it.
-                    self.lost += 1;
-                    tail = head;
-                    break;
-                }
-                let mut rec = std::mem::take(&mut self.record);
-                rec.resize(len as usize, 0);
-                self.copy_out(i, tail, &mut rec);
-                match kind {
-                    sys::bindings::PERF_RECORD_SAMPLE => {
-                        if let Some(e) = parse_sample(&rec[8..], tp) {
-                            out.push(e);
-                        }
+        let (tp, mut lost) = (self.tp, 0);
+        for ring in &self.rings {
+            let sane = ring.read(&mut self.record, |kind, rec| match kind {
+                sys::bindings::PERF_RECORD_SAMPLE => {
+                    if let Some(e) = parse_sample(&rec[8..], tp) {
+                        out.push(e);
                     }
-                    sys::bindings::PERF_RECORD_LOST if rec.len() >= 24 => {
-                        self.lost += u64::from_ne_bytes(rec[16..24].try_into().expect("8"));
-                    }
-                    _ => {}
                 }
-                self.record = rec;
-                tail += len;
-            }
-            std::sync::atomic::fence(std::sync::atomic::Ordering::Release);
-            // SAFETY: see above; data_tail tells the kernel the space is free again.
-            unsafe { std::ptr::write_volatile(&raw mut (*meta).data_tail, tail) };
+                sys::bindings::PERF_RECORD_LOST if rec.len() >= 24 => {
+                    lost += u64::from_ne_bytes(rec[16..24].try_into().expect("8"));
+                }
+                _ => {}
+            });
+            // Not a record: the buffer was given back whole rather than stall on it.
+            lost += u64::from(!sane);
         }
+        self.lost += lost;
+    }
+}
+
+/// Thread exits of a process tree: `PERF_RECORD_EXIT`, written by a software event that counts
+/// nothing (`PERF_COUNT_SW_DUMMY` with `task` set), one per CPU and inherited like the exit
+/// events. The kernel writes a thread's exit record before it frees the thread's id, so a
+/// reader that reads them before it trusts what it keeps per thread id never takes a new thread
+/// for one that had the id before (after a pid wrap, or an id chosen with `clone3`'s `set_tid`).
+pub struct TaskEvents {
+    rings: Vec<Ring>,
+    record: Vec<u8>,
+}
+
+/// Data pages per CPU for thread records (forks come with the exits): about 1,800 records.
+const TASK_PAGES: usize = 16;
+
+impl TaskEvents {
+    /// Opens them on process `pid` and its future threads and children.
+    pub fn open(pid: i32) -> io::Result<TaskEvents> {
+        let page = page_size();
+        let mut rings = Vec::new();
+        for cpu in online_cpus()? {
+            // SAFETY: perf_event_attr is plain data; all-zero is a valid starting point.
+            let mut attr: sys::bindings::perf_event_attr = unsafe { std::mem::zeroed() };
+            attr.type_ = sys::bindings::PERF_TYPE_SOFTWARE;
+            attr.size = size_of::<sys::bindings::perf_event_attr>() as u32;
+            attr.config = u64::from(sys::bindings::PERF_COUNT_SW_DUMMY);
+            attr.set_task(1);
+            attr.set_inherit(1);
+            // Read when the receiver looks, never woken for.
+            attr.set_watermark(1);
+            attr.__bindgen_anon_2.wakeup_watermark = (TASK_PAGES * page / 2) as u32;
+            rings.push(Ring::open(&mut attr, pid, cpu, TASK_PAGES)?);
+        }
+        Ok(TaskEvents { rings, record: Vec::new() })
     }
 
-    /// Copies `out.len()` bytes of ring `i`'s data area from position `pos`, wrapping.
-    fn copy_out(&self, i: usize, pos: u64, out: &mut [u8]) {
-        let ring = &self.rings[i];
-        let page = page_size();
-        let size = ring.data_size as usize;
-        let start = (pos % ring.data_size) as usize;
-        let first = out.len().min(size - start);
-        // SAFETY: the data area starts one page into the mapping and is `size` bytes long;
-        // start + first <= size and the rest (wrapped) starts at 0, so every byte read is
-        // inside the mapping. The kernel does not write the part between tail and head.
-        unsafe {
-            let data = ring.base.add(page);
-            std::ptr::copy_nonoverlapping(data.add(start), out.as_mut_ptr(), first);
-            std::ptr::copy_nonoverlapping(data, out.as_mut_ptr().add(first), out.len() - first);
+    /// Adds to `out` the threads that exited since the last call. False when records were lost
+    /// (a full buffer): any thread may then have exited.
+    pub fn exited(&mut self, out: &mut Vec<u32>) -> bool {
+        let mut complete = true;
+        for ring in self.rings.iter().filter(|r| r.has_records()) {
+            // PERF_RECORD_EXIT: header, pid, ppid, tid, ptid (u32 each), time.
+            complete &= ring.read(&mut self.record, |kind, rec| match kind {
+                sys::bindings::PERF_RECORD_EXIT if rec.len() >= 20 => {
+                    out.push(u32::from_ne_bytes(rec[16..20].try_into().expect("4")));
+                }
+                sys::bindings::PERF_RECORD_LOST => complete = false,
+                _ => {}
+            });
         }
+        complete
     }
 }
 
