@@ -246,9 +246,9 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
             return Err(e);
         }
     };
-    // Thread exits, where exit events are open (the same permission, and the program's tasks
-    // already carry perf events): else the pid wrap watcher stands in (see supervisor::wrap).
-    let tasks = exits.as_ref().and_then(|_| match sys::perf::TaskEvents::open(pid as i32) {
+    // Thread exits, where exit events are open (about the same permission): else the pid wrap
+    // watcher stands in (see supervisor::wrap).
+    let tasks = exits.as_ref().and_then(|_| match sys::perf::TaskEvents::open() {
         Ok(t) => Some(t),
         Err(e) => {
             tracing::debug!(error = %e, "no thread exit records: pid wraps are watched instead");
