@@ -78,8 +78,8 @@ pub struct Config {
     pub threads: bool,
     /// Exit events of the program (see [`exits`]): results of the calls left to the kernel.
     pub exits: Option<crate::sys::perf::ExitEvents>,
-    /// Thread exits of the program, where perf permits (see [`wrap`]): what is kept per thread
-    /// id is forgotten when its thread exits.
+    /// Thread exit records (of the whole system, where perf permits; see [`wrap`]): what is
+    /// kept per thread id is forgotten when its thread exits.
     pub tasks: Option<crate::sys::perf::TaskEvents>,
     /// `--summary-mode`: also count per thread or per process.
     pub groups: crate::output::summary::Mode,
@@ -425,7 +425,8 @@ pub struct Supervisor<'a> {
     sync_single: Option<Option<u32>>,
     /// Threads named so far (when `Config::threads`).
     threads: std::collections::HashMap<u32, ThreadInfo>,
-    /// Threads named before the last pid wrap (see [`wrap`]).
+    /// Threads named that have exited, or were forgotten at a pid wrap (see [`wrap`]): their
+    /// ids may have come back as other threads'.
     threads_before: Vec<ThreadInfo>,
     /// Wraps of the pid allocator, and how many the receiver has acted on (without `tasks`).
     wraps: wrap::Wraps,
@@ -649,7 +650,7 @@ impl<'a> Supervisor<'a> {
             }
             // The writer must not outlive the senders of this thread's events.
             self.completer.sink = None;
-            // A thread id given twice (after a pid wrap) is named by its last thread.
+            // A thread id given twice is named by its last thread.
             let mut threads: Vec<ThreadInfo> = self.threads.drain().map(|(_, t)| t).collect();
             threads.extend(self.threads_before.drain(..).rev());
             threads.sort_by_key(|t| t.tid);
