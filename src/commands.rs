@@ -70,7 +70,8 @@ pub fn check(path: &Path, bpf: bool, fd_cache: bool) -> Result<String, PolicyErr
     let selected = p.trace.union(&p.intercepted());
     let execute = p.execute.unwrap_or(true);
     let without_cache = crate::filter::trapped_set(&selected, execute, false);
-    let trapped = crate::filter::trapped_set(&selected, execute, fd_cache && execute && !p.trace.is_empty());
+    let fd_cache = crate::filter::fd_cache_applies(fd_cache, execute, &p.trace);
+    let trapped = crate::filter::trapped_set(&selected, execute, fd_cache);
     let added = |names: &[&str]| {
         names
             .iter()

@@ -119,7 +119,7 @@ fn internal(what: &str) -> impl Fn(nix::Error) -> RunError + '_ {
 /// Runs the program to completion; returns how it ended.
 pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
     let kernel = kernel::check().map_err(RunError::Kernel)?;
-    let fd_cache = opts.fd_cache && opts.execute && !opts.policy.trace.is_empty();
+    let fd_cache = filter::fd_cache_applies(opts.fd_cache, opts.execute, &opts.policy.trace);
     let trapped = filter::trapped_set(&opts.policy.trace.union(&opts.policy.intercepted()), opts.execute, fd_cache);
     let bpf = filter::compile(&trapped)?;
     let program = Program::resolve(&opts.program, &opts.args)?;

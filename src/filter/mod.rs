@@ -90,6 +90,12 @@ pub fn fd_watch_calls() -> &'static SyscallSet {
     SET.get_or_init(|| numbers(FD_WATCH.iter().chain(ALWAYS_TRAPPED)))
 }
 
+/// Whether `--fd-cache` takes effect: calls are executed, and some are traced (the cache keeps
+/// what executed calls borrow).
+pub fn fd_cache_applies(requested: bool, execute: bool, traced: &SyscallSet) -> bool {
+    requested && execute && !traced.is_empty()
+}
+
 /// The native numbers of the calls named.
 fn numbers<'a>(names: impl Iterator<Item = &'a &'a str>) -> SyscallSet {
     let reg = crate::decode::registry();
@@ -119,15 +125,15 @@ pub const PATH_CALLS: &[&str] = &[
 ];
 
 /// The syscalls the filter sends to the supervisor: the policy's plus the always-trapped ones,
-/// the context changers when `execute` lets path calls run, and with `fd_cache` (when calls
-/// are executed) the calls the descriptor cache watches.
+/// the context changers when `execute` lets path calls run, and with `fd_cache` (as
+/// [`fd_cache_applies`] says) the calls the descriptor cache watches.
 pub fn trapped_set(selected: &SyscallSet, execute: bool, fd_cache: bool) -> SyscallSet {
     let reg = crate::decode::registry();
     let path_calls = execute && PATH_CALLS.iter().filter_map(|n| reg.by_name(n)).any(|sc| selected.contains(sc.nr()));
     let extra: &[&str] = if path_calls { CONTEXT_CHANGERS } else { &[] };
     let executes = execute && !selected.is_empty();
     let guards: &[&str] = if executes { EXECUTION_GUARDS } else { &[] };
-    let watched: &[&str] = if executes && fd_cache { FD_WATCH } else { &[] };
+    let watched: &[&str] = if fd_cache { FD_WATCH } else { &[] };
     selected.union(&numbers(ALWAYS_TRAPPED.iter().chain(extra).chain(guards).chain(watched)))
 }
 
