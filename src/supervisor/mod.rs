@@ -778,7 +778,8 @@ impl<'a> Supervisor<'a> {
         }
     }
 
-    /// The pid allocator wrapped: thread and process ids seen before may now be others'.
+    /// The pid allocator wrapped, or thread exit records were lost: thread and process ids seen
+    /// before may now be others'.
     fn forget_ids(&mut self) {
         self.tgids.clear();
         self.seen_processes.clear();
@@ -868,15 +869,10 @@ impl<'a> Supervisor<'a> {
             && cache.is_on()
         {
             cache.seen(n.tid());
-            match call {
-                Call::Native(nr) if crate::filter::fd_watch_calls().contains(nr) => {
-                    cache.event(n.tid(), i64::from(nr), n.args());
-                }
-                Call::Native(_) => {}
-                Call::Foreign { .. } => {
-                    if stands_for.is_some_and(|nr| crate::filter::fd_watch_calls().contains(nr)) {
-                        cache.off("a call of another ABI that ends descriptors");
-                    }
+            if stands_for.is_some_and(|nr| crate::filter::fd_watch_calls().contains(nr)) {
+                match call {
+                    Call::Native(nr) => cache.event(n.tid(), i64::from(nr), n.args()),
+                    Call::Foreign { .. } => cache.off("a call of another ABI that ends descriptors"),
                 }
             }
         }
