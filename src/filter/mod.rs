@@ -124,12 +124,23 @@ pub const PATH_CALLS: &[&str] = &[
     "getcwd",
 ];
 
+/// Writes interpose executes on regular files only for a thread whose credentials are its own
+/// (they decide quotas and the blocks reserved for root: `supervisor::charges`), which it
+/// knows per thread as for path calls.
+pub const CREDENTIAL_WRITES: &[&str] = &["write", "pwrite64", "writev"];
+
 /// The syscalls the filter sends to the supervisor: the policy's plus the always-trapped ones,
-/// the context changers when `execute` lets path calls run, and with `fd_cache` (as
+/// the context changers when `execute` lets path calls or writes to files run (see
+/// [`CREDENTIAL_WRITES`]), and with `fd_cache` (as
 /// [`fd_cache_applies`] says) the calls the descriptor cache watches.
 pub fn trapped_set(selected: &SyscallSet, execute: bool, fd_cache: bool) -> SyscallSet {
     let reg = crate::decode::registry();
-    let path_calls = execute && PATH_CALLS.iter().filter_map(|n| reg.by_name(n)).any(|sc| selected.contains(sc.nr()));
+    let path_calls = execute
+        && PATH_CALLS
+            .iter()
+            .chain(CREDENTIAL_WRITES)
+            .filter_map(|n| reg.by_name(n))
+            .any(|sc| selected.contains(sc.nr()));
     let extra: &[&str] = if path_calls { CONTEXT_CHANGERS } else { &[] };
     let executes = execute && !selected.is_empty();
     let guards: &[&str] = if executes { EXECUTION_GUARDS } else { &[] };

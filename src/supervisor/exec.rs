@@ -68,7 +68,7 @@ pub(super) const MAX_PIDFDS: usize = 4096;
 
 /// Filesystems whose "regular" files compute their contents for the reader (`current`), so a
 /// read by the supervisor would not be the program's read.
-pub(super) const PSEUDO_FS: &[i64] = &[
+pub const PSEUDO_FS: &[i64] = &[
     0x9fa0,      // proc
     0x6265_6572, // sysfs
     0x6462_6720, // debugfs
@@ -140,6 +140,8 @@ pub struct Executor {
     /// one): it moved as many bytes as it was cut to, or a write attempted without waiting
     /// under the cap was partial.
     pub(super) capped: bool,
+    /// Whether a transfer would be charged and limited as the program's (see [`super::charges`]).
+    pub(super) charges: super::charges::Charges,
 }
 
 /// Why a descriptor could not be borrowed.
@@ -175,6 +177,7 @@ impl Executor {
             cap: None,
             cut_to: None,
             capped: false,
+            charges: Default::default(),
         }
     }
 
@@ -191,6 +194,21 @@ impl Executor {
             Generic | Fd | Preadv | Pwritev | Socket | Futex | Open | Openat | Execve | Execveat | Path | PathMode
             | Access | PathRest | AtPath => false,
         }
+    }
+
+    /// Whether executing a call of this decoder shows more than its result: the bytes a read
+    /// or receive returns, the address an accept or receive fills in, the metadata calls'
+    /// structures. Writes, sends and connect show nothing the kernel's exit does not say.
+    pub fn has_outputs(decoder: Decoder) -> bool {
+        !matches!(
+            decoder,
+            Decoder::Write
+                | Decoder::Pwrite
+                | Decoder::Writev
+                | Decoder::Sendto
+                | Decoder::Sendmsg
+                | Decoder::SockaddrIn
+        )
     }
 
     /// A transfer buffer past this size is given back after the call, so that one large
@@ -266,6 +284,10 @@ impl Executor {
             Decoder::Write => self.write(listener, n, a[0], &[(a[1], a[2])], None, WriteHow::Write),
             Decoder::Pwrite => self.write(listener, n, a[0], &[(a[1], a[2])], Some(a[3] as i64), WriteHow::Write),
             Decoder::Writev => match self.iovecs(n.tid(), a[1], a[2]) {
+                // Nothing to write: the kernel's writev returns 0 before the file sees the call
+                // (a datagram socket sends nothing), where one send of 0 bytes would send an
+                // empty datagram. Left to it.
+                Some((_, 0)) => None,
                 Some((iov, _)) => self.write(listener, n, a[0], &iov, None, WriteHow::Write),
                 None => None,
             },
@@ -348,14 +370,18 @@ impl Executor {
         *local.kind.get_or_init(|| Self::kind(local.as_fd()))
     }
 
+    /// What a borrowed descriptor is, as far as executing calls on it goes. Regular files on
+    /// filesystems that compute their contents for the reader, or that user space or the network
+    /// serves (FUSE, NFS...: the server may be the program, waiting for interpose), and block
+    /// devices (which a user-space server may back: nbd, ublk, a loop device on FUSE) are
+    /// `Other`: their calls go to the kernel.
     fn kind(fd: BorrowedFd<'_>) -> Kind {
         match io::file_type(fd) {
             Ok(libc::S_IFREG) => match io::fs_magic(fd) {
-                Ok(m) if PSEUDO_FS.contains(&m) => Kind::Other,
+                Ok(m) if PSEUDO_FS.contains(&m) || super::context::SERVED_FS.contains(&m) => Kind::Other,
                 Ok(_) => Kind::Regular,
                 Err(_) => Kind::Other,
             },
-            Ok(libc::S_IFBLK) => Kind::Regular,
             Ok(libc::S_IFIFO) => Kind::Pipe,
             Ok(libc::S_IFSOCK) => Kind::Socket,
             _ => Kind::Other,
@@ -464,16 +490,21 @@ impl Executor {
         offset: Option<i64>,
     ) -> Option<Done> {
         let tid = n.tid();
+        if offset.is_some_and(|o| o < 0) {
+            // A negative pread64 offset is the kernel's EINVAL, never preadv2's "the file
+            // position" (-1), which on an empty pipe would wait in interpose.
+            return None;
+        }
         let local = borrow_or_return!(self, tid, fd);
         let l = local.as_fd();
         let kind = Self::kind_of(&local);
-        let flags = match (kind, offset) {
-            (Kind::Regular, _) if Self::direct(l) || self.perm_events => return None,
-            (Kind::Regular, _) => 0,
-            // pread on a pipe or socket fails at once (ESPIPE): no wait either way.
-            (Kind::Pipe | Kind::Socket, Some(_)) => 0,
-            (Kind::Pipe | Kind::Socket, None) => libc::RWF_NOWAIT,
-            (Kind::Other, _) => return None,
+        let flags = match kind {
+            // The page cache a read fills is charged to the reader's cgroup.
+            Kind::Regular if Self::direct(l) || self.perm_events || !self.charges.same_cgroups(tid) => return None,
+            Kind::Regular => 0,
+            // Never waits: pread on a pipe or socket fails at once (ESPIPE) anyway.
+            Kind::Pipe | Kind::Socket => libc::RWF_NOWAIT,
+            Kind::Other => return None,
         };
         let len = self.capped_len(l, kind, len);
         if !self.prepare_scratch(len) || !listener.id_valid(n.id()) {
@@ -494,7 +525,7 @@ impl Executor {
                     return None;
                 }
                 let t = Instant::now();
-                result = io::preadv2(l, &mut self.scratch, -1, 0);
+                result = io::preadv2(l, &mut self.scratch, offset.unwrap_or(-1), 0);
                 dur_ns = ns_since(t);
             }
             _ => {}
@@ -553,18 +584,30 @@ impl Executor {
         how: WriteHow,
     ) -> Option<Done> {
         let tid = n.tid();
+        if offset.is_some_and(|o| o < 0) {
+            // As for pread64: EINVAL, never a write at the file position.
+            return None;
+        }
         let local = borrow_or_return!(self, tid, fd);
         let l = local.as_fd();
         let kind = Self::kind_of(&local);
         // Under a cap, a blocking pipe or stream socket is written without waiting (see "Faults").
         let mut nowait = false;
         match (kind, &how) {
-            (Kind::Regular, WriteHow::Write) if Self::direct(l) || Self::clears_privileges(l) || self.perm_events => {
+            (Kind::Regular, WriteHow::Write)
+                if Self::direct(l)
+                    || Self::clears_privileges(l)
+                    || self.perm_events
+                    || !self.writes_as_program(tid) =>
+            {
                 return None;
             }
             (Kind::Regular, WriteHow::Write) => {}
-            (Kind::Pipe | Kind::Socket, _) if offset.is_some() => {}
+            // pwrite64 on a pipe or socket fails at once (ESPIPE); never waits anyway.
+            (Kind::Pipe | Kind::Socket, _) if offset.is_some() => nowait = true,
             (Kind::Socket, _) if Self::identity_of(&local) => return None,
+            // A pipe's buffer pages are charged to the writer's cgroup.
+            (Kind::Pipe, WriteHow::Write) if !self.charges.same_cgroups(tid) => return None,
             (Kind::Pipe, WriteHow::Write) | (Kind::Socket, _) => {
                 if Self::nonblocking(l) != Some(true) {
                     if self.cap.is_none() || !Self::stream(l, kind) {
@@ -622,6 +665,15 @@ impl Executor {
             self.signal(tid, libc::SIGXFSZ);
         }
         done(result, dur_ns, Captures::new())
+    }
+
+    /// Whether a write to a regular file made by interpose is charged, limited and permitted as
+    /// thread `tid`'s own would be: its cgroups, LSM label, file size limit and credentials are
+    /// interpose's (see [`super::charges`]).
+    fn writes_as_program(&mut self, tid: u32) -> bool {
+        self.charges.same_cgroups(tid)
+            && self.charges.same_file_size_limit(tid)
+            && self.contexts().of(tid).is_some_and(|p| p.creds.is_none())
     }
 
     /// The program would have received SIGPIPE from its own write: deliver it to that thread.
@@ -733,6 +785,12 @@ impl Executor {
         if Self::kind_of(&local) != Kind::Socket {
             return Err(None);
         }
+        if flags & libc::MSG_TRUNC != 0 && io::sockopt_int(l, libc::SO_TYPE) != Ok(libc::SOCK_DGRAM) {
+            // On a stream, MSG_TRUNC discards bytes without copying any (the kernel returns their
+            // count and the buffer keeps what it held); only a datagram's copy is known: the
+            // first `len` bytes of it, however long it was.
+            return Err(None);
+        }
         let mut nonblocking = None;
         if flags & libc::MSG_WAITALL != 0 {
             nonblocking = Self::nonblocking(l);
@@ -782,7 +840,7 @@ impl Executor {
         let flags = a[2] as i32;
         let dontwait = if nowait { libc::MSG_DONTWAIT } else { 0 };
         let t = Instant::now();
-        let result = io::sendmsg(l, &self.scratch, name.as_deref(), flags | libc::MSG_NOSIGNAL | dontwait);
+        let result = io::sendmsg(l, &self.scratch, name.as_deref(), &[], flags | libc::MSG_NOSIGNAL | dontwait);
         let dur_ns = ns_since(t);
         if nowait {
             match result {

@@ -203,7 +203,7 @@ impl Executor {
         }
     }
 
-    fn contexts(&mut self) -> &mut Contexts {
+    pub(super) fn contexts(&mut self) -> &mut Contexts {
         let landlocked = self.landlocked;
         let c = self.contexts.get_or_insert_with(Contexts::new);
         if landlocked {

@@ -108,8 +108,9 @@ pub fn recvmsg(
     Ok((r, msg.msg_namelen, msg.msg_flags))
 }
 
-/// `sendmsg` without ancillary data.
-pub fn sendmsg(fd: BorrowedFd<'_>, buf: &[u8], name: Option<&[u8]>, flags: i32) -> SysResult {
+/// `sendmsg` of one buffer, with ancillary data in the native `cmsghdr` layout (`control`,
+/// empty for none: the descriptors an `SCM_RIGHTS` message names are this process's).
+pub fn sendmsg(fd: BorrowedFd<'_>, buf: &[u8], name: Option<&[u8]>, control: &[u8], flags: i32) -> SysResult {
     let mut iov = libc::iovec { iov_base: buf.as_ptr() as *mut libc::c_void, iov_len: buf.len() };
     // SAFETY: msghdr is plain data; all-zero is valid (no name, no control).
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
@@ -118,6 +119,10 @@ pub fn sendmsg(fd: BorrowedFd<'_>, buf: &[u8], name: Option<&[u8]>, flags: i32) 
     if let Some(n) = name {
         msg.msg_name = n.as_ptr() as *mut libc::c_void;
         msg.msg_namelen = n.len() as u32;
+    }
+    if !control.is_empty() {
+        msg.msg_control = control.as_ptr() as *mut libc::c_void;
+        msg.msg_controllen = control.len();
     }
     // SAFETY: the msghdr points at buffers borrowed for the call, which the kernel only reads.
     check(unsafe { libc::sendmsg(fd.as_raw_fd(), &msg, flags) })
@@ -216,15 +221,19 @@ pub fn listen(fd: BorrowedFd<'_>, backlog: i32) -> SysResult {
     check(unsafe { libc::listen(fd.as_raw_fd(), backlog) } as isize)
 }
 
-/// `sendmmsg` of whole messages without ancillary data: each an optional destination and its
-/// bytes. Returns the bytes sent of each message sent, as the kernel reports them.
-pub fn sendmmsg(fd: BorrowedFd<'_>, msgs: &[(Option<&[u8]>, &[u8])], flags: i32) -> Result<Vec<u32>, i32> {
+/// One message of [`sendmmsg`]: an optional destination, its bytes, its ancillary data (native
+/// layout; empty for none).
+pub type Message<'a> = (Option<&'a [u8]>, &'a [u8], &'a [u8]);
+
+/// `sendmmsg` of whole messages. Returns the bytes sent of each message sent, as the kernel
+/// reports them.
+pub fn sendmmsg(fd: BorrowedFd<'_>, msgs: &[Message<'_>], flags: i32) -> Result<Vec<u32>, i32> {
     let mut iovs: Vec<libc::iovec> = msgs
         .iter()
-        .map(|(_, data)| libc::iovec { iov_base: data.as_ptr() as *mut libc::c_void, iov_len: data.len() })
+        .map(|(_, data, _)| libc::iovec { iov_base: data.as_ptr() as *mut libc::c_void, iov_len: data.len() })
         .collect();
     let mut hdrs: Vec<libc::mmsghdr> = Vec::with_capacity(msgs.len());
-    for (i, (name, _)) in msgs.iter().enumerate() {
+    for (i, (name, _, control)) in msgs.iter().enumerate() {
         // SAFETY: mmsghdr is plain data; all-zero is valid (no name, no control).
         let mut h: libc::mmsghdr = unsafe { std::mem::zeroed() };
         h.msg_hdr.msg_iov = &raw mut iovs[i];
@@ -233,10 +242,15 @@ pub fn sendmmsg(fd: BorrowedFd<'_>, msgs: &[(Option<&[u8]>, &[u8])], flags: i32)
             h.msg_hdr.msg_name = n.as_ptr() as *mut libc::c_void;
             h.msg_hdr.msg_namelen = n.len() as u32;
         }
+        if !control.is_empty() {
+            h.msg_hdr.msg_control = control.as_ptr() as *mut libc::c_void;
+            h.msg_hdr.msg_controllen = control.len();
+        }
         hdrs.push(h);
     }
-    // SAFETY: every header points at an iovec in `iovs` and at name and data bytes borrowed from
-    // `msgs` for the call; the kernel reads them and writes only the headers' msg_len fields.
+    // SAFETY: every header points at an iovec in `iovs` and at name, data and control bytes
+    // borrowed from `msgs` for the call; the kernel reads them and writes only the headers'
+    // msg_len fields.
     let sent = check(unsafe { libc::sendmmsg(fd.as_raw_fd(), hdrs.as_mut_ptr(), hdrs.len() as u32, flags) } as isize)?;
     Ok(hdrs[..sent].iter().map(|h| h.msg_len).collect())
 }
@@ -280,4 +294,14 @@ pub fn poll_now(pfd: &mut libc::pollfd) -> bool {
     // SAFETY: `pfd` is one live, exclusively borrowed pollfd; the count passed is 1.
     let r = unsafe { libc::poll(pfd, 1, 0) };
     r > 0 && pfd.revents != 0
+}
+
+/// RLIMIT_FSIZE of process (or thread) `pid`, soft and hard, as `prlimit(2)` reads it.
+pub fn file_size_limit(pid: libc::pid_t) -> Result<(u64, u64), i32> {
+    let mut old = libc::rlimit64 { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: prlimit64 with a NULL new limit only writes the old one into `old`, exclusively
+    // borrowed for the call.
+    let r = unsafe { libc::prlimit64(pid, libc::RLIMIT_FSIZE, std::ptr::null(), &mut old) };
+    check(r as isize)?;
+    Ok((old.rlim_cur, old.rlim_max))
 }
