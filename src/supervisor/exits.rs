@@ -14,6 +14,13 @@
 //! (a full buffer): the call stays unknown (`?`). A restarted call (a signal interrupted it) is a
 //! new notification with its own exit; the interrupted one shows the kernel's restart code, as in
 //! strace.
+//!
+//! Lost exits: records carry a syscall number, but not the ABI of the call (the raw tracepoint
+//! gives an `int $0x80` call's exit its i386 number, which may be a traced native call's: i386
+//! `geteuid` is 49, native `bind`). So a call whose own exit the kernel dropped (a full buffer)
+//! must never take a later record of the same number: when the kernel says records were lost
+//! (a notice with its time), every parked call received before that time and not yet completed
+//! stays unknown, and so does a call whose candidate exit comes after such a notice.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -53,12 +60,21 @@ struct Table {
     parked: usize,
 }
 
+impl Table {
+    /// The receipt time of the oldest call parked (u64::MAX when none is).
+    fn oldest_recv_ns(&self) -> u64 {
+        self.by_tid.values().filter_map(|q| q.front()).map(|p| p.recv_ns).min().unwrap_or(u64::MAX)
+    }
+}
+
 /// The buffers, read by the exit thread and, to keep each thread's lines in order, by the
 /// receiver.
 struct Reader {
     events: ExitEvents,
     /// Read, not yet matched (see [`HOLD_NS`]).
     held: Vec<Exit>,
+    /// When the kernel said records were lost (see the module notes), oldest first.
+    lost_at: Vec<u64>,
 }
 
 #[derive(Default)]
@@ -130,19 +146,19 @@ impl Exits {
     /// What to record for the exits `xs` (in time order): the calls they complete or show lost.
     /// One lock for the batch: the receiver parks calls under the same lock, and every wait for
     /// it can cost a cross-CPU wake-up.
-    fn match_exits(&self, xs: &[Exit]) -> Vec<(Pending, Outcome)> {
+    fn match_exits(&self, xs: &[Exit], lost_at: &[u64]) -> Vec<(Pending, Outcome)> {
         let mut out = Vec::new();
         if xs.is_empty() {
             return out;
         }
         let mut t = self.0.table.lock().unwrap_or_else(|e| e.into_inner());
         for x in xs {
-            Self::match_exit(&mut t, *x, &mut out);
+            Self::match_exit(&mut t, *x, lost_at, &mut out);
         }
         out
     }
 
-    fn match_exit(t: &mut Table, x: Exit, out: &mut Vec<(Pending, Outcome)>) {
+    fn match_exit(t: &mut Table, x: Exit, lost_at: &[u64], out: &mut Vec<(Pending, Outcome)>) {
         let Some(q) = t.by_tid.get_mut(&x.tid) else { return };
         while let Some(front) = q.front() {
             if x.time_ns < front.recv_ns {
@@ -150,7 +166,9 @@ impl Exits {
             }
             let parked = q.pop_front().expect("front exists");
             t.parked -= 1;
-            if x.nr == parked.nr {
+            // Records were lost between the call's receipt and this exit: its own may be one.
+            let maybe_lost = lost_at.iter().any(|&l| l > parked.recv_ns && l <= x.time_ns);
+            if x.nr == parked.nr && !maybe_lost {
                 let dur_ns = x.time_ns - parked.recv_ns;
                 out.push((parked.p, Outcome::Returned { ret: x.ret, dur_ns }));
                 break;
@@ -173,7 +191,8 @@ impl Exits {
 
     /// Gives the exit events to this table (before the program's first call is answered).
     pub(super) fn attach(&self, events: ExitEvents) {
-        *self.0.reader.lock().unwrap_or_else(|e| e.into_inner()) = Some(Reader { events, held: Vec::new() });
+        *self.0.reader.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(Reader { events, held: Vec::new(), lost_at: Vec::new() });
     }
 
     /// Whether thread `tid` has calls waiting for their exit.
@@ -196,7 +215,8 @@ impl Exits {
         // The horizon is taken before reading: an exit written while the buffers are read is
         // held back to the next pass, never overtaken by a later one of its thread.
         let horizon = crate::sys::perf::monotonic_ns().saturating_sub(HOLD_NS);
-        r.events.drain(&mut r.held);
+        r.events.drain(&mut r.held, &mut r.lost_at);
+        r.lost_at.sort_unstable();
         let ready = match now {
             // The receive path: only this thread's exits, and no sort of the rest (it runs for
             // every call of a thread that has calls waiting).
@@ -220,7 +240,12 @@ impl Exits {
         };
         // Matched while the reader lock is held (lock order: reader, then table): another pass
         // cannot match a later exit of the same thread in between.
-        let mut matched = self.match_exits(&ready);
+        let mut matched = self.match_exits(&ready, &r.lost_at);
+        // A notice matters to calls received before it: none is older than the oldest parked.
+        if !r.lost_at.is_empty() {
+            let oldest = self.0.table.lock().unwrap_or_else(|e| e.into_inner()).oldest_recv_ns();
+            r.lost_at.retain(|&l| l > oldest);
+        }
         if let Some(tid) = now {
             // Its new call started: every earlier call of the thread has returned, and an exit
             // that is not in the buffers was lost. Those calls stay unknown rather than take a
@@ -268,5 +293,53 @@ impl Exits {
             r.events.close_detached();
             lost
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::capture::Captures;
+
+    fn parked(token: u64, nr: u32, recv_ns: u64) -> Parked {
+        let p = Pending {
+            n: crate::sys::seccomp::Notification::default(),
+            call: Call::Native(nr),
+            sc: None,
+            traced: true,
+            realtime_ns: 0,
+            tgid: 0,
+            captured: Captures::new(),
+            fd_desc: None,
+            injection: None,
+            guard: None,
+            recv_ns,
+            stack: Vec::new(),
+        };
+        Parked { token, p, recv_ns, nr: i64::from(nr) }
+    }
+
+    fn outcomes(lost_at: &[u64], exits: &[Exit]) -> Vec<Outcome> {
+        let mut t = Table::default();
+        t.by_tid.entry(7).or_default().push_back(parked(1, libc::SYS_bind as u32, 100));
+        t.parked = 1;
+        let mut out = Vec::new();
+        for x in exits {
+            Exits::match_exit(&mut t, *x, lost_at, &mut out);
+        }
+        out.into_iter().map(|(_, o)| o).collect()
+    }
+
+    /// A native bind parked, its exit lost, then an i386 geteuid's exit (raw number 49, bind's):
+    /// the bind must stay unknown, never take geteuid's 0.
+    #[test]
+    fn a_call_whose_exit_may_be_lost_never_takes_another_abis_record() {
+        let geteuid_i386 = Exit { tid: 7, time_ns: 300, nr: libc::SYS_bind, ret: 0 };
+        assert_eq!(outcomes(&[200], &[geteuid_i386]), vec![Outcome::Continued]);
+        // Without a loss, the first exit after the receipt is the call's own.
+        let own = Exit { tid: 7, time_ns: 150, nr: libc::SYS_bind, ret: -98 };
+        assert_eq!(outcomes(&[], &[own]), vec![Outcome::Returned { ret: -98, dur_ns: 50 }]);
+        // A loss before the receipt says nothing of this call.
+        assert_eq!(outcomes(&[50], &[own]), vec![Outcome::Returned { ret: -98, dur_ns: 50 }]);
     }
 }

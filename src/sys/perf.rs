@@ -305,6 +305,8 @@ impl ExitEvents {
                 attr.set_inherit(1);
                 attr.set_use_clockid(1);
                 attr.clockid = libc::CLOCK_MONOTONIC;
+                // Lost-record notices carry their time too (see `drain`).
+                attr.set_sample_id_all(1);
                 // The reader polls on its own schedule; wake it only when a buffer is half full.
                 attr.set_watermark(1);
                 attr.__bindgen_anon_2.wakeup_watermark = (DATA_PAGES * page / 2) as u32;
@@ -343,8 +345,11 @@ impl ExitEvents {
         self.rings.iter().map(|r| r.fd.as_fd()).collect()
     }
 
-    /// Reads every record available now, in each buffer's order (not merged across CPUs).
-    pub fn drain(&mut self, out: &mut Vec<Exit>) {
+    /// Reads every record available now, in each buffer's order (not merged across CPUs), and
+    /// the time of each notice that records were lost (`lost_at`): the kernel writes one, with
+    /// its time, once the full buffer has room again, so any exit after the last record read
+    /// and before that time may be missing.
+    pub fn drain(&mut self, out: &mut Vec<Exit>, lost_at: &mut Vec<u64>) {
         let (tp, mut lost) = (self.tp, 0);
         for ring in &self.rings {
             let sane = ring.read(&mut self.record, |kind, rec| match kind {
@@ -355,11 +360,17 @@ impl ExitEvents {
                 }
                 sys::bindings::PERF_RECORD_LOST if rec.len() >= 24 => {
                     lost += u64::from_ne_bytes(rec[16..24].try_into().expect("8"));
+                    // header, id, lost, then sample_id: pid, tid, time.
+                    let time = rec.get(32..40).map_or(u64::MAX, |t| u64::from_ne_bytes(t.try_into().expect("8")));
+                    lost_at.push(time);
                 }
                 _ => {}
             });
-            // Not a record: the buffer was given back whole rather than stall on it.
-            lost += u64::from(!sane);
+            if !sane {
+                // Not a record: the buffer was given back whole rather than stall on it.
+                lost += 1;
+                lost_at.push(monotonic_ns());
+            }
         }
         self.lost += lost;
     }
@@ -552,7 +563,7 @@ mod tests {
         .join()
         .unwrap();
         let mut out = Vec::new();
-        ev.drain(&mut out);
+        ev.drain(&mut out, &mut Vec::new());
         out.retain(|e| e.tid == tid);
         out
     }
