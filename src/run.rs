@@ -116,27 +116,55 @@ fn internal(what: &str) -> impl Fn(nix::Error) -> RunError + '_ {
     move |e| RunError::Internal(format!("{what}: {}", crate::error::errno_text(e as i32)))
 }
 
+/// Opens an output file (`-o`, `--trace-out`, `--report`) without ever waiting in the open: a
+/// FIFO that no process has open for reading fails at once (ENXIO) instead of waiting for a
+/// reader, and a device does not wait in its open either. Writes then block as usual: a FIFO's
+/// reader sets the pace, as with strace.
+fn open_output(path: &std::path::Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    let flags = nix::fcntl::fcntl(&f, nix::fcntl::FcntlArg::F_GETFL)?;
+    let flags = nix::fcntl::OFlag::from_bits_truncate(flags) - nix::fcntl::OFlag::O_NONBLOCK;
+    nix::fcntl::fcntl(&f, nix::fcntl::FcntlArg::F_SETFL(flags))?;
+    Ok(f)
+}
+
+/// Why an output cannot be opened, in words.
+fn output_reason(e: &io::Error) -> String {
+    match e.raw_os_error() {
+        Some(libc::ENXIO) => "a FIFO that no process has open for reading (start its reader first)".to_string(),
+        _ => crate::error::io_reason(e),
+    }
+}
+
 /// Runs the program to completion; returns how it ended.
 pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
     let kernel = kernel::check().map_err(RunError::Kernel)?;
     let fd_cache = filter::fd_cache_applies(opts.fd_cache, opts.execute, &opts.policy.trace);
-    let trapped = filter::trapped_set(&opts.policy.trace.union(&opts.policy.intercepted()), opts.execute, fd_cache);
+    let mut selected = opts.policy.trace.union(&opts.policy.intercepted());
+    if opts.stack_trace {
+        // -k reads a process's mappings again after these (see `stack`).
+        selected = selected.union(crate::stack::mapping_calls());
+    }
+    let trapped = filter::trapped_set(&selected, opts.execute, fd_cache);
     let bpf = filter::compile(&trapped)?;
     let program = Program::resolve(&opts.program, &opts.args)?;
 
     let create = |p: &PathBuf| {
-        File::create(p)
-            .map_err(|e| RunError::Output { path: p.display().to_string(), reason: crate::error::io_reason(&e) })
+        open_output(p).map_err(|e| RunError::Output { path: p.display().to_string(), reason: output_reason(&e) })
     };
     let (dest, to_file): (Box<dyn Write + Send>, bool) = match &opts.output {
         Some(path) => (Box::new(create(path)?), true),
         None => (Box::new(io::stderr()), false),
     };
     let trace_out = opts.trace_out.as_ref().map(create).transpose()?;
-    if let Some(p) = &opts.report {
-        // Fail now rather than after the run; the report is written at the end.
-        drop(create(p)?);
-    }
+    // Opened now, so that a report that cannot be written fails before the run; written at the end.
+    let mut report_file = opts.report.as_ref().map(create).transpose()?;
 
     sys::signals::ignore_for_executed_writes();
     // The guardian must be forked while interpose is single-threaded.
@@ -336,7 +364,11 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
             &outcomes.threads,
             &output::report::Meta { command: &command, status: &status_text },
         );
-        if let Err(e) = std::fs::write(path, html) {
+        let written = match report_file.take() {
+            Some(mut f) => f.write_all(html.as_bytes()),
+            None => std::fs::write(path, html),
+        };
+        if let Err(e) = written {
             let _ = writeln!(
                 io::stderr(),
                 "interpose: cannot write the report to {}: {}",

@@ -8,8 +8,13 @@
 //!   unwinds over the `.eh_frame` (or `.debug_frame`) of each mapped object, and falls back to
 //!   frame pointers where an address has no CFI (Go code on amd64). It produces raw frames: an
 //!   address, the mapped object and the offset in its file. Unwind info is parsed once per file
-//!   (keyed by device and inode) and the unwinder once per process, rebuilt when the process
-//!   execs or a frame lands outside the mappings known.
+//!   (keyed by device and inode) and the unwinder once per process, rebuilt when its mappings
+//!   change: the filter traps `mmap`, `munmap` and `mremap` under `-k` (as strace re-reads the
+//!   maps after each of them), and the process's next stack reads `/proc/PID/maps` again; so
+//!   does an exec. A program counter outside every known mapping reads them again once per
+//!   change at most (a mapping made by a process sharing the memory, `vfork`), never at every
+//!   call: a program with 30,000 mappings and code outside any file (a JIT) pays for the maps
+//!   when they change, not per call.
 //! - [`Symbolizer`], on the output thread: the symbol tables of the objects (`.symtab` and
 //!   `.dynsym`, parsed with `object`, once per file), and the lines themselves.
 //!
@@ -20,7 +25,19 @@
 //! address into executable code). Frames whose CFI saved it restore the real one.
 //!
 //! Everything the target controls is bounded: at most [`MAX_FRAMES`] frames and
-//! [`MAX_PAGES`] pages of stack per call; a read that fails ends the stack there.
+//! [`MAX_PAGES`] pages of stack per call; a read that fails ends the stack there; at most
+//! [`MAX_NEW_FILES`] files parsed per reading of the maps; an unwind section larger than
+//! [`MAX_SECTION`] is not read (that object unwinds by frame pointers); what is kept of files
+//! stays under [`MAX_KEPT_BYTES`], and of mappings under [`MAX_KEPT_MAPPINGS`].
+//!
+//! The files are the program's to choose (a mapping of a deleted file shows as `PATH
+//! (deleted)`, and a FIFO may be given that name): interpose opens a mapped object through
+//! `/proc/PID/map_files/` where it may (root: the very file mapped, no path walked), else by
+//! path without following a final symbolic link, as an `O_PATH` descriptor first, and reads
+//! it only if that is a regular file with the mapping's device and inode, on a filesystem that
+//! neither computes its contents nor is served by user space or the network (where the server
+//! may be the program, waiting for interpose); the read itself is opened non-blocking. Files
+//! on served filesystems are never opened: their frames have no symbol.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -41,6 +58,29 @@ pub const MAX_PAGES: usize = 64;
 const PAGE: u64 = 4096;
 /// How far above the stack pointer the frame pointer is looked for (in 8-byte slots).
 const BP_SCAN_SLOTS: u64 = 1024;
+/// Files whose unwind information one reading of a process's maps parses, at most.
+pub const MAX_NEW_FILES: usize = 64;
+/// Largest unwind or symbol section read from a file (64 MiB).
+pub const MAX_SECTION: u64 = 64 << 20;
+/// What the kept unwind sections may weigh in all (256 MiB) before they are dropped.
+pub const MAX_KEPT_BYTES: usize = 256 << 20;
+/// Mappings kept over all processes, at most.
+pub const MAX_KEPT_MAPPINGS: usize = 1 << 20;
+/// The syscalls after which a process's mappings are read again (trapped under `-k`).
+pub const MAPPING_CHANGERS: &[&str] = &["mmap", "munmap", "mremap"];
+
+/// The native numbers of [`MAPPING_CHANGERS`].
+pub fn mapping_calls() -> &'static crate::policy::SyscallSet {
+    static SET: std::sync::OnceLock<crate::policy::SyscallSet> = std::sync::OnceLock::new();
+    SET.get_or_init(|| {
+        let reg = crate::decode::registry();
+        let mut set = crate::policy::SyscallSet::empty();
+        for sc in MAPPING_CHANGERS.iter().filter_map(|n| reg.by_name(n)) {
+            set.insert(sc.nr());
+        }
+        set
+    })
+}
 
 /// A mapped file, as `/proc/PID/maps` names it.
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -51,6 +91,10 @@ pub struct Object {
     /// A process that maps it (to open it through `/proc/PID/root` if the path does not lead
     /// to the same file from here).
     pub pid: u32,
+    /// Where it is mapped in that process (`/proc/PID/map_files/START-END`).
+    pub range: Range<u64>,
+    /// On a filesystem served by user space or the network: never opened.
+    pub served: bool,
 }
 
 /// One frame as captured: symbolized later, on the output thread.
@@ -81,11 +125,24 @@ struct UnwindInfo {
     got: Option<Range<u64>>,
 }
 
+impl UnwindInfo {
+    /// The bytes of its sections.
+    fn bytes(&self) -> usize {
+        self.eh_frame.as_ref().map_or(0, |(_, d)| d.len())
+            + self.eh_frame_hdr.as_ref().map_or(0, |(_, d)| d.len())
+            + self.debug_frame.as_ref().map_or(0, |d| d.len())
+    }
+}
+
 type Unwinder = UnwinderX86_64<Arc<[u8]>>;
 
 struct Process {
     maps: Vec<Mapping>,
     unwinder: Unwinder,
+    /// Its mappings changed since they were read (a trapped mmap, munmap or mremap).
+    stale: bool,
+    /// They were read again for a program counter outside them, since the last change.
+    reread_for_pc: bool,
 }
 
 /// Receive-path half: raw stacks of stopped threads.
@@ -97,6 +154,10 @@ pub struct Capturer {
     cache: Option<Box<CacheX86_64>>,
     /// `/proc/TID/syscall`, kept open per thread.
     syscall_files: HashMap<u32, File>,
+    /// Bytes of unwind sections kept in `files`.
+    kept_bytes: usize,
+    /// Threads whose last call mapped or unmapped memory (see [`Capturer::call`]).
+    changing: std::collections::HashSet<u32>,
 }
 
 impl Capturer {
@@ -105,15 +166,33 @@ impl Capturer {
         self.procs.remove(&tgid);
     }
 
+    /// Thread `tid` of process `tgid` made a call (`changes`: one that maps or unmaps memory):
+    /// the process's mappings are read again at its next stack, and once more after that
+    /// thread's next call, by which time the change has surely been made (another thread's
+    /// stack may read them while the call is still under way).
+    pub fn call(&mut self, tid: u32, tgid: u32, changes: bool) {
+        let after = self.changing.remove(&tid);
+        if changes {
+            self.changing.insert(tid);
+        }
+        if (changes || after)
+            && let Some(p) = self.procs.get_mut(&tgid)
+        {
+            p.stale = true;
+        }
+    }
+
     /// Thread `tid` has exited.
     pub fn forget_thread(&mut self, tid: u32) {
         self.syscall_files.remove(&tid);
+        self.changing.remove(&tid);
     }
 
     /// Thread and process ids may now be others' (a pid wrap).
     pub fn forget_all(&mut self) {
         self.procs.clear();
         self.syscall_files.clear();
+        self.changing.clear();
     }
 
     /// The stack of thread `tid` (of process `tgid`), stopped at syscall entry with program
@@ -122,18 +201,25 @@ impl Capturer {
         let Some(sp) = self.stack_pointer(tid) else {
             return Vec::new();
         };
-        let fresh = !self.procs.contains_key(&tgid) || !self.covers(tgid, pc);
-        if fresh {
+        let refresh = match self.procs.get_mut(&tgid) {
+            None => true,
+            Some(p) if p.stale => true,
+            // Once per change at most (see the module notes).
+            Some(p) if !p.reread_for_pc && find(&p.maps, pc).is_none_or(|m| m.object.is_none()) => {
+                p.reread_for_pc = true;
+                true
+            }
+            Some(_) => false,
+        };
+        if refresh {
+            let reread = self.procs.get(&tgid).is_some_and(|p| p.reread_for_pc && !p.stale);
             self.refresh(tgid);
+            if let Some(p) = self.procs.get_mut(&tgid) {
+                p.reread_for_pc = reread;
+            }
         }
         let mut mem = StackMemory { tid, pages: Vec::new(), failed: false };
-        let mut frames = self.best_walk(&mut mem, tgid, pc, sp);
-        if !fresh && frames.iter().any(|f| f.object.is_none()) {
-            // Something mapped since (dlopen, a new thread's code): read the mappings again.
-            self.refresh(tgid);
-            frames = self.best_walk(&mut mem, tgid, pc, sp);
-        }
-        frames
+        self.best_walk(&mut mem, tgid, pc, sp)
     }
 
     /// Unwinds without a frame pointer first; when that does not reach the end of the stack,
@@ -165,10 +251,6 @@ impl Capturer {
         best.1
     }
 
-    fn covers(&self, tgid: u32, addr: u64) -> bool {
-        self.procs.get(&tgid).is_some_and(|p| find(&p.maps, addr).is_some_and(|m| m.object.is_some()))
-    }
-
     /// The stack pointer from `/proc/TID/syscall` (`NR ARGS.. SP PC` while the thread waits).
     fn stack_pointer(&mut self, tid: u32) -> Option<u64> {
         if self.syscall_files.len() > 4096 {
@@ -196,21 +278,48 @@ impl Capturer {
     /// Reads `/proc/TGID/maps` and builds the process's unwinder.
     fn refresh(&mut self, tgid: u32) {
         let text = std::fs::read_to_string(format!("/proc/{tgid}/maps")).unwrap_or_default();
+        let served = served_devices(tgid);
         let mut maps = Vec::new();
         let mut unwinder = Unwinder::new();
+        let mut parsed = 0;
+        if self.files.len() > 4096 || self.kept_bytes > MAX_KEPT_BYTES {
+            self.files.clear();
+            self.objects.clear();
+            self.kept_bytes = 0;
+        }
         for line in text.lines() {
             let Some(m) = parse_maps_line(line) else { continue };
             let object = m.path.filter(|p| p.starts_with('/') && m.ino != 0).map(|path| {
                 let key = (m.dev, m.ino, path.to_string());
                 self.objects
                     .entry(key)
-                    .or_insert_with(|| Arc::new(Object { path: path.to_string(), dev: m.dev, ino: m.ino, pid: tgid }))
+                    .or_insert_with(|| {
+                        Arc::new(Object {
+                            path: path.to_string(),
+                            dev: m.dev,
+                            ino: m.ino,
+                            pid: tgid,
+                            range: m.range.clone(),
+                            served: served.contains(&m.dev),
+                        })
+                    })
                     .clone()
             });
             if m.exec
                 && let Some(obj) = &object
             {
-                let info = self.files.entry((obj.dev, obj.ino)).or_insert_with(|| unwind_info(obj)).clone();
+                let info = match self.files.get(&(obj.dev, obj.ino)) {
+                    Some(info) => info.clone(),
+                    None if parsed < MAX_NEW_FILES => {
+                        parsed += 1;
+                        let info = unwind_info(obj);
+                        self.kept_bytes += info.as_ref().map_or(0, |i| i.bytes());
+                        self.files.insert((obj.dev, obj.ino), info.clone());
+                        info
+                    }
+                    // Parsed at a later reading of the maps.
+                    None => None,
+                };
                 if let Some(info) = info
                     && let Some(module) = module(&info, &m.range, m.offset, &obj.path)
                 {
@@ -219,13 +328,11 @@ impl Capturer {
             }
             maps.push(Mapping { range: m.range, offset: m.offset, exec: m.exec, object });
         }
-        if self.files.len() > 4096 {
-            self.files.clear();
-        }
-        if self.procs.len() > 1024 {
+        let kept: usize = self.procs.values().map(|p| p.maps.len()).sum();
+        if self.procs.len() > 256 || kept + maps.len() > MAX_KEPT_MAPPINGS {
             self.procs.clear();
         }
-        self.procs.insert(tgid, Process { maps, unwinder });
+        self.procs.insert(tgid, Process { maps, unwinder, stale: false, reread_for_pc: false });
     }
 
     /// One unwind from (pc, sp, bp). True when it reached the end of the stack.
@@ -319,22 +426,47 @@ fn parse_maps_line(line: &str) -> Option<MapsLine<'_>> {
     })
 }
 
-/// Opens the object's file, making sure it is the file mapped (same device and inode).
-fn open_object(obj: &Object) -> Option<File> {
-    use std::os::unix::fs::MetadataExt;
-    let same = |f: &File| {
-        f.metadata().is_ok_and(|md| {
-            let dev = md.dev();
-            let (major, minor) = (libc::major(dev) as u64, libc::minor(dev) as u64);
-            md.ino() == obj.ino && (major << 20 | minor) == obj.dev
+/// The devices of the filesystems in process `pid`'s mount table that user space or the
+/// network serves (FUSE, NFS, ...), as `/proc/PID/maps` writes them (major << 20 | minor).
+fn served_devices(pid: u32) -> std::collections::HashSet<u64> {
+    const SERVED: &[&str] = &["fuse", "fuseblk", "nfs", "nfs4", "cifs", "smb3", "9p", "ceph", "afs", "autofs"];
+    let text = std::fs::read_to_string(format!("/proc/{pid}/mountinfo")).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| {
+            // ID PARENT MAJOR:MINOR ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE ...
+            let dev = l.split(' ').nth(2)?;
+            let fstype = l.split_once(" - ")?.1.split(' ').next()?;
+            let base = fstype.split('.').next()?;
+            if !SERVED.contains(&base) {
+                return None;
+            }
+            let (major, minor) = dev.split_once(':')?;
+            Some((major.parse::<u64>().ok()? << 20) | minor.parse::<u64>().ok()?)
         })
-    };
-    if let Ok(f) = File::open(&obj.path)
-        && same(&f)
-    {
-        return Some(f);
+        .collect()
+}
+
+/// Opens the object's file for reading, making sure it is the file mapped (see the module
+/// notes): through `/proc/PID/map_files/` where interpose may, else by path, checked on an
+/// `O_PATH` descriptor before it is opened. Never waits on what the program controls.
+fn open_object(obj: &Object) -> Option<File> {
+    if obj.served {
+        return None;
     }
-    File::open(format!("/proc/{}/root{}", obj.pid, obj.path)).ok().filter(same)
+    let by_map = format!("/proc/{}/map_files/{:x}-{:x}", obj.pid, obj.range.start, obj.range.end);
+    let mut candidates = vec![by_map];
+    if !obj.path.ends_with(" (deleted)") {
+        // /proc/PID/maps writes paths from the reader's root: interpose's.
+        candidates.push(obj.path.clone());
+    }
+    // A lookup by path must not enter a served filesystem (the program may have put one on
+    // the way): with any in the mount table, it stays on its mount.
+    let no_xdev = !served_devices(std::process::id()).is_empty();
+    let unsafe_fs: Vec<i64> =
+        crate::supervisor::exec::PSEUDO_FS.iter().chain(crate::supervisor::context::SERVED_FS).copied().collect();
+    candidates
+        .iter()
+        .find_map(|p| crate::sys::meta::open_mapped_file(p, obj.dev, obj.ino, no_xdev, &unsafe_fs).map(File::from))
 }
 
 fn unwind_info(obj: &Object) -> Option<Arc<UnwindInfo>> {
@@ -343,7 +475,13 @@ fn unwind_info(obj: &Object) -> Option<Arc<UnwindInfo>> {
     let elf = object::File::parse(&cache).ok()?;
     let section = |name: &str| -> Option<(Range<u64>, Arc<[u8]>)> {
         let s = elf.section_by_name(name)?;
+        if s.size() > MAX_SECTION {
+            return None;
+        }
         let data = s.uncompressed_data().ok()?;
+        if data.len() as u64 > MAX_SECTION {
+            return None;
+        }
         Some((s.address()..s.address() + s.size(), Arc::from(&*data)))
     };
     let range = |name: &str| elf.section_by_name(name).map(|s| s.address()..s.address() + s.size());
@@ -464,6 +602,12 @@ impl Symbols {
         let file = open_object(obj)?;
         let cache = object::ReadCache::new(file);
         let elf = object::File::parse(&cache).ok()?;
+        let too_large = [".symtab", ".strtab", ".dynsym", ".dynstr"]
+            .iter()
+            .any(|n| elf.section_by_name(n).is_some_and(|s| s.size() > MAX_SECTION));
+        if too_large {
+            return None;
+        }
         // As libunwind (strace's unwinder here) does: STT_FUNC symbols of .dynsym and .symtab.
         let mut funcs: Vec<(u64, String)> = elf
             .dynamic_symbols()

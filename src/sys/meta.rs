@@ -253,3 +253,54 @@ pub fn on_description(fd: BorrowedFd<'_>, op: Ofd) -> SysResult {
     };
     check(r)
 }
+
+/// Opens, for reading, the file a mapping of another process names, without waiting on
+/// anything that process controls: `path` is either its `/proc/PID/map_files/START-END` entry
+/// (the kernel's link to the very file mapped, followed) or a path walked without following any
+/// symbolic link (`RESOLVE_NO_SYMLINKS`) and, when `no_xdev`, without crossing a mount point.
+/// That gives an `O_PATH` descriptor, which opens nothing; it is reopened for reading
+/// (`O_NONBLOCK`: a lease to break fails at once) only when it is a regular file with device
+/// `dev` (as `/proc/PID/maps` encodes it, `major << 20 | minor`) and inode `ino`, on a
+/// filesystem in none of `unsafe_fs` (the `f_type`s that compute contents, or whose server may
+/// be the program).
+pub fn open_mapped_file(path: &str, dev: u64, ino: u64, no_xdev: bool, unsafe_fs: &[i64]) -> Option<OwnedFd> {
+    let c = std::ffi::CString::new(path).ok()?;
+    let magic = path.starts_with("/proc/");
+    // SAFETY: open_how is plain data; zeroed is valid, then its fields are set.
+    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+    how.flags = (libc::O_PATH | libc::O_CLOEXEC) as u64;
+    if !magic {
+        how.flags |= libc::O_NOFOLLOW as u64;
+        how.resolve = libc::RESOLVE_NO_SYMLINKS | if no_xdev { libc::RESOLVE_NO_XDEV } else { 0 };
+    }
+    // SAFETY: `c` is a live NUL-terminated string and `how` a live open_how whose size is
+    // passed with it; the kernel only reads both. The result is a new descriptor we own.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            &raw const how,
+            std::mem::size_of::<libc::open_how>(),
+        )
+    };
+    if r < 0 {
+        return None;
+    }
+    // SAFETY: openat2 returned a new descriptor that nothing else owns.
+    let obj = unsafe { OwnedFd::from_raw_fd(r as i32) };
+    let st = stat(std::os::fd::AsFd::as_fd(&obj)).ok()?;
+    // SAFETY: `st` holds a `struct stat` the kernel filled.
+    let st: libc::stat = unsafe { std::ptr::read_unaligned(st.as_ptr().cast()) };
+    let st_dev = ((libc::major(st.st_dev) as u64) << 20) | libc::minor(st.st_dev) as u64;
+    if st.st_mode & libc::S_IFMT != libc::S_IFREG || st.st_ino != ino || st_dev != dev {
+        return None;
+    }
+    let fs = statfs(std::os::fd::AsFd::as_fd(&obj)).ok()?;
+    // SAFETY: `fs` holds a `struct statfs` the kernel filled.
+    let fs: libc::statfs = unsafe { std::ptr::read_unaligned(fs.as_ptr().cast()) };
+    if unsafe_fs.contains(&fs.f_type) {
+        return None;
+    }
+    reopen(std::os::fd::AsFd::as_fd(&obj), libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY).ok()
+}
