@@ -50,6 +50,12 @@ pub fn check(path: &Path, bpf: bool, fd_cache: bool) -> Result<String, PolicyErr
         };
         // One line per rule, however long: a rule is found with grep.
         let _ = writeln!(out, "  denies ({}): {} with {error}, {to}", r.origin, syscalls.join(", "));
+        // What the rule governs beyond the calls it names.
+        for (by, implied, why) in policy::deny::IMPLIED {
+            if syscalls.contains(by) {
+                let _ = writeln!(out, "    {by} also governs {} ({why})", implied.join(", "));
+            }
+        }
     }
     if !p.deny.is_empty() {
         let n = p.network;

@@ -146,7 +146,7 @@ const POLICIES: &[(&str, &str)] = &[
     ),
     (
         "[[deny]]\nsyscalls = [\"connect\"]\nexcept = [\"1.2.3.4:99999\"]\n",
-        "P:3:11: deny[0].except[0]: invalid port \"99999\" (1..65535)",
+        "P:3:11: deny[0].except[0]: invalid port \"99999\" (0..65535; 0 is a port the kernel chooses)",
     ),
     (
         "[[deny]]\nsyscalls = [\"connect\"]\nexcept = [\"unix:run/app.sock\"]\n",

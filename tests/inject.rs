@@ -184,7 +184,7 @@ const REFUSED_OURS: &[(&str, &str)] = &[
     ("inject=read:error=EIO:fd=disk", "invalid fd=\"disk\"; expected socket, pipe, file, tty or a descriptor number"),
     (
         "inject=connect:error=EIO:dest=1.2.3",
-        "invalid address \"1.2.3\"; expected ADDR[/PREFIX][:PORT] (e.g. 127.0.0.1:8080, 10.0.0.0/8, [::1]:443, *:443), unix:PATH or netlink",
+        "invalid address \"1.2.3\"; expected ADDR[/PREFIX][:PORT] (e.g. 127.0.0.1:8080, 10.0.0.0/8, [::1]:443, *:443), unix:PATH, netlink or netlink:PORT",
     ),
     ("inject=connect:error=EIO:dest=1.2.3.4:99999", "invalid port \"99999\" (1..65535)"),
     ("inject=openat:error=EIO:path=", "empty path="),

@@ -19,9 +19,13 @@ pub enum AddrPattern {
     },
     /// AF_UNIX by path; abstract names are written with a leading `@`.
     Unix(Vec<u8>),
-    /// Any AF_NETLINK address (`netlink`): talking to the kernel, e.g. glibc's getaddrinfo
-    /// asking for the host's addresses.
+    /// AF_NETLINK to the kernel (`netlink`): port 0, no multicast group, e.g. glibc's
+    /// getaddrinfo asking for the host's addresses. As a bind (a socket's own name), any
+    /// netlink address.
     Netlink,
+    /// AF_NETLINK to one other socket's port (`netlink:PORT`), without a multicast group:
+    /// another process, which plain `netlink` never allows.
+    NetlinkPort(u32),
 }
 
 impl fmt::Display for AddrPattern {
@@ -44,21 +48,42 @@ impl fmt::Display for AddrPattern {
             AddrPattern::AnyIp { port } => write!(f, "*:{port}"),
             AddrPattern::Unix(p) => write!(f, "unix:{}", String::from_utf8_lossy(p)),
             AddrPattern::Netlink => f.write_str("netlink"),
+            AddrPattern::NetlinkPort(p) => write!(f, "netlink:{p}"),
         }
     }
 }
 
-const HINT: &str =
-    "expected ADDR[/PREFIX][:PORT] (e.g. 127.0.0.1:8080, 10.0.0.0/8, [::1]:443, *:443), unix:PATH or netlink";
+const HINT: &str = "expected ADDR[/PREFIX][:PORT] (e.g. 127.0.0.1:8080, 10.0.0.0/8, [::1]:443, *:443), unix:PATH, \
+                    netlink or netlink:PORT";
 
-fn port(s: &str) -> Result<u16, String> {
-    s.parse::<u16>().ok().filter(|&p| p != 0).ok_or_else(|| format!("invalid port \"{s}\" (1..65535)"))
+/// A port: 1..65535, or 0, which matches an address whose port is 0: a bind that lets the
+/// kernel choose the port (explicitly, or the bind a listen or a UDP send makes first).
+fn port(s: &str, min: u16) -> Result<u16, String> {
+    match s.parse::<u16>() {
+        Ok(p) if p >= min => Ok(p),
+        _ if min == 0 => Err(format!("invalid port \"{s}\" (0..65535; 0 is a port the kernel chooses)")),
+        _ => Err(format!("invalid port \"{s}\" (1..65535)")),
+    }
 }
 
 impl AddrPattern {
     pub fn parse(s: &str) -> Result<Self, String> {
+        Self::parse_ports(s, 0)
+    }
+
+    /// [`AddrPattern::parse`] with ports from `min_port` up.
+    fn parse_ports(s: &str, min_port: u16) -> Result<Self, String> {
+        let port = |p: &str| port(p, min_port);
         if s == "netlink" {
             return Ok(AddrPattern::Netlink);
+        }
+        if let Some(p) = s.strip_prefix("netlink:") {
+            return match p.parse::<u32>() {
+                Ok(port) if port != 0 => Ok(AddrPattern::NetlinkPort(port)),
+                _ => Err(format!(
+                    "invalid netlink port \"{p}\" (1..4294967295; the kernel, port 0, is plain \"netlink\")"
+                )),
+            };
         }
         if let Some(path) = s.strip_prefix("unix:") {
             if path.is_empty() {
@@ -95,12 +120,18 @@ impl AddrPattern {
         Ok(AddrPattern::Ip { net: mask(IpAddr::V4(ip), prefix), prefix, port: port_s.map(port).transpose()? })
     }
 
+    /// A destination pattern (fault injection's `dest=`): as [`AddrPattern::parse`], but port 0,
+    /// which only a bind has, is refused.
+    pub fn parse_destination(s: &str) -> Result<Self, String> {
+        Self::parse_ports(s, 1)
+    }
+
     /// The port an IP pattern requires, if any.
     pub fn port(&self) -> Option<u16> {
         match self {
             AddrPattern::Ip { port, .. } => *port,
             AddrPattern::AnyIp { port } => Some(*port),
-            AddrPattern::Unix(_) | AddrPattern::Netlink => None,
+            AddrPattern::Unix(_) | AddrPattern::Netlink | AddrPattern::NetlinkPort(_) => None,
         }
     }
 
@@ -108,7 +139,8 @@ impl AddrPattern {
     pub fn matches(&self, sa: &[u8]) -> bool {
         match (self, parse_sockaddr(sa)) {
             (AddrPattern::Unix(want), Some(Sock::Unix(got))) => *want == got,
-            (AddrPattern::Netlink, Some(Sock::Netlink)) => true,
+            (AddrPattern::Netlink, Some(Sock::Netlink { port: 0, groups: 0 })) => true,
+            (AddrPattern::NetlinkPort(want), Some(Sock::Netlink { port, groups: 0 })) => *want == port,
             (AddrPattern::AnyIp { port }, Some(Sock::Ip(_, p))) => *port == p,
             (AddrPattern::Ip { net, prefix, port }, Some(Sock::Ip(ip, p))) => {
                 port.is_none_or(|want| want == p) && same_family(net, &ip) && mask(ip, *prefix) == *net
@@ -166,7 +198,16 @@ fn mask(ip: IpAddr, prefix: u8) -> IpAddr {
 enum Sock {
     Ip(IpAddr, u16),
     Unix(Vec<u8>),
-    Netlink,
+    /// `nl_pid` and `nl_groups`.
+    Netlink {
+        port: u32,
+        groups: u32,
+    },
+}
+
+/// Whether `sa` is an AF_NETLINK address (of any length).
+pub fn is_netlink(sa: &[u8]) -> bool {
+    sa.len() >= 2 && i32::from(u16::from_ne_bytes([sa[0], sa[1]])) == libc::AF_NETLINK
 }
 
 fn parse_sockaddr(sa: &[u8]) -> Option<Sock> {
@@ -196,7 +237,11 @@ fn parse_sockaddr(sa: &[u8]) -> Option<Sock> {
             };
             Some(Sock::Unix(path))
         }
-        libc::AF_NETLINK => Some(Sock::Netlink),
+        // sockaddr_nl: family, pad, nl_pid, nl_groups; shorter is the kernel's EINVAL.
+        libc::AF_NETLINK if sa.len() >= 12 => Some(Sock::Netlink {
+            port: u32::from_ne_bytes(sa[4..8].try_into().ok()?),
+            groups: u32::from_ne_bytes(sa[8..12].try_into().ok()?),
+        }),
         _ => None,
     }
 }
@@ -249,7 +294,19 @@ mod tests {
         let p = AddrPattern::parse("netlink").unwrap();
         assert!(p.matches(&[16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]) && !p.matches(&v4([127, 0, 0, 1], 1)));
         assert_eq!(p.to_string(), "netlink");
-        for bad in ["", "1.2.3", "1.2.3.4:0", "1.2.3.4:99999", "1.2.3.4/33", "[::1", "[zz]", "unix:", "*:x"] {
+        // Another process's port, or a multicast group: not the kernel.
+        let nl = |port: u32, groups: u32| {
+            let mut v = vec![16, 0, 0, 0];
+            v.extend(port.to_ne_bytes());
+            v.extend(groups.to_ne_bytes());
+            v
+        };
+        assert!(!p.matches(&nl(4242, 0)) && !p.matches(&nl(0, 1)) && !p.matches(&nl(0, 0)[..8]));
+        let p = AddrPattern::parse("netlink:4242").unwrap();
+        assert!(p.matches(&nl(4242, 0)) && !p.matches(&nl(0, 0)) && !p.matches(&nl(4242, 2)));
+        assert_eq!(p.to_string(), "netlink:4242");
+        assert!(AddrPattern::parse("netlink:0").is_err() && AddrPattern::parse("netlink:x").is_err());
+        for bad in ["", "1.2.3", "1.2.3.4:99999", "1.2.3.4/33", "[::1", "[zz]", "unix:", "*:x"] {
             assert!(AddrPattern::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(AddrPattern::parse("10.1.2.3/8").unwrap().to_string(), "10.0.0.0/8");

@@ -33,9 +33,40 @@ pub struct DenyRule {
 }
 
 impl DenyRule {
-    pub fn allows(&self, sockaddr: &[u8]) -> bool {
+    /// Whether the rule lets a call use this address. A netlink bind names the socket itself,
+    /// not a destination: any netlink entry allows it.
+    pub fn allows(&self, how: Use, sockaddr: &[u8]) -> bool {
+        if how == Use::Bind && super::addr::is_netlink(sockaddr) {
+            return self.except.iter().any(|p| matches!(p, AddrPattern::Netlink | AddrPattern::NetlinkPort(_)));
+        }
         self.except.iter().any(|p| p.matches(sockaddr))
     }
+}
+
+/// What a rule that names some syscalls also governs, each with the reason, as `check` shows
+/// it: `bind` governs `listen` (a listen on an unbound socket binds it) and the sends of an
+/// unbound UDP socket (which bind it to any address first); `connect` governs the sends, which
+/// connect with TCP Fast Open (`MSG_FASTOPEN`); `sendmsg` governs `sendmmsg`, which sends the
+/// same messages several at a time.
+pub const IMPLIED: &[(&str, &[&str], &str)] = &[
+    ("bind", &["listen"], "a listen on an unbound socket binds it"),
+    ("bind", &["sendto", "sendmsg", "sendmmsg"], "a send on an unbound UDP socket binds it to any address"),
+    ("connect", &["sendto", "sendmsg", "sendmmsg"], "a TCP Fast Open send connects"),
+    ("sendmsg", &["sendmmsg"], "sendmmsg sends the same messages, several at a time"),
+];
+
+/// The syscalls a set of governed syscalls reaches, with what they imply ([`IMPLIED`]).
+pub fn with_implied(named: &SyscallSet) -> SyscallSet {
+    let reg = crate::decode::registry();
+    let mut s = *named;
+    for (by, implied, _) in IMPLIED {
+        if reg.by_name(by).is_some_and(|sc| named.contains(sc.nr())) {
+            for sc in implied.iter().filter_map(|n| reg.by_name(n)) {
+                s.insert(sc.nr());
+            }
+        }
+    }
+    s
 }
 
 /// `[network]`: the holes a `[[deny]]` policy closes by refusing, unless told not to.
@@ -130,10 +161,64 @@ pub fn destination(how: Use, sockaddr: &[u8], _socket_domain: i32) -> Option<Vec
 /// listed); a short or unreadable address matches nothing.
 pub fn judge(rules: &[&DenyRule], how: Use, sockaddr: &[u8], socket_domain: i32) -> Result<(), i32> {
     let Some(dest) = destination(how, sockaddr, socket_domain) else { return Ok(()) };
-    match rules.iter().find(|r| !r.allows(&dest)) {
+    match rules.iter().find(|r| !r.allows(how, &dest)) {
         Some(r) => Err(r.error),
         None => Ok(()),
     }
+}
+
+/// The address the kernel uses for a connect or send to the *unspecified* address, which
+/// means this host: the IPv4 `0.0.0.0` goes to the socket's own address when it is bound to
+/// one, else to 127.0.0.1 (`ip_route_output`); the IPv6 `::` goes to `::1`, or for a connect
+/// (and a stream's Fast Open send) on a socket bound to an IPv4-mapped address to
+/// `::ffff:127.0.0.1`; `::ffff:0.0.0.0` is the IPv4 case, mapped. `None` when `sockaddr` names
+/// a specified address (or is not an INET one, or too short to be). `local` is the socket's
+/// own address (getsockname); `datagram` whether it sends datagrams.
+pub fn unspecified_to(how: Use, sockaddr: &[u8], local: &[u8], datagram: bool) -> Option<Vec<u8>> {
+    let family = |sa: &[u8]| (sa.len() >= 2).then(|| i32::from(u16::from_ne_bytes([sa[0], sa[1]])));
+    let loopback4 = [127, 0, 0, 1];
+    // The socket's own IPv4 address, when it has a specified one (plain or mapped).
+    let own4 = match family(local) {
+        Some(libc::AF_INET) if local.len() >= 8 && local[4..8] != [0; 4] => {
+            Some([local[4], local[5], local[6], local[7]])
+        }
+        Some(libc::AF_INET6) if local.len() >= 24 && local[8..20] == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff] => {
+            Some([local[20], local[21], local[22], local[23]]).filter(|a| *a != [0; 4])
+        }
+        _ => None,
+    };
+    let mut out = sockaddr.to_vec();
+    match family(sockaddr)? {
+        f @ (libc::AF_INET | libc::AF_UNSPEC)
+            if sockaddr.len() >= 16 && sockaddr[4..8] == [0; 4] && (f == libc::AF_INET || how == Use::Send) =>
+        {
+            out[4..8].copy_from_slice(&own4.unwrap_or(loopback4));
+        }
+        libc::AF_INET6 if sockaddr.len() >= 24 => {
+            let a = &sockaddr[8..24];
+            let mapped_any = a[..12] == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff] && a[12..] == [0; 4];
+            if mapped_any {
+                out[20..24].copy_from_slice(&own4.unwrap_or(loopback4));
+            } else if a == [0; 16] {
+                let local_mapped = family(local) == Some(libc::AF_INET6)
+                    && local.len() >= 24
+                    && local[8..20] == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
+                let mut to = [0u8; 16];
+                if local_mapped && (how == Use::Connect || !datagram) {
+                    to[10] = 0xff;
+                    to[11] = 0xff;
+                    to[12..].copy_from_slice(&loopback4);
+                } else {
+                    to[15] = 1;
+                }
+                out[8..24].copy_from_slice(&to);
+            } else {
+                return None;
+            }
+        }
+        _ => return None,
+    }
+    Some(out)
 }
 
 /// Socket options that route a socket's packets through addresses other than its destination

@@ -240,13 +240,19 @@ pub fn time(d: Duration) -> String {
 }
 
 /// The syscalls `[[deny]]` rules govern, among those `short=`/`rate=` could shape: the ones they
-/// name, and the sends where they name connect (a send with an address connects). Governed calls
-/// run on the rules' own copy, not through the executor.
+/// name, the sends where they name connect (a send with an address connects), and sendmmsg
+/// where they name sendmsg. Governed calls run on the rules' own copy, not through the
+/// executor. (A rule naming bind only checks the sends of unbound UDP sockets, which the kernel
+/// then runs.)
 pub fn governed(deny: &[super::deny::DenyRule]) -> SyscallSet {
     let mut s = deny.iter().fold(SyscallSet::empty(), |s, r| s.union(&r.syscalls));
     if s.contains(libc::SYS_connect as u32) {
         s.insert(libc::SYS_sendto as u32);
         s.insert(libc::SYS_sendmsg as u32);
+        s.insert(libc::SYS_sendmmsg as u32);
+    }
+    if s.contains(libc::SYS_sendmsg as u32) {
+        s.insert(libc::SYS_sendmmsg as u32);
     }
     s
 }
@@ -577,7 +583,7 @@ impl Draft {
                 self.active_for = Some(d);
             }
             "fd" => self.scope.fd = Some(FdScope::parse(value)?),
-            "dest" => self.scope.dest = Some(AddrPattern::parse(value)?),
+            "dest" => self.scope.dest = Some(AddrPattern::parse_destination(value)?),
             "path" => {
                 if value.is_empty() {
                     return Err("empty path=".into());

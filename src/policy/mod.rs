@@ -48,17 +48,10 @@ impl Policy {
     /// the rules refuse unless `[network]` allows them.
     pub fn intercepted(&self) -> SyscallSet {
         let s = self.inject.iter().fold(SyscallSet::empty(), |s, r| s.union(&r.syscalls));
-        let mut s = self.deny.iter().fold(s, |s, r| s.union(&r.syscalls));
+        let named = self.deny.iter().fold(SyscallSet::empty(), |s, r| s.union(&r.syscalls));
+        let mut s = s.union(&deny::with_implied(&named));
         if !self.deny.is_empty() {
             let mut add = |nr: libc::c_long| s.insert(nr as u32);
-            if self.deny.iter().any(|r| r.syscalls.contains(libc::SYS_bind as u32)) {
-                add(libc::SYS_listen);
-            }
-            if self.deny.iter().any(|r| r.syscalls.contains(libc::SYS_connect as u32)) {
-                add(libc::SYS_sendto);
-                add(libc::SYS_sendmsg);
-                add(libc::SYS_sendmmsg);
-            }
             if !self.network.allow_raw_sockets {
                 add(libc::SYS_socket);
             }

@@ -119,6 +119,9 @@ pub struct Prepared {
     /// The socket waits (a blocking connect or send): run it on a worker thread.
     pub blocking: bool,
     creds: Creds,
+    /// The program's descriptors an `SCM_RIGHTS` message passes, borrowed: the message names
+    /// these copies, so the receiver gets the same open files as natively.
+    passed: Vec<OwnedFd>,
 }
 
 /// One message of a send: where its bytes are in the program (read when sending: they are
@@ -127,6 +130,11 @@ struct Msg {
     name: Option<Vec<u8>>,
     iov: Vec<(u64, u64)>,
     total: u64,
+    /// Ancillary data: as copied, in the call's ABI's layout, then as it is sent (native, the
+    /// program's descriptors replaced by interpose's copies of them; see [`Rules::control`]).
+    control: Vec<u8>,
+    /// The destination was the unspecified address, resolved to the one the kernel uses.
+    resolved: bool,
 }
 
 enum Action {
@@ -245,13 +253,20 @@ impl Rules {
             Op::IoUringSetup => !self.rules.is_empty() && !self.network.allow_io_uring,
             Op::Bpf => !self.rules.is_empty() && !self.network.allow_bpf,
             Op::Setsockopt => !self.rules.is_empty(),
-            Op::Sendto | Op::Sendmsg | Op::Sendmmsg => named(op.governed_as()) || named(libc::SYS_connect),
+            // A rule naming bind judges the sends of unbound UDP sockets (which bind them).
+            Op::Sendto | Op::Sendmsg | Op::Sendmmsg => {
+                named(op.governed_as())
+                    || named(libc::SYS_connect)
+                    || named(libc::SYS_bind)
+                    || (op == Op::Sendmmsg && named(libc::SYS_sendmsg))
+            }
             _ => named(op.governed_as()),
         }
     }
 
-    /// The rules that govern this call: those naming its syscall, and for a TCP Fast Open send
-    /// (`MSG_FASTOPEN`, which connects to the address it carries) those naming connect.
+    /// The rules that govern this call: those naming its syscall (for sendmmsg, sendmsg too:
+    /// it sends the same messages), and for a TCP Fast Open send (`MSG_FASTOPEN`, which
+    /// connects to the address it carries) those naming connect.
     fn rules_for(&self, op: Op, a: &[u64; 6]) -> Vec<&DenyRule> {
         let flags = match op {
             Op::Sendto | Op::Sendmmsg => a[3] as i32,
@@ -263,9 +278,31 @@ impl Rules {
             .iter()
             .filter(|r| {
                 r.syscalls.contains(op.governed_as() as u32)
+                    || (op == Op::Sendmmsg && r.syscalls.contains(libc::SYS_sendmsg as u32))
                     || (fastopen && r.syscalls.contains(libc::SYS_connect as u32))
             })
             .collect()
+    }
+
+    /// The rules naming bind: they judge what a send on an unbound UDP socket binds it to.
+    fn bind_rules(&self) -> Vec<&DenyRule> {
+        self.rules.iter().filter(|r| r.syscalls.contains(libc::SYS_bind as u32)).collect()
+    }
+
+    /// A send on an unbound INET socket other than TCP binds it first, to any address and a
+    /// port of the kernel's (`inet_send_prepare`, even when the send then fails): under rules
+    /// naming bind, that bind is judged as one to the unspecified address, port 0.
+    fn judge_autobind(&self, fd: std::os::fd::BorrowedFd<'_>, domain: i32, proto: i32) -> Result<(), i32> {
+        let rules = self.bind_rules();
+        if rules.is_empty() || !matches!(domain, libc::AF_INET | libc::AF_INET6) || proto == libc::IPPROTO_TCP {
+            return Ok(());
+        }
+        match io::sockname(fd, false) {
+            Ok(local) if local.get(2..4) == Some(&[0, 0]) => {
+                deny::autobind_address(domain).map_or(Ok(()), |any| deny::judge(&rules, Use::Bind, &any, domain))
+            }
+            _ => Ok(()),
+        }
     }
 
     fn decide_op(&self, n: &Notification, op: Op, args: &Args, ex: &mut Executor) -> Option<Guard> {
@@ -285,12 +322,23 @@ impl Rules {
             _ => {}
         }
         let rules = self.rules_for(op, &a);
+        let send = matches!(op, Op::Sendto | Op::Sendmsg | Op::Sendmmsg);
         if !from_memory && op != Op::Setsockopt && (rules.is_empty() || (op == Op::Sendto && a[4] == 0)) {
             // Decided on registers: a send whose flags make it no connect, or one without an
-            // address (on a connected socket).
+            // address (on a connected socket). What it may bind is judged on its socket.
+            if send && !self.bind_rules().is_empty() {
+                let fd = match ex.borrow(tid, a[0]) {
+                    Ok(fd) => fd,
+                    Err(Borrow::BadFd) => return None,
+                    Err(Borrow::Decline) => return Some(Guard::Deny(libc::EACCES)),
+                };
+                let domain = io::sockopt_int(fd.as_fd(), libc::SO_DOMAIN).unwrap_or(0);
+                let proto = io::sockopt_int(fd.as_fd(), libc::SO_PROTOCOL).unwrap_or(0);
+                return self.judge_autobind(fd.as_fd(), domain, proto).err().map(Guard::Deny);
+            }
             return None;
         }
-        let action = match copy_action(tid, op, args) {
+        let mut action = match copy_action(tid, op, args) {
             Ok(action) => action,
             Err(g) => return Some(g),
         };
@@ -309,6 +357,13 @@ impl Rules {
             // However it was obtained (passed in, or socketcall raced): its payload names the
             // destination, which no address check can judge.
             return Some(Guard::Deny(libc::EPERM));
+        }
+        // The unspecified address means this host: judged, and used, as the address the kernel
+        // would route it to.
+        let local = io::sockname(fd.as_fd(), false).unwrap_or_default();
+        action.resolve_unspecified(&local, ty != libc::SOCK_STREAM);
+        if send && let Err(e) = self.judge_autobind(fd.as_fd(), domain, proto) {
+            return Some(Guard::Deny(e));
         }
         let portless = deny::portless(domain, ty, proto);
         let judge = |how: Use, addr: &[u8]| {
@@ -341,7 +396,32 @@ impl Rules {
         if action.names_unix_path() && !same_filesystem_view(tid) {
             return Some(Guard::Deny(libc::EACCES));
         }
-        let Ok(creds) = Creds::of_thread(tid) else { return Some(Guard::Deny(libc::EACCES)) };
+        let Ok(mut creds) = Creds::of_thread(tid) else { return Some(Guard::Deny(libc::EACCES)) };
+        // Ancillary data: descriptors borrowed, credentials checked as the kernel checks them.
+        let mut passed = Vec::new();
+        let mut admin = false;
+        let msgs: Vec<&mut Msg> = match &mut action {
+            Action::Send { msg, .. } => vec![msg],
+            Action::Sendmmsg { msgs, .. } => msgs.iter_mut().collect(),
+            _ => Vec::new(),
+        };
+        for m in msgs {
+            match control(tid, domain, m, args.compat, ex, &creds) {
+                Ok(c) => {
+                    passed.extend(c.fds);
+                    admin |= c.needs_admin;
+                }
+                Err(g) => return Some(g),
+            }
+        }
+        if admin && !creds.has_capability(CAP_SYS_ADMIN) {
+            // The program's own pid in SCM_CREDENTIALS: allowed to the program, and to interpose
+            // only with CAP_SYS_ADMIN, which it keeps for this send alone.
+            if !may_claim_pids(tid) {
+                return Some(Guard::Deny(libc::EPERM));
+            }
+            creds = creds.with_capability(CAP_SYS_ADMIN);
+        }
         let nonblocking = io::status_flags(fd.as_fd()).is_ok_and(|f| f & libc::O_NONBLOCK != 0);
         let blocking = !nonblocking
             && match &action {
@@ -353,7 +433,7 @@ impl Rules {
             Action::Send { msg, flags, .. } => Action::Send { msg, flags, stream: ty == libc::SOCK_STREAM },
             other => other,
         };
-        Some(Guard::Allow(Box::new(Prepared { fd: Some(fd), tid, action, blocking, creds })))
+        Some(Guard::Allow(Box::new(Prepared { fd: Some(fd), tid, action, blocking, creds, passed })))
     }
 
     /// `socketcall(SYS_SOCKET)` decided on its copied arguments: created from that copy, as the
@@ -365,11 +445,41 @@ impl Rules {
         }
         let Ok(creds) = Creds::of_thread(tid) else { return Guard::Deny(libc::EACCES) };
         let action = Action::Socket { domain: a[0] as i32, ty: a[1] as i32, proto: a[2] as i32 };
-        Guard::Allow(Box::new(Prepared { fd: None, tid, action, blocking: false, creds }))
+        Guard::Allow(Box::new(Prepared { fd: None, tid, action, blocking: false, creds, passed: Vec::new() }))
     }
 }
 
 impl Action {
+    /// Replaces a destination that is the unspecified address with the one the kernel would
+    /// use (see [`deny::unspecified_to`]), so that the call judged is the call made.
+    fn resolve_unspecified(&mut self, local: &[u8], datagram: bool) {
+        let resolve = |how: Use, addr: &mut Vec<u8>| match deny::unspecified_to(how, addr, local, datagram) {
+            Some(to) => {
+                *addr = to;
+                true
+            }
+            None => false,
+        };
+        match self {
+            Action::Connect(a) => {
+                resolve(Use::Connect, a);
+            }
+            Action::Send { msg, .. } => {
+                if let Some(n) = &mut msg.name {
+                    msg.resolved = resolve(Use::Send, n);
+                }
+            }
+            Action::Sendmmsg { msgs, .. } => {
+                for m in msgs {
+                    if let Some(n) = &mut m.name {
+                        m.resolved = resolve(Use::Send, n);
+                    }
+                }
+            }
+            Action::Bind(_) | Action::Listen(_) | Action::Socket { .. } | Action::Setsockopt { .. } => {}
+        }
+    }
+
     fn names_unix_path(&self) -> bool {
         let path = |a: &[u8]| is_unix_path(a);
         match self {
@@ -443,7 +553,7 @@ fn copy_iovecs(tid: u32, addr: u64, count: u64, compat: bool) -> Result<(Vec<(u6
 
 /// A msghdr (native or compat layout), as the kernel's `__copy_msghdr` reads it: a NULL name
 /// means no name; a negative length is EINVAL; one above 128 is cut to 128; ancillary data is
-/// refused (descriptors and credentials in it would be interpose's, not the program's).
+/// copied whole (larger than [`MAX_CONTROL`] is ENOBUFS, as past the kernel's `optmem_max`).
 fn copy_msghdr(tid: u32, addr: u64, compat: bool) -> Result<Msg, Guard> {
     let mut raw = [0u8; 56];
     let size = if compat { 28 } else { 56 };
@@ -463,12 +573,184 @@ fn copy_msghdr(tid: u32, addr: u64, compat: bool) -> Result<Msg, Guard> {
         return Err(Guard::Fail(libc::EINVAL));
     }
     let namelen = namelen.min(SOCKADDR_MAX) as u64;
-    if f[5] != 0 {
-        return Err(Guard::Deny(libc::EPERM));
-    }
     let (iov, total) = copy_iovecs(tid, f[2], f[3], compat)?;
     let name = if namelen > 0 { Some(copy_addr(tid, f[0], namelen)?) } else { None };
-    Ok(Msg { name, iov, total })
+    let controllen = f[5];
+    if controllen > MAX_CONTROL {
+        return Err(Guard::Fail(libc::ENOBUFS));
+    }
+    let mut control = vec![0u8; controllen as usize];
+    if !control.is_empty() && !mem::read(tid, f[4], &mut control).is_ok_and(|got| got == control.len()) {
+        return Err(Guard::Fail(libc::EFAULT));
+    }
+    Ok(Msg { name, iov, total, control, resolved: false })
+}
+
+/// Largest ancillary data copied (the kernel's limit, `optmem_max`, is smaller by default).
+const MAX_CONTROL: u64 = 1 << 20;
+const CAP_SYS_ADMIN: u32 = crate::sys::caps::CAP_SYS_ADMIN;
+/// `linux/capability.h`.
+const CAP_SETGID: u32 = 6;
+const CAP_SETUID: u32 = 7;
+const SCM_CREDENTIALS: i32 = 2;
+
+/// What a message's ancillary data needs to be sent exactly: the program's descriptors it
+/// passes, borrowed; whether the send must claim the program's pid in `SCM_CREDENTIALS`
+/// (which takes `CAP_SYS_ADMIN` of a process that is not the program).
+struct Ancillary {
+    fds: Vec<OwnedFd>,
+    needs_admin: bool,
+}
+
+/// Whether interpose may send credentials with another process's pid in them, for thread
+/// `tid`: it has CAP_SYS_ADMIN and they share a pid namespace (the pid is read in the sender's).
+fn may_claim_pids(tid: u32) -> bool {
+    crate::sys::caps::effective(CAP_SYS_ADMIN) && cred::shares_namespace(tid, "pid")
+}
+
+/// One control message as the kernel's `for_each_cmsghdr` walks a buffer: its offset, the
+/// offset of its data, its length (`cmsg_len`), level and type.
+struct Cmsg {
+    at: usize,
+    data: usize,
+    len: usize,
+    level: i32,
+    ty: i32,
+}
+
+/// Walks ancillary data in the native (`cmsghdr`: 8-byte length, 16-byte header, 8-byte
+/// alignment) or compat layout (4, 12, 4). `Err` at a header whose length is shorter than a
+/// header or runs past the buffer (`CMSG_OK`), where the kernel stops with EINVAL; a tail too
+/// short for a header ends the walk, as in the kernel.
+fn cmsgs(raw: &[u8], compat: bool) -> Result<Vec<Cmsg>, usize> {
+    let (hdr, align) = if compat { (12, 4) } else { (16, 8) };
+    let mut out = Vec::new();
+    let mut at = 0usize;
+    while raw.len().saturating_sub(at) >= hdr {
+        let word = |o: usize| i32::from_ne_bytes(raw[at + o..at + o + 4].try_into().expect("4"));
+        let len = if compat {
+            u32::from_ne_bytes(raw[at..at + 4].try_into().expect("4")) as usize
+        } else {
+            u64::from_ne_bytes(raw[at..at + 8].try_into().expect("8")).min(usize::MAX as u64) as usize
+        };
+        if len < hdr || len > raw.len() - at {
+            return Err(at);
+        }
+        let (level, ty) = if compat { (word(4), word(8)) } else { (word(8), word(12)) };
+        out.push(Cmsg { at, data: at + hdr, len, level, ty });
+        at = match at.checked_add(len.div_ceil(align) * align) {
+            Some(next) => next,
+            None => break,
+        };
+    }
+    Ok(out)
+}
+
+/// Control messages that would take a send elsewhere than its destination: an IPv4 source
+/// route (`IP_RETOPTS`) and IPv6 routing headers.
+fn reroutes(level: i32, ty: i32) -> bool {
+    const IP_RETOPTS: i32 = 7;
+    match level {
+        libc::IPPROTO_IP => ty == IP_RETOPTS,
+        libc::IPPROTO_IPV6 => matches!(ty, libc::IPV6_RTHDR | libc::IPV6_2292RTHDR),
+        _ => false,
+    }
+}
+
+/// Makes message `m`'s ancillary data what interpose sends, in the native layout: the
+/// descriptors of `SCM_RIGHTS` (AF_UNIX) borrowed from the program and named by their copies,
+/// so the receiver gets the program's open files; `SCM_CREDENTIALS` checked against the
+/// program's credentials as the kernel's `scm_check_creds` would check them, and on AF_UNIX,
+/// where the program sent none, the program's pid, uid and gid added (what the kernel attaches
+/// for a receiver with SO_PASSCRED), when interpose may claim them. Refused: routes in a
+/// control message, and a source (`IP_PKTINFO`) with a destination that was the unspecified
+/// address (which the kernel would then send to). Everything else is passed as it is.
+fn control(
+    tid: u32,
+    domain: i32,
+    m: &mut Msg,
+    compat: bool,
+    ex: &mut Executor,
+    prog: &Creds,
+) -> Result<Ancillary, Guard> {
+    let unix = domain == libc::AF_UNIX;
+    let mut out = Ancillary { fds: Vec::new(), needs_admin: false };
+    let walked = match cmsgs(&m.control, compat) {
+        Ok(w) => w,
+        // The kernel converts a compat buffer before anything else and fails it whole.
+        Err(_) if compat => return Err(Guard::Fail(libc::EINVAL)),
+        // A native buffer goes as it is: the kernel stops at the same header.
+        Err(at) => cmsgs(&m.control[..at], false).unwrap_or_default(),
+    };
+    let tgid = crate::sys::pidfd::tgid_of(tid as i32).map_err(|_| Guard::Deny(libc::EACCES))?;
+    let mut native = if compat { Vec::new() } else { m.control.clone() };
+    let mut has_creds = false;
+    for c in &walked {
+        if reroutes(c.level, c.ty) {
+            return Err(Guard::Deny(libc::EPERM));
+        }
+        let pktinfo = (c.level == libc::IPPROTO_IP && c.ty == libc::IP_PKTINFO)
+            || (c.level == libc::IPPROTO_IPV6 && c.ty == libc::IPV6_PKTINFO);
+        if pktinfo && m.resolved {
+            return Err(Guard::Deny(libc::EPERM));
+        }
+        let mut data = m.control[c.data..c.at + c.len].to_vec();
+        if unix && c.level == libc::SOL_SOCKET && c.ty == libc::SCM_RIGHTS {
+            for slot in data.chunks_exact_mut(4) {
+                let fd = i32::from_ne_bytes(slot.try_into().expect("4"));
+                let local = match ex.borrow(tid, fd as u32 as u64) {
+                    Ok(l) => l,
+                    Err(Borrow::BadFd) if std::fs::metadata(format!("/proc/{tid}/fdinfo/{fd}")).is_err() => {
+                        return Err(Guard::Fail(libc::EBADF));
+                    }
+                    // Open, but not to be borrowed (an O_PATH descriptor): not sent as another.
+                    Err(_) => return Err(Guard::Deny(libc::EACCES)),
+                };
+                slot.copy_from_slice(&local.as_raw_fd().to_ne_bytes());
+                out.fds.push(local);
+            }
+        }
+        if unix && c.level == libc::SOL_SOCKET && c.ty == SCM_CREDENTIALS && data.len() == 12 {
+            has_creds = true;
+            let word = |o: usize| u32::from_ne_bytes(data[o..o + 4].try_into().expect("4"));
+            let (pid, uid, gid) = (word(0), word(4), word(8));
+            if uid != u32::MAX && gid != u32::MAX {
+                let pid_ok = pid == tgid || prog.has_capability(CAP_SYS_ADMIN);
+                let uid_ok = (0..3).any(|i| prog.uid(i) == uid) || prog.has_capability(CAP_SETUID);
+                let gid_ok = (0..3).any(|i| prog.gid(i) == gid) || prog.has_capability(CAP_SETGID);
+                if !(pid_ok && uid_ok && gid_ok) {
+                    return Err(Guard::Fail(libc::EPERM));
+                }
+                out.needs_admin |= pid == tgid;
+            }
+        }
+        if compat {
+            push_cmsg(&mut native, c.level, c.ty, &data);
+        } else {
+            native[c.data..c.at + c.len].copy_from_slice(&data);
+        }
+    }
+    if unix && !has_creds && may_claim_pids(tid) {
+        let mut ucred = Vec::with_capacity(12);
+        for v in [tgid, prog.uid(0), prog.gid(0)] {
+            ucred.extend_from_slice(&v.to_ne_bytes());
+        }
+        // After what the program sent, aligned as a next header would be.
+        native.resize(native.len().div_ceil(8) * 8, 0);
+        push_cmsg(&mut native, libc::SOL_SOCKET, SCM_CREDENTIALS, &ucred);
+        out.needs_admin = true;
+    }
+    m.control = native;
+    Ok(out)
+}
+
+/// Appends one native control message (header, data, padding to 8).
+fn push_cmsg(buf: &mut Vec<u8>, level: i32, ty: i32, data: &[u8]) {
+    buf.extend_from_slice(&((16 + data.len()) as u64).to_ne_bytes());
+    buf.extend_from_slice(&level.to_ne_bytes());
+    buf.extend_from_slice(&ty.to_ne_bytes());
+    buf.extend_from_slice(data);
+    buf.resize(buf.len().div_ceil(8) * 8, 0);
 }
 
 /// Copies what a governed call's decision and execution depend on.
@@ -491,7 +773,8 @@ fn copy_action(tid: u32, op: Op, args: &Args) -> Result<Action, Guard> {
         Op::Sendto => {
             let name = if a[4] == 0 { None } else { Some(copy_addr(tid, a[4], a[5])?) };
             let len = if args.compat { a[2] & 0xffff_ffff } else { a[2] }.min(MAX_RW);
-            Action::Send { msg: Msg { name, iov: vec![(a[1], len)], total: len }, flags: a[3] as i32, stream: false }
+            let msg = Msg { name, iov: vec![(a[1], len)], total: len, control: Vec::new(), resolved: false };
+            Action::Send { msg, flags: a[3] as i32, stream: false }
         }
         Op::Sendmsg => Action::Send { msg: copy_msghdr(tid, a[1], args.compat)?, flags: a[2] as i32, stream: false },
         Op::Sendmmsg => {
@@ -556,7 +839,7 @@ impl InFlight {
 /// `inflight` while it runs. Also says whether the program thread must get SIGPIPE (a send
 /// on a closed connection without MSG_NOSIGNAL, which interpose always passes).
 pub fn execute(p: Prepared, id: u64, listener: &Listener, inflight: &InFlight) -> (Done, bool) {
-    let Prepared { fd, tid, action, creds, .. } = p;
+    let Prepared { fd, tid, action, creds, passed, .. } = p;
     let t = Instant::now();
     if let Action::Socket { domain, ty, proto } = action {
         let made = cred::run_as(&creds, || io::socket(domain, ty | libc::SOCK_CLOEXEC, proto)).unwrap_or_else(Err);
@@ -596,7 +879,7 @@ pub fn execute(p: Prepared, id: u64, listener: &Listener, inflight: &InFlight) -
                 Err(libc::EMSGSIZE)
             } else if !stream || msg.total <= CHUNK {
                 match gather(tid, &msg.iov, 0, msg.total) {
-                    Ok(data) => as_program(&|| send_one(fd, msg.name.as_deref(), &data, flags)),
+                    Ok(data) => as_program(&|| send_one(fd, msg.name.as_deref(), &data, &msg.control, flags)),
                     Err(e) => Err(e),
                 }
             } else {
@@ -610,8 +893,10 @@ pub fn execute(p: Prepared, id: u64, listener: &Listener, inflight: &InFlight) -
                         Err(e) if sent == 0 => break Err(e),
                         Err(_) => break Ok(sent as usize),
                     };
-                    let name = if sent == 0 { msg.name.as_deref() } else { None };
-                    match as_program(&|| send_one(fd, name, &data, flags)) {
+                    // The name and the ancillary data go with the first chunk.
+                    let (name, control) =
+                        if sent == 0 { (msg.name.as_deref(), &msg.control[..]) } else { (None, &[][..]) };
+                    match as_program(&|| send_one(fd, name, &data, control, flags)) {
                         Ok(n) => {
                             sent += n as u64;
                             if (n as u64) < len || sent >= msg.total {
@@ -648,6 +933,7 @@ pub fn execute(p: Prepared, id: u64, listener: &Listener, inflight: &InFlight) -
         }
         other => as_program(&|| perform(fd, other)),
     };
+    drop(passed);
     let dur_ns = t.elapsed().as_nanos() as u64;
     let flags = match &action {
         Action::Send { flags, .. } | Action::Sendmmsg { flags, .. } => Some(*flags),
@@ -719,8 +1005,15 @@ fn perform(fd: std::os::fd::BorrowedFd<'_>, action: &Action) -> SysResult {
     }
 }
 
-/// One send of bytes already copied out of the program, to its (pinned) destination.
-fn send_one(fd: std::os::fd::BorrowedFd<'_>, name: Option<&[u8]>, data: &[u8], flags: i32) -> SysResult {
+/// One send of bytes already copied out of the program, to its (pinned) destination, with its
+/// ancillary data (native layout).
+fn send_one(
+    fd: std::os::fd::BorrowedFd<'_>,
+    name: Option<&[u8]>,
+    data: &[u8],
+    control: &[u8],
+    flags: i32,
+) -> SysResult {
     let (_pin, name) = match name {
         Some(n) => {
             let (p, a) = usable(n)?;
@@ -728,7 +1021,7 @@ fn send_one(fd: std::os::fd::BorrowedFd<'_>, name: Option<&[u8]>, data: &[u8], f
         }
         None => (None, None),
     };
-    io::sendmsg(fd, data, name.as_deref(), flags)
+    io::sendmsg(fd, data, name.as_deref(), control, flags)
 }
 
 /// sendmmsg of messages already copied out of the program; the bytes sent of each.
@@ -745,8 +1038,12 @@ fn send_many(fd: std::os::fd::BorrowedFd<'_>, msgs: &[Msg], datas: &[Vec<u8>], f
             None => None,
         });
     }
-    let list: Vec<(Option<&[u8]>, &[u8])> =
-        names.iter().zip(datas).map(|(n, d)| (n.as_deref(), d.as_slice())).collect();
+    let list: Vec<io::Message<'_>> = names
+        .iter()
+        .zip(datas)
+        .zip(msgs)
+        .map(|((n, d), m)| (n.as_deref(), d.as_slice(), m.control.as_slice()))
+        .collect();
     io::sendmmsg(fd, &list, flags)
 }
 

@@ -28,6 +28,7 @@ macro_rules! borrow_or_return {
     };
 }
 
+pub mod charges;
 pub mod context;
 pub mod delay;
 pub mod exec;
@@ -307,7 +308,11 @@ impl Completer<'_> {
                 // With exit events and no log, the kernel's exit says the result and time of a
                 // call it runs itself: executing it would only add work (and a copy of the
                 // program's descriptor). Calls a fault shapes are still executed.
-                let redundant = self.executor.exits && !self.log && !inject::shapes(inj);
+                // Nor, when logging, calls whose execution has no output to show (writes,
+                // sends, connect): their result and time are the exit's too.
+                let redundant = self.executor.exits
+                    && !inject::shapes(inj)
+                    && (!self.log || p.sc.is_some_and(|sc| !exec::Executor::has_outputs(sc.decoder)));
                 let executable = p.sc.filter(|sc| {
                     (p.traced || inject::shapes(inj))
                         && self.execute
@@ -799,6 +804,7 @@ impl<'a> Supervisor<'a> {
             self.threads_before.push(t);
         }
         self.injector.forget_comm(tid);
+        self.completer.executor.charges.forget_thread(tid);
         if let Some(s) = &mut self.stacks {
             s.forget_thread(tid);
         }
@@ -863,6 +869,14 @@ impl<'a> Supervisor<'a> {
             self.injector.forget_comm(n.tid());
             self.threads.remove(&n.tid());
             self.tgids.remove(&n.tid());
+        }
+        // -k: a process's mappings change with these (see `stack`).
+        if self.stacks.is_some() {
+            let changes = stands_for.is_some_and(|nr| crate::stack::mapping_calls().contains(nr));
+            let tgid = self.tgid(n.tid());
+            if let Some(s) = &mut self.stacks {
+                s.call(n.tid(), tgid, changes);
+            }
         }
         // Descriptors about to end: the cache's copies go first (see `fdcache`).
         if let Some(cache) = &self.completer.executor.cache

@@ -51,6 +51,20 @@ impl Creds {
         self.uid[0] == self.uid[3] && self.gid[0] == self.gid[3] && caps_as_access
     }
 
+    /// Whether capability `cap` (`CAP_SYS_ADMIN`...) is in the effective set.
+    pub fn has_capability(&self, cap: u32) -> bool {
+        cap < 64 && self.cap_eff & (1 << cap) != 0
+    }
+
+    /// The same credentials with capability `cap` added to the permitted and effective sets.
+    pub fn with_capability(mut self, cap: u32) -> Creds {
+        if cap < 64 {
+            self.cap_prm |= 1 << cap;
+            self.cap_eff |= 1 << cap;
+        }
+        self
+    }
+
     /// Real (0), effective (1), saved (2) or filesystem (3) user id.
     pub fn uid(&self, which: usize) -> u32 {
         self.uid[which]
