@@ -21,13 +21,12 @@ const TRANSFERS: &str = "trace=read,readv,pread64,write,writev,pwrite64,recvfrom
 #[test]
 fn random_transfers_give_the_kernels_results_bytes_and_files() {
     let prog = prog("execfuzz");
-    let configs: [&[&str]; 3] = [&["-e", TRANSFERS], &["--exits=off", "-e", TRANSFERS], &["--fd-cache", "-e", TRANSFERS]];
+    let configs: [&[&str]; 3] =
+        [&["-e", TRANSFERS], &["--exits=off", "-e", TRANSFERS], &["--fd-cache", "-e", TRANSFERS]];
     for seed in 1..=SEEDS {
         let dir = scratch(&format!("execfuzz-{seed}"));
-        let nat = run_bounded(
-            Command::new(&prog).args([&seed.to_string(), CALLS]).arg(&dir).stdin(Stdio::null()),
-            LIMIT,
-        );
+        let nat =
+            run_bounded(Command::new(&prog).args([&seed.to_string(), CALLS]).arg(&dir).stdin(Stdio::null()), LIMIT);
         assert!(nat.status.success(), "native seed {seed}: {}", nat.stderr);
         for cfg in configs {
             let o = run_bounded(

@@ -2417,22 +2417,13 @@ fn a_descriptor_passed_to_a_peer_outside_the_traced_tree_works() {
     let prog = prog("hostile_fdpass");
     let dir = scratch("hostile-fdpeer");
     let path = dir.join("peer.sock");
-    let mut peer = Command::new(&prog)
-        .arg("recvpeer")
-        .arg(&path)
-        .stdout(Stdio::piped())
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut peer =
+        Command::new(&prog).arg("recvpeer").arg(&path).stdout(Stdio::piped()).stdin(Stdio::null()).spawn().unwrap();
     let mut peer_out = peer.stdout.take().unwrap();
     let mut ready = [0u8; 8];
     peer_out.read_exact(&mut ready).unwrap();
     assert_eq!(&ready, b"ready=1\n");
-    let p = policy(
-        &dir,
-        "p.toml",
-        &deny(&["connect", "sendmsg"], &[format!("unix:{}", path.display())], None),
-    );
+    let p = policy(&dir, "p.toml", &deny(&["connect", "sendmsg"], &[format!("unix:{}", path.display())], None));
     let o = under(&p, &prog, &["sendpeer".to_string(), path.display().to_string()]);
     let mut rest = String::new();
     peer_out.read_to_string(&mut rest).unwrap();

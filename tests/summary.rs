@@ -66,6 +66,28 @@ fn per_process_tables_for_a_pipeline() {
 }
 
 #[test]
+fn per_process_tables_are_named_after_what_each_process_ran() {
+    // With execve traced, each process's first traced call is made under its old name (the
+    // launcher's, the shell's): the table takes the name of what it ran.
+    let o = run(&[
+        "-c",
+        "--summary-mode",
+        "process",
+        "-e",
+        "trace=execve,read",
+        "--",
+        "sh",
+        "-c",
+        "cat /etc/hostname; cat /etc/hostname",
+    ]);
+    assert!(o.status.success(), "{}", o.stderr);
+    let titles: Vec<&str> = o.stderr.lines().filter(|l| l.starts_with("process ")).collect();
+    assert_eq!(titles.iter().filter(|t| t.ends_with("(cat):")).count(), 2, "{titles:?}");
+    assert!(titles.iter().any(|t| t.ends_with("(sh):")), "{titles:?}");
+    assert!(!titles.iter().any(|t| t.contains("interpose")), "{titles:?}");
+}
+
+#[test]
 fn errno_summary_separates_injected_errors_from_real_ones() {
     let o = run(&[
         "-c",

@@ -448,6 +448,8 @@ pub struct Supervisor<'a> {
     exits_on: bool,
     /// `-k`: raw stacks of logged calls (see [`crate::stack`]).
     stacks: Option<crate::stack::Capturer>,
+    /// Threads whose last call was an exec: named again at their next call, or at the end.
+    execed: std::collections::HashSet<u32>,
 }
 
 impl<'a> Supervisor<'a> {
@@ -488,6 +490,7 @@ impl<'a> Supervisor<'a> {
             seen_processes: Default::default(),
             exits_on,
             stacks,
+            execed: Default::default(),
         }
     }
 
@@ -652,6 +655,18 @@ impl<'a> Supervisor<'a> {
             result?;
             if self.phase != Phase::Running {
                 self.check_exec();
+            }
+            // A process whose last traced call was its exec is named after what it ran, where
+            // /proc still says (a zombie's comm is kept until it is reaped).
+            for tid in std::mem::take(&mut self.execed) {
+                if let Some(t) = self.threads.get_mut(&tid)
+                    && let Ok(comm) = std::fs::read_to_string(format!("/proc/{tid}/comm"))
+                {
+                    t.comm = comm.trim_end().to_string();
+                    if t.tgid == tid {
+                        t.process = t.comm.clone();
+                    }
+                }
             }
             // The writer must not outlive the senders of this thread's events.
             self.completer.sink = None;
@@ -862,13 +877,18 @@ impl<'a> Supervisor<'a> {
             Call::Native(nr) => decode::registry().get(i64::from(nr)),
             Call::Foreign { .. } => None,
         };
+        if self.execed.remove(&n.tid()) {
+            // Its exec is over (this is a later call): named again after the new image.
+            self.threads.remove(&n.tid());
+        }
         if native && is_exec(nr) {
             // -k: the mappings change too.
             self.forget_stack_maps(n.tid());
-            // The program image changes: so may the thread's name.
+            // The program image changes: so may the thread's name, once the exec is done.
             self.injector.forget_comm(n.tid());
             self.threads.remove(&n.tid());
             self.tgids.remove(&n.tid());
+            self.execed.insert(n.tid());
         }
         // -k: a process's mappings change with these (see `stack`).
         if self.stacks.is_some() {
