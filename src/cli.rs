@@ -129,6 +129,11 @@ pub struct RunArgs {
     #[arg(short = 'T', long = "syscall-times")]
     pub syscall_times: bool,
 
+    /// Run the program as USERNAME (or UID[:GID]), with that user's groups, as strace -u; needs
+    /// root. interpose itself stays root. Set-user-ID programs then run without their privilege.
+    #[arg(short = 'u', long = "user", value_name = "USERNAME")]
+    pub user: Option<String>,
+
     /// Print the user stack of each logged call under it, as strace -k does.
     #[arg(short = 'k', long = "stack-trace")]
     pub stack_trace: bool,

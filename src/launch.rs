@@ -352,12 +352,65 @@ pub struct Launched {
     pub report: File,
 }
 
+/// `-u`: who the program runs as.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunAs {
+    /// As given (a name, or UID[:GID]).
+    pub name: String,
+    pub uid: libc::uid_t,
+    pub gid: libc::gid_t,
+    /// Supplementary groups: the user's, from the group database, as strace's `initgroups`.
+    pub groups: Vec<libc::gid_t>,
+}
+
+impl RunAs {
+    /// `USERNAME` (its uid, primary group and groups from the user and group databases) or
+    /// `UID[:GID]` (no supplementary groups; GID defaults to the user's, or to UID).
+    pub fn resolve(spec: &str) -> Result<RunAs, String> {
+        use nix::unistd::{Uid, User};
+        let by_name = |name: &str| -> Result<RunAs, String> {
+            let u = User::from_name(name)
+                .map_err(|e| {
+                    format!("-u {spec}: cannot read the user database: {}", crate::error::errno_text(e as i32))
+                })?
+                .ok_or_else(|| format!("-u {spec}: no such user (expected a user name, or UID[:GID])"))?;
+            let cname = CString::new(name).map_err(|_| format!("-u {spec}: a user name has no NUL byte"))?;
+            let groups = nix::unistd::getgrouplist(&cname, u.gid)
+                .map_err(|e| format!("-u {spec}: cannot read the groups: {}", crate::error::errno_text(e as i32)))?;
+            Ok(RunAs {
+                name: spec.into(),
+                uid: u.uid.as_raw(),
+                gid: u.gid.as_raw(),
+                groups: groups.iter().map(|g| g.as_raw()).collect(),
+            })
+        };
+        let (a, b) = match spec.split_once(':') {
+            Some((a, b)) => (a, Some(b)),
+            None => (spec, None),
+        };
+        match a.parse::<u32>() {
+            Ok(uid) => {
+                let gid = match b {
+                    Some(g) => {
+                        g.parse::<u32>().map_err(|_| format!("-u {spec}: \"{g}\" is not a group id (UID:GID)"))?
+                    }
+                    None => User::from_uid(Uid::from_raw(uid)).ok().flatten().map_or(uid, |u| u.gid.as_raw()),
+                };
+                Ok(RunAs { name: spec.into(), uid, gid, groups: vec![gid] })
+            }
+            Err(_) if b.is_none() => by_name(a),
+            Err(_) => Err(format!("-u {spec}: expected a user name, or UID[:GID] in numbers")),
+        }
+    }
+}
+
 /// Forks and runs the handshake.
 pub fn launch(
     program: &Program,
     filter: &BpfProgram,
     sigmask: &libc::sigset_t,
     guarded: bool,
+    user: Option<&RunAs>,
 ) -> Result<Launched, LaunchError> {
     let spawn_err =
         |what: &str, e: nix::Error| LaunchError::Spawn(format!("{what}: {}", crate::error::errno_text(e as i32)));
@@ -370,7 +423,8 @@ pub fn launch(
         program.envp.iter().map(|a| a.as_ptr()).chain(std::iter::once(std::ptr::null())).collect();
     // Seccomp without CAP_SYS_ADMIN requires no_new_privs; with it we leave set-uid programs
     // their usual behaviour.
-    let no_new_privs = needs_no_new_privs();
+    // As another user the child has no CAP_SYS_ADMIN left to load the filter with.
+    let no_new_privs = needs_no_new_privs() || user.is_some_and(|u| u.uid != 0);
     tracing::debug!(no_new_privs, "loading the filter");
     if no_new_privs && let Some(what) = &program.set_id {
         let n = if what.contains(" and ") { "those privileges" } else { "that privilege" };
@@ -389,6 +443,7 @@ pub fn launch(
         sigmask,
         no_new_privs,
         death_signal: if guarded { libc::SIGSTOP } else { libc::SIGKILL },
+        user: user.map(|u| (u.uid, u.gid, u.groups.as_slice())),
     };
     let pid = child::spawn(&plan).map_err(|e| LaunchError::Spawn(format!("fork: {}", crate::error::io_reason(&e))))?;
     drop(report_w);
@@ -423,6 +478,7 @@ fn failure(r: Report, program: &Program) -> LaunchError {
             _ => text,
         }),
         Report::FAILED_PRCTL => LaunchError::Spawn(format!("prctl in the child: {text}")),
+        Report::FAILED_USER => LaunchError::Spawn(format!("cannot become the user given with -u: {text}")),
         Report::FAILED_FD_GUESS => LaunchError::Filter(format!("the listener did not land on the expected descriptor ({})", r.value)),
         Report::FAILED_EXEC => program.exec_failed(r.value),
         _ => LaunchError::Spawn(format!("unexpected report {r:?} from the child")),

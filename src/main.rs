@@ -139,6 +139,14 @@ fn run_command(args: RunArgs) -> ExitCode {
         _ => Timestamps::Epoch,
     };
     let execute = !args.no_exec && policy.execute.unwrap_or(true);
+    let user = match &args.user {
+        Some(spec) => match interpose::launch::RunAs::resolve(spec) {
+            Ok(u) if nix::unistd::geteuid().is_root() => Some(u),
+            Ok(_) => return fail(2, format_args!("-u {spec}: only root can run a program as another user")),
+            Err(e) => return fail(2, e),
+        },
+        None => None,
+    };
     let mut command = args.command.into_iter();
     let program = command.next().expect("clap requires PROGRAM");
     let opts = RunOptions {
@@ -165,6 +173,7 @@ fn run_command(args: RunArgs) -> ExitCode {
         mode,
         output: args.output,
         strsize: args.strsize,
+        user,
     };
     match run::run(opts) {
         Ok(ExitStatus::Exited(code)) => ExitCode::from(code as u8),

@@ -83,6 +83,8 @@ pub struct RunOptions {
     pub mode: Mode,
     pub output: Option<PathBuf>,
     pub strsize: usize,
+    /// `-u`: run the program as this user.
+    pub user: Option<crate::launch::RunAs>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +142,26 @@ fn output_reason(e: &io::Error) -> String {
         Some(libc::ENXIO) => "a FIFO that no process has open for reading (start its reader first)".to_string(),
         _ => crate::error::io_reason(e),
     }
+}
+
+/// `[[deny]]` holds against a program with no privilege over interpose: say so at launch when
+/// the program will run as interpose's own user, or as root (CAP_SYS_PTRACE takes the listener,
+/// CAP_NET_ADMIN rewrites routes, CAP_SYS_ADMIN does either).
+fn warn_privileged(user: Option<&crate::launch::RunAs>) {
+    let me = nix::unistd::geteuid().as_raw();
+    let uid = user.map_or(me, |u| u.uid);
+    let why = if uid == 0 {
+        "runs as root (CAP_SYS_PTRACE, CAP_NET_ADMIN, CAP_SYS_ADMIN: it can take interpose's listener or route around it)"
+    } else if uid == me {
+        "runs as interpose's own user (it can kill interpose and its guardian)"
+    } else {
+        return;
+    };
+    let remedy = if me == 0 { "run it as another user with -u USER" } else { "run interpose as root with -u USER" };
+    let _ = writeln!(
+        io::stderr(),
+        "interpose: warning: the [[deny]] rules do not hold against this program: it {why}; {remedy}"
+    );
 }
 
 /// Runs the program to completion; returns how it ended.
@@ -206,7 +228,10 @@ pub fn run(opts: RunOptions) -> Result<ExitStatus, RunError> {
             Ok::<_, io::Error>((tps, warm))
         })
     });
-    let launched = launch::launch(&program, &bpf, original.as_ref(), guardian.is_some())?;
+    if !opts.policy.deny.is_empty() {
+        warn_privileged(opts.user.as_ref());
+    }
+    let launched = launch::launch(&program, &bpf, original.as_ref(), guardian.is_some(), opts.user.as_ref())?;
     let guardian_pid = guardian.as_ref().map_or(0, |g| g.pid());
     let pid = launched.pid;
     if let Some(g) = &mut guardian {

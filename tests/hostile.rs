@@ -2439,3 +2439,44 @@ fn a_descriptor_passed_to_a_peer_outside_the_traced_tree_works() {
     }
     f.assert(&context(&format!("peer: {rest}"), &o, Some(&p.with_extension("trace"))));
 }
+
+#[test]
+fn a_program_run_with_u_has_no_privilege_over_interpose() {
+    // -u USER (issue 25): interpose stays root, the program runs as USER, cannot take the
+    // listener; without -u, a [[deny]] policy warns that it does not hold against root.
+    if !is_root() {
+        eprintln!("SKIPPED: -u needs root");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("interpose-hostile-u-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let stealer = dir.join("hostile_steal");
+    std::fs::copy(prog("hostile_steal"), &stealer).unwrap();
+    std::fs::set_permissions(&stealer, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let p = policy(&dir, "deny.toml", &deny(&["connect", "sendto", "sendmsg"], &[lo(1)], None));
+    let o = run_bounded(
+        interpose()
+            .arg("run")
+            .args(["-u", "65534", "-p"])
+            .arg(&p)
+            .arg("--")
+            .arg(&stealer)
+            .current_dir(&dir)
+            .stdin(Stdio::null()),
+        RUN_LIMIT,
+    );
+    let out = o.stdout_str();
+    assert!(o.status.success() && out.contains("stolen="), "{}", context("-u 65534", &o, None));
+    assert_eq!(num(&out, "stolen"), 0, "{}", context("the program took interpose's listener under -u", &o, None));
+    assert!(!o.stderr.contains("do not hold"), "no warning with -u: {}", o.stderr);
+    let o = run_bounded(interpose().arg("run").arg("-p").arg(&p).args(["--", "true"]).stdin(Stdio::null()), RUN_LIMIT);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        o.stderr.contains("do not hold against this program: it runs as root") && o.stderr.contains("-u USER"),
+        "{}",
+        o.stderr
+    );
+}

@@ -352,3 +352,29 @@ fn program_cannot_take_descriptors_from_interpose_or_the_guardian() {
     assert_eq!(field(&out, "guard_taken"), 0, "the program took descriptors from the guardian: {out}");
     assert_eq!(field(&out, "guard_errno"), libc::EPERM as u64, "{out}");
 }
+
+#[test]
+fn u_runs_the_program_as_the_user_with_its_groups() {
+    if !is_root() {
+        // An ordinary user cannot become another: refused as a usage error.
+        let o = interpose_quick(&["run", "-u", "nobody", "--", "true"]);
+        assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
+        assert!(o.stderr.contains("only root"), "{}", o.stderr);
+        return;
+    }
+    let o = interpose_quick(&["run", "-qq", "-e", "trace=none", "-u", "65534:65534", "--", "id", "-u"]);
+    assert!(o.status.success(), "{}", o.stderr);
+    assert_eq!(o.stdout_str().trim(), "65534");
+    let o = interpose_quick(&["run", "-qq", "-e", "trace=none", "-u", "65534:65534", "--", "id", "-G"]);
+    assert_eq!(o.stdout_str().trim(), "65534", "supplementary groups: the user's only");
+    // By name: the user database's uid, group and groups (as strace's initgroups).
+    if let Ok(Some(u)) = nix::unistd::User::from_name("nobody") {
+        let o = interpose_quick(&["run", "-qq", "-e", "trace=none", "-u", "nobody", "--", "id", "-u"]);
+        assert_eq!(o.stdout_str().trim(), u.uid.to_string(), "{}", o.stderr);
+    }
+    for (bad, says) in [("no-such-user-x", "no such user"), ("12:x", "not a group id")] {
+        let o = interpose_quick(&["run", "-u", bad, "--", "true"]);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", o.stderr);
+        assert!(o.stderr.contains(says), "{bad}: {}", o.stderr);
+    }
+}

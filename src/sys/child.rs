@@ -35,6 +35,7 @@ impl Report {
     pub const FAILED_SECCOMP: u32 = 3;
     pub const FAILED_EXEC: u32 = 4;
     pub const FAILED_FD_GUESS: u32 = 5;
+    pub const FAILED_USER: u32 = 6;
 
     pub fn from_bytes(b: [u8; 8]) -> Self {
         Self { kind: u32::from_ne_bytes([b[0], b[1], b[2], b[3]]), value: i32::from_ne_bytes([b[4], b[5], b[6], b[7]]) }
@@ -55,6 +56,8 @@ pub struct ChildPlan<'a> {
     pub no_new_privs: bool,
     /// `PR_SET_PDEATHSIG`: SIGSTOP when a guardian will clean up, SIGKILL otherwise.
     pub death_signal: libc::c_int,
+    /// `-u`: the user, group and supplementary groups the program runs as.
+    pub user: Option<(libc::uid_t, libc::gid_t, &'a [libc::gid_t])>,
 }
 
 /// Forks; the child follows the handshake above and never returns. Returns the child's pid.
@@ -99,6 +102,19 @@ unsafe fn child_main(plan: &ChildPlan<'_>, parent: libc::pid_t) -> ! {
         // interpose ignores SIGXFSZ (see sys::signals::ignore_for_executed_writes).
         libc::signal(libc::SIGXFSZ, libc::SIG_DFL);
         libc::pthread_sigmask(libc::SIG_SETMASK, plan.sigmask, std::ptr::null_mut());
+
+        // -u: the user's identity, first (a credential change clears the parent-death signal,
+        // set below). Raw calls: this process has one thread, and libc's wrappers would signal
+        // the others.
+        if let Some((uid, gid, groups)) = plan.user {
+            if libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()) != 0
+                || libc::syscall(libc::SYS_setresgid, gid, gid, gid) != 0
+                || libc::syscall(libc::SYS_setresuid, uid, uid, uid) != 0
+            {
+                report(fd, Report::FAILED_USER, errno());
+                libc::_exit(126);
+            }
+        }
 
         // If interpose dies, the target must not run on unobserved (its trapped calls would fail
         // with ENOSYS): it stops at once, and the guardian kills it and its descendants (see
